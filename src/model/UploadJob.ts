@@ -1,0 +1,16 @@
+import type { FileItem } from './FileItem.js';
+
+/**
+ * What the gateway sink sends for one file.
+ *
+ * The body is the file at `bodyPath` (the original, or a reduced copy in the spool folder);
+ * the `X-HASTE-original_filename` header always names the original `item.path`.
+ */
+export interface UploadJob {
+  /** The original file. */
+  readonly item: FileItem;
+  /** The file whose bytes are sent. @default item.path */
+  readonly bodyPath?: string;
+  /** Size of the body in bytes. @default item.size */
+  readonly bodySize?: number;
+}
