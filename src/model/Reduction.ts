@@ -1,0 +1,25 @@
+import type { FileItem } from './FileItem.js';
+
+/**
+ * The outcome of reducing one file locally.
+ *
+ * A file that could not be decoded, or that would grow, is not an error: it comes back with
+ * `reduced: false`, `outputPath` undefined and `bytesOut === bytesIn`, and is uploaded raw.
+ * The score the schedulers rank by is `(bytesIn - bytesOut) / (cpuMs / 1000)`, bytes saved per
+ * CPU-second.
+ */
+export interface Reduction {
+  readonly item: FileItem;
+  /** True when `outputPath` holds a smaller copy to upload instead of the original. */
+  readonly reduced: boolean;
+  /** The reduced copy in the spool folder; undefined when `reduced` is false. */
+  readonly outputPath?: string;
+  /** Bytes of the original. */
+  readonly bytesIn: number;
+  /** Bytes of what will be uploaded (equal to `bytesIn` when not reduced). */
+  readonly bytesOut: number;
+  /** CPU time the reduction took, in milliseconds. */
+  readonly cpuMs: number;
+  /** Why the file was not reduced, when it was not. */
+  readonly reason?: string;
+}
