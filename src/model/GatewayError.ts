@@ -12,11 +12,17 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly path: string;
   readonly item: FileItem | undefined;
+  /** How long the gateway asked us to wait before retrying (from `Retry-After`), in ms. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, options: { status: number; path: string; item?: FileItem; cause?: unknown }) {
+  constructor(
+    message: string,
+    options: { status: number; path: string; item?: FileItem; retryAfterMs?: number; cause?: unknown },
+  ) {
     super(message, { cause: options.cause });
     this.status = options.status;
     this.path = options.path;
     this.item = options.item;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
