@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { floodFillBackground } from '../../src/reducers/floodFillBackground.js';
+
+/** Builds pixels from rows of digits, each digit scaled by 10 (so '3' is 30). */
+function grid(rows: string[]): { pixels: Uint8Array; width: number; height: number } {
+  const width = rows[0]!.length;
+  const height = rows.length;
+  const pixels = new Uint8Array(width * height);
+  rows.forEach((row, y) => {
+    [...row].forEach((digit, x) => {
+      pixels[y * width + x] = Number(digit) * 10;
+    });
+  });
+  return { pixels, width, height };
+}
+
+function rows(pixels: Uint8Array, width: number): string[] {
+  const out: string[] = [];
+  for (let y = 0; y < pixels.length / width; y++) {
+    out.push([...pixels.subarray(y * width, (y + 1) * width)].map((v) => String(v / 10)).join(''));
+  }
+  return out;
+}
+
+describe('floodFillBackground', () => {
+  it('should zero a dark region connected to the border and leave the bright centre alone', () => {
+    const { pixels, width, height } = grid([
+      '12121',
+      '29992',
+      '19591',
+      '29992',
+      '12121',
+    ]);
+    const filled = floodFillBackground(pixels, width, height, 30);
+    expect(filled).to.equal(16);
+    expect(rows(pixels, width)).to.deep.equal([
+      '00000',
+      '09990',
+      '09590',
+      '09990',
+      '00000',
+    ]);
+  });
+
+  it('should not fill a dark hole enclosed by bright pixels', () => {
+    const { pixels, width, height } = grid([
+      '11111',
+      '19991',
+      '19291',
+      '19991',
+      '11111',
+    ]);
+    floodFillBackground(pixels, width, height, 30);
+    expect(rows(pixels, width)).to.deep.equal([
+      '00000',
+      '09990',
+      '09290',
+      '09990',
+      '00000',
+    ]);
+  });
+
+  it('should follow 4-connectivity, not 8, so a diagonal gap does not leak', () => {
+    // The dark pixel at (2,2) touches the border region only diagonally.
+    const { pixels, width, height } = grid([
+      '11999',
+      '11999',
+      '99199',
+      '99999',
+      '99999',
+    ]);
+    const filled = floodFillBackground(pixels, width, height, 30);
+    expect(filled).to.equal(4);
+    expect(rows(pixels, width)).to.deep.equal([
+      '00999',
+      '00999',
+      '99199',
+      '99999',
+      '99999',
+    ]);
+  });
+
+  it('should fill a winding corridor that reaches deep into the image', () => {
+    const { pixels, width, height } = grid([
+      '9199999',
+      '9111119',
+      '9999919',
+      '9111119',
+      '9199999',
+      '9111119',
+      '9999999',
+    ]);
+    floodFillBackground(pixels, width, height, 30);
+    expect(rows(pixels, width)).to.deep.equal([
+      '9099999',
+      '9000009',
+      '9999909',
+      '9000009',
+      '9099999',
+      '9000009',
+      '9999999',
+    ]);
+  });
+
+  it('should treat a value equal to tolerance as foreground and one below it as background', () => {
+    const pixels = Uint8Array.from([29, 30, 31]);
+    const filled = floodFillBackground(pixels, 3, 1, 30);
+    expect(filled).to.equal(1);
+    expect([...pixels]).to.deep.equal([0, 30, 31]);
+  });
+
+  it('should fill nothing when tolerance is 0 and everything when it is above 255', () => {
+    const low = Uint8Array.from([0, 0, 0, 0]);
+    expect(floodFillBackground(low, 2, 2, 0)).to.equal(0);
+    const high = Uint8Array.from([255, 7, 200, 0]);
+    expect(floodFillBackground(high, 2, 2, 256)).to.equal(4);
+    expect([...high]).to.deep.equal([0, 0, 0, 0]);
+  });
+
+  it('should seed from all four edges, including the last row and column', () => {
+    const { pixels, width, height } = grid([
+      '999',
+      '991',
+      '919',
+    ]);
+    expect(floodFillBackground(pixels, width, height, 30)).to.equal(2);
+    expect(rows(pixels, width)).to.deep.equal(['999', '990', '909']);
+  });
+
+  it('should handle a single row, a single column and an empty image', () => {
+    const row = Uint8Array.from([1, 99, 1]);
+    expect(floodFillBackground(row, 3, 1, 30)).to.equal(2);
+    const column = Uint8Array.from([1, 99, 1]);
+    expect(floodFillBackground(column, 1, 3, 30)).to.equal(2);
+    expect(floodFillBackground(new Uint8Array(0), 0, 0, 30)).to.equal(0);
+  });
+
+  it('should fill a large all-dark image without overflowing the stack', () => {
+    const pixels = new Uint8Array(1024 * 1024).fill(5);
+    expect(floodFillBackground(pixels, 1024, 1024, 30)).to.equal(1024 * 1024);
+    expect(pixels.every((v) => v === 0)).to.equal(true);
+  });
+
+  it('should reject pixels whose length does not match width * height', () => {
+    expect(() => floodFillBackground(new Uint8Array(5), 2, 2, 30)).to.throw(
+      TypeError,
+      'Expected `pixels` to hold width * height = 4 bytes, got 5',
+    );
+  });
+
+  it('should reject a non-integer width', () => {
+    expect(() => floodFillBackground(new Uint8Array(4), 2.5, 2, 30)).to.throw(
+      TypeError,
+      'Expected `width` to be an integer >= 0, got 2.5',
+    );
+  });
+});
