@@ -1,0 +1,187 @@
+// Machinery behind `watchDirectory`, kept apart so it can be tested without a filesystem.
+// Not exported from the package.
+import { basename, relative, sep, isAbsolute } from 'node:path';
+import { Observable, EMPTY, defer, throwError, concatMap, catchError, filter, map } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import type { FileItem } from '../model/FileItem.js';
+
+// Suffixes browsers, rsync, curl, office suites and instrument software give files they are
+// still writing; the finished file appears later under its real name.
+const PARTIAL_SUFFIXES = ['.tmp', '.part', '.partial', '.crdownload'];
+
+/**
+ * Whether one path segment names something the watcher must never report: hidden entries
+ * (`.DS_Store`, `.git`), and files that are still being written under a temporary name
+ * (`scan.tif.part`, `~$report.docx`, `notes.txt~`).
+ */
+export function isIgnoredName(name: string): boolean {
+  if (name.startsWith('.') || name.startsWith('~$') || name.endsWith('~')) {
+    return true;
+  }
+  const lower = name.toLowerCase();
+  return PARTIAL_SUFFIXES.some((suffix) => lower.endsWith(suffix));
+}
+
+/**
+ * Whether `path` lies under an ignored entry below `root`.
+ *
+ * Only segments below the root count, so watching `/home/me/.instrument/out` still works.
+ */
+export function isIgnoredPath(root: string, path: string): boolean {
+  const below = relative(root, path);
+  if (below === '' || below.startsWith('..') || isAbsolute(below)) {
+    return false;
+  }
+  return below.split(sep).some(isIgnoredName);
+}
+
+/**
+ * Turns the user's extension list into lower-case, dot-prefixed suffixes, or `undefined` for
+ * "every file".
+ *
+ * @throws TypeError when the list or one of its entries is not a non-empty string.
+ */
+export function normaliseInclude(include: readonly string[] | undefined): readonly string[] | undefined {
+  if (include === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(include)) {
+    throw new TypeError(`Expected \`include\` to be an array of extensions, got ${String(include)}`);
+  }
+  return include.map((extension) => {
+    if (typeof extension !== 'string' || extension.replace(/^\./, '') === '') {
+      throw new TypeError(`Expected \`include\` entries to be extensions like 'png' or '.tif', got ${JSON.stringify(extension)}`);
+    }
+    const lower = extension.toLowerCase();
+    return lower.startsWith('.') ? lower : `.${lower}`;
+  });
+}
+
+/**
+ * Whether the file name at `path` ends with one of the normalised extensions.
+ *
+ * A suffix test rather than `extname` so multi-part extensions such as `ome.tif` work.
+ */
+export function matchesInclude(path: string, include: readonly string[] | undefined): boolean {
+  if (include === undefined) {
+    return true;
+  }
+  const name = basename(path).toLowerCase();
+  return include.some((extension) => name.length > extension.length && name.endsWith(extension));
+}
+
+/** The part of `fs.Stats` the watcher needs. */
+export interface FileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+  isFile(): boolean;
+}
+
+/** The part of a chokidar `FSWatcher` the adapter talks to. */
+export interface WatcherLike {
+  on(event: 'add' | 'change', listener: (path: string) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  close(): Promise<unknown>;
+}
+
+/**
+ * Paths of `add` and `change` events from the watcher `createWatcher` builds on subscribe.
+ *
+ * A watcher error ends the stream with an Error naming `root`; unsubscribing closes the
+ * watcher so its fs handles no longer keep the process alive.
+ */
+export function watcherEvents(
+  root: string,
+  createWatcher: () => WatcherLike,
+  onReady?: () => void,
+): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    let watcher: WatcherLike;
+    try {
+      watcher = createWatcher();
+    } catch (error) {
+      subscriber.error(new Error(`Could not watch ${root}: ${describe(error)}`, { cause: error }));
+      return;
+    }
+    const emit = (path: string): void => subscriber.next(path);
+    watcher.on('add', emit);
+    watcher.on('change', emit);
+    watcher.on('error', (error) => {
+      subscriber.error(new Error(`Watching ${root} failed: ${describe(error)}`, { cause: error }));
+    });
+    watcher.on('ready', () => {
+      if (onReady === undefined || subscriber.closed) {
+        return;
+      }
+      try {
+        onReady();
+      } catch (error) {
+        subscriber.error(error);
+      }
+    });
+    return () => {
+      // Closing is best effort: a rejection here has nobody left to hear it.
+      let closing: Promise<unknown>;
+      try {
+        closing = watcher.close();
+      } catch {
+        return;
+      }
+      Promise.resolve(closing).catch(() => undefined);
+    };
+  });
+}
+
+/**
+ * Stats each path in arrival order and emits it as a `FileItem` the first time it is seen with
+ * a given (size, mtimeMs); paths that vanished before the stat, and anything that is not a
+ * regular file, are skipped.
+ *
+ * ```
+ * source: --a--a--b--a'--|     (a' = a with a new size or mtime)
+ * result: --a-----b--a'--|     indexes 0, 1, 2
+ * ```
+ *
+ * State (the signatures seen and the next index) is per subscription.
+ */
+export function toFileItems(stat: (path: string) => Observable<FileStat>): OperatorFunction<string, FileItem> {
+  return (source) =>
+    defer(() => {
+      const signatures = new Map<string, string>();
+      return source.pipe(
+        // concatMap keeps stats in event order, so a stale stat never overtakes a fresh one.
+        concatMap((path) =>
+          defer(() => stat(path)).pipe(
+            map((stats) => ({ path, stats })),
+            catchError((error: unknown) =>
+              isVanished(error)
+                ? EMPTY
+                : throwError(() => new Error(`Could not stat ${path}: ${describe(error)}`, { cause: error })),
+            ),
+          ),
+        ),
+        filter(({ path, stats }) => {
+          if (!stats.isFile()) {
+            return false;
+          }
+          const signature = `${stats.size}:${stats.mtimeMs}`;
+          if (signatures.get(path) === signature) {
+            return false;
+          }
+          signatures.set(path, signature);
+          return true;
+        }),
+        map(({ path, stats }, index): FileItem => ({ path, size: stats.size, mtimeMs: stats.mtimeMs, index })),
+      );
+    });
+}
+
+function isVanished(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
