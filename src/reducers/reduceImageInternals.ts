@@ -1,0 +1,65 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { FileItem } from '../model/FileItem.js';
+import type { Reduction } from '../model/Reduction.js';
+import type { ReduceImageOptions } from './reduceImage.js';
+
+/** ReduceImageOptions with every default filled in, safe to post to a worker. */
+export interface NormalisedReduceImageOptions {
+  readonly tolerance: number;
+  readonly spoolDir: string;
+  readonly compressionLevel: number;
+  readonly adaptiveFiltering: boolean;
+}
+
+/**
+ * One spool folder per process: two agents on one machine must not overwrite each other's
+ * `0-image.png`, and worker threads share their parent's pid so they agree on it.
+ */
+export function defaultSpoolDir(): string {
+  return path.join(os.tmpdir(), `haste-agent-spool-${process.pid}`);
+}
+
+export function normaliseReduceImageOptions(
+  options: ReduceImageOptions = {},
+): NormalisedReduceImageOptions {
+  const {
+    tolerance = 30,
+    spoolDir = defaultSpoolDir(),
+    compressionLevel = 6,
+    adaptiveFiltering = false,
+  } = options;
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0 || tolerance > 256) {
+    throw new TypeError(`Expected \`tolerance\` to be a number from 0 to 256, got ${tolerance}`);
+  }
+  if (typeof spoolDir !== 'string' || spoolDir === '') {
+    throw new TypeError(`Expected \`spoolDir\` to be a non-empty string, got ${String(spoolDir)}`);
+  }
+  if (!Number.isInteger(compressionLevel) || compressionLevel < 0 || compressionLevel > 9) {
+    throw new TypeError(
+      `Expected \`compressionLevel\` to be an integer from 0 to 9, got ${compressionLevel}`,
+    );
+  }
+  if (typeof adaptiveFiltering !== 'boolean') {
+    throw new TypeError(`Expected \`adaptiveFiltering\` to be a boolean, got ${String(adaptiveFiltering)}`);
+  }
+  return { tolerance, spoolDir: path.resolve(spoolDir), compressionLevel, adaptiveFiltering };
+}
+
+/**
+ * `${index}-${basename}.png`: the index keeps two `image.png` from different sub-folders apart,
+ * and anything outside a safe character set is replaced so no name can escape the spool folder.
+ */
+export function spoolFileName(item: FileItem): string {
+  const stem = path.basename(item.path, path.extname(item.path)).replace(/[^A-Za-z0-9._-]/g, '_');
+  return `${item.index}-${stem.replace(/^\.+/, '_') || '_'}.png`;
+}
+
+/** The Reduction of a file that will be uploaded as it is. */
+export function notReduced(item: FileItem, bytesIn: number, cpuMs: number, reason: string): Reduction {
+  return { item, reduced: false, bytesIn, bytesOut: bytesIn, cpuMs, reason };
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,200 @@
+import { expect } from 'chai';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { reduceImage } from '../../src/reducers/reduceImage.js';
+import { fileItem, microscopyPixels, sha256, writeGreyPng } from './reducerFixtures.js';
+
+const SIZE = 256;
+
+describe('reduceImage', () => {
+  let dir: string;
+  let spoolDir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'haste-reduce-image-'));
+    spoolDir = path.join(dir, 'spool');
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should write a smaller 1-channel 8-bit PNG with the background zeroed and the foreground unchanged', async () => {
+    const input = path.join(dir, 'cells.png');
+    const pixels = microscopyPixels(SIZE);
+    await writeGreyPng(input, pixels, SIZE, SIZE);
+    const item = await fileItem(input, 7);
+
+    const reduction = await reduceImage(item, { spoolDir });
+
+    expect(reduction.reduced, reduction.reason).to.equal(true);
+    expect(reduction.outputPath).to.equal(path.join(spoolDir, '7-cells.png'));
+    expect(reduction.bytesIn).to.equal(item.size);
+    expect(reduction.bytesOut).to.equal((await stat(reduction.outputPath!)).size);
+    expect(reduction.bytesOut).to.be.lessThan(reduction.bytesIn);
+    expect(reduction.cpuMs).to.be.greaterThan(0);
+
+    const metadata = await sharp(reduction.outputPath).metadata();
+    expect(metadata).to.include({ format: 'png', channels: 1, depth: 'uchar', width: SIZE, height: SIZE });
+
+    const { data } = await sharp(reduction.outputPath)
+      .extractChannel(0)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    let background = 0;
+    for (let i = 0; i < pixels.length; i++) {
+      if (pixels[i]! < 30) {
+        background++;
+        expect(data[i], `pixel ${i}`).to.equal(0);
+      } else {
+        expect(data[i], `pixel ${i}`).to.equal(pixels[i]);
+      }
+    }
+    expect(background).to.be.greaterThan(SIZE * SIZE / 2);
+  });
+
+  it('should never modify the original file', async () => {
+    const input = path.join(dir, 'cells.png');
+    await writeGreyPng(input, microscopyPixels(SIZE), SIZE, SIZE);
+    const before = await sha256(input);
+    const { mtimeMs } = await stat(input);
+
+    const reduction = await reduceImage(await fileItem(input), { spoolDir });
+
+    expect(reduction.reduced).to.equal(true);
+    expect(await sha256(input)).to.equal(before);
+    expect((await stat(input)).mtimeMs).to.equal(mtimeMs);
+  });
+
+  it('should leave a dark hole enclosed by the foreground as it was', async () => {
+    const input = path.join(dir, 'ring.png');
+    const pixels = microscopyPixels(SIZE);
+    // A dark 8×8 patch in the middle of the bright disc: not connected to the border.
+    for (let y = 124; y < 132; y++) pixels.fill(12, y * SIZE + 124, y * SIZE + 132);
+    await writeGreyPng(input, pixels, SIZE, SIZE);
+
+    const reduction = await reduceImage(await fileItem(input), { spoolDir });
+
+    const { data } = await sharp(reduction.outputPath).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(data[128 * SIZE + 128]).to.equal(12);
+    expect(data[0]).to.equal(0);
+  });
+
+  it('should convert colour input to 8-bit greyscale output', async () => {
+    const input = path.join(dir, 'colour.png');
+    const grey = microscopyPixels(64);
+    const rgb = Buffer.alloc(64 * 64 * 3);
+    grey.forEach((v, i) => rgb.fill(v, i * 3, i * 3 + 3));
+    await sharp(rgb, { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(input);
+
+    const reduction = await reduceImage(await fileItem(input), { spoolDir });
+
+    expect(reduction.reduced, reduction.reason).to.equal(true);
+    expect(await sharp(reduction.outputPath).metadata()).to.include({ channels: 1, depth: 'uchar' });
+    const { data } = await sharp(reduction.outputPath).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(data[32 * 64 + 32]).to.equal(grey[32 * 64 + 32]);
+    expect(data[0]).to.equal(0);
+  });
+
+  it('should bring 16-bit input down to 8 bits before filling', async () => {
+    const input = path.join(dir, 'deep.png');
+    const grey = microscopyPixels(64);
+    // sharp infers a 16-bit raw input from a Uint16Array; v * 257 maps 0–255 onto 0–65535.
+    const deep = Uint16Array.from(grey, (v) => v * 257);
+    await sharp(deep, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('grey16').png().toFile(input);
+    expect(await sharp(input).metadata()).to.include({ depth: 'ushort' });
+
+    const reduction = await reduceImage(await fileItem(input), { spoolDir });
+
+    expect(reduction.reduced, reduction.reason).to.equal(true);
+    expect(await sharp(reduction.outputPath).metadata()).to.include({ channels: 1, depth: 'uchar' });
+    const { data } = await sharp(reduction.outputPath).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(data[32 * 64 + 32]).to.equal(grey[32 * 64 + 32]);
+    expect(data[0]).to.equal(0);
+  });
+
+  it('should report a corrupt PNG as not reduced with a reason and write nothing', async () => {
+    const good = path.join(dir, 'good.png');
+    await writeGreyPng(good, microscopyPixels(SIZE), SIZE, SIZE);
+    const input = path.join(dir, 'truncated.png');
+    const bytes = await sharp(good).toBuffer();
+    await writeFile(input, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const item = await fileItem(input);
+
+    const reduction = await reduceImage(item, { spoolDir });
+
+    expect(reduction).to.include({ reduced: false, bytesIn: item.size, bytesOut: item.size });
+    expect(reduction.outputPath).to.equal(undefined);
+    expect(reduction.reason).to.match(/^Cannot decode /);
+    expect(await spoolFiles(spoolDir)).to.deep.equal([]);
+  });
+
+  it('should report a non-image named .png as not reduced with a reason', async () => {
+    const input = path.join(dir, 'notes.png');
+    await writeFile(input, 'these are lab notes, not pixels\n'.repeat(20));
+    const item = await fileItem(input);
+
+    const reduction = await reduceImage(item, { spoolDir });
+
+    expect(reduction).to.include({ reduced: false, bytesIn: item.size, bytesOut: item.size });
+    expect(reduction.reason).to.match(/^Cannot decode .*notes\.png/);
+  });
+
+  it('should report a copy that is not smaller as not reduced and leave no spool file', async () => {
+    const input = path.join(dir, 'bright.png');
+    // All foreground, already at maximum compression: nothing to zero, and level 0 only grows it.
+    const bright = microscopyPixels(SIZE).map((v) => 100 + (v % 50));
+    await writeGreyPng(input, bright, SIZE, SIZE, 9);
+    const item = await fileItem(input);
+
+    const reduction = await reduceImage(item, { spoolDir, compressionLevel: 0 });
+
+    expect(reduction).to.include({ reduced: false, bytesIn: item.size, bytesOut: item.size });
+    expect(reduction.outputPath).to.equal(undefined);
+    expect(reduction.reason).to.match(/not smaller/);
+    expect(await spoolFiles(spoolDir)).to.deep.equal([]);
+  });
+
+  it('should report a file that has vanished as not reduced, using the size it settled at', async () => {
+    const item = { path: path.join(dir, 'gone.png'), size: 1234, mtimeMs: 0, index: 3 };
+
+    const reduction = await reduceImage(item, { spoolDir });
+
+    expect(reduction).to.deep.include({ item, reduced: false, bytesIn: 1234, bytesOut: 1234, cpuMs: 0 });
+    expect(reduction.reason).to.match(/^Cannot read /);
+  });
+
+  it('should give each item a distinct, safe spool file name', async () => {
+    const nested = path.join(dir, 'a b');
+    await mkdir(nested);
+    const first = path.join(nested, 'weird name?.png');
+    const second = path.join(dir, 'weird name?.png');
+    await writeGreyPng(first, microscopyPixels(64, 2), 64, 64);
+    await writeGreyPng(second, microscopyPixels(64, 3), 64, 64);
+
+    const a = await reduceImage(await fileItem(first, 0), { spoolDir });
+    const b = await reduceImage(await fileItem(second, 1), { spoolDir });
+
+    expect(path.basename(a.outputPath!)).to.equal('0-weird_name_.png');
+    expect(path.basename(b.outputPath!)).to.equal('1-weird_name_.png');
+    expect(await spoolFiles(spoolDir)).to.deep.equal(['0-weird_name_.png', '1-weird_name_.png']);
+  });
+
+  it('should reject invalid options with a TypeError before reading the file', async () => {
+    const item = { path: path.join(dir, 'never-read.png'), size: 1, mtimeMs: 0, index: 0 };
+    let caught: unknown;
+    await reduceImage(item, { compressionLevel: 10 }).catch((error: unknown) => {
+      caught = error;
+    });
+    expect(caught).to.be.instanceOf(TypeError);
+    expect((caught as TypeError).message).to.equal(
+      'Expected `compressionLevel` to be an integer from 0 to 9, got 10',
+    );
+  });
+});
+
+async function spoolFiles(spoolDir: string): Promise<string[]> {
+  return (await readdir(spoolDir).catch(() => [] as string[])).sort();
+}
