@@ -1,0 +1,76 @@
+/**
+ * One thing the agent did to one file, as a log line, a progress counter or a metric sees it.
+ *
+ * A discriminated union on `type`; `at` is `scheduler.now()` (ms since the epoch) when it
+ * happened, so virtual-time tests get deterministic timestamps. A file normally goes
+ * `seen` → (`reduce-start` → `reduced`)? → `upload-start` → (`retried` → `upload-start`)* →
+ * `uploaded` | `failed`. Narrow a variant with `Extract<AgentEvent, { type: 'uploaded' }>`.
+ *
+ * ```ts
+ * const event: AgentEvent = { type: 'seen', at: scheduler.now(), path: '/data/a.png', bytes: 1024 };
+ * ```
+ */
+export type AgentEvent =
+  | {
+      readonly type: 'seen';
+      readonly at: number;
+      readonly path: string;
+      /** Size of the original file. */
+      readonly bytes: number;
+    }
+  | {
+      readonly type: 'reduce-start';
+      readonly at: number;
+      readonly path: string;
+    }
+  | {
+      readonly type: 'reduced';
+      readonly at: number;
+      readonly path: string;
+      readonly bytesIn: number;
+      /** What will be uploaded; equal to `bytesIn` when `reduced` is false. */
+      readonly bytesOut: number;
+      readonly cpuMs: number;
+      /** False when the reducer gave up (undecodable, would grow) and the original goes up. */
+      readonly reduced: boolean;
+      /** Why the file was not reduced, when it was not. */
+      readonly reason?: string;
+    }
+  | {
+      readonly type: 'upload-start';
+      readonly at: number;
+      readonly path: string;
+      /** Size of the body being sent (the reduced copy when there is one). */
+      readonly bytes: number;
+    }
+  | {
+      readonly type: 'uploaded';
+      readonly at: number;
+      readonly path: string;
+      readonly bytes: number;
+      /** HTTP status the gateway answered. */
+      readonly status: number;
+      readonly durationMs: number;
+      /**
+       * An uplink estimate (bytes/s) from whoever measured the upload, for example the
+       * bandwidth estimator; preferred over `bytes / durationMs` by {@link trackStats}.
+       */
+      readonly bandwidth?: number;
+    }
+  | {
+      readonly type: 'retried';
+      readonly at: number;
+      readonly path: string;
+      /** Which attempt comes next, from 2. */
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly error: string;
+    }
+  | {
+      readonly type: 'failed';
+      readonly at: number;
+      readonly path: string;
+      /** HTTP status, or 0 when no answer came. */
+      readonly status: number;
+      readonly error: string;
+    };
