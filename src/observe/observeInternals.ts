@@ -1,0 +1,83 @@
+import type { AgentStats } from './AgentStats.js';
+
+/** Binary units for sizes (what `ls -h` and file managers show). */
+export function formatBytes(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (!Number.isFinite(bytes)) return '?';
+  if (Math.abs(bytes) < 1024) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  let unit = 'B';
+  for (const next of units) {
+    if (Math.abs(value) < 1024) break;
+    value /= 1024;
+    unit = next;
+  }
+  return `${value.toFixed(1)} ${unit}`;
+}
+
+/** Decimal units for rates, as link speeds are quoted. */
+export function formatRate(bytesPerSecond: number | undefined): string {
+  if (bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond)) return '?';
+  const units = ['kB/s', 'MB/s', 'GB/s'];
+  if (bytesPerSecond < 1000) return `${Math.round(bytesPerSecond)} B/s`;
+  let value = bytesPerSecond;
+  let unit = 'B/s';
+  for (const next of units) {
+    if (value < 1000) break;
+    value /= 1000;
+    unit = next;
+  }
+  return `${value.toFixed(1)} ${unit}`;
+}
+
+/** `45s`, `1m05s`, `2h03m`; `?` when unknown. */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '?';
+  // Round first so 59.6 s reads 1m00s, not 60s.
+  const total = Math.round(seconds);
+  if (total < 60) return `${total}s`;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (total < 3600) return `${Math.floor(total / 60)}m${pad(total % 60)}s`;
+  return `${Math.floor(total / 3600)}h${pad(Math.floor((total % 3600) / 60))}m`;
+}
+
+/** Plain one-line summary for logs and pipes, where a redrawn block would be noise. */
+export function renderStatusLine(stats: AgentStats): string {
+  return [
+    `seen ${stats.filesSeen}`,
+    `uploaded ${stats.filesUploaded}`,
+    `pending ${stats.filesPending}`,
+    `failed ${stats.filesFailed}`,
+    `sent ${formatBytes(stats.bytesSent)}`,
+    `saved ${formatBytes(stats.bytesSaved)}`,
+    `backlog ${formatBytes(stats.backlogBytes)}`,
+    `uplink ${formatRate(stats.uplinkBytesPerSecond)}`,
+    `ETA ${formatDuration(stats.backlogSeconds)}`,
+    `errors ${stats.errors}`,
+  ].join(', ');
+}
+
+/** A run of text drawn in one style. */
+export type Segment = readonly [text: string, style?: 'label' | 'bad'];
+
+const sgr = { label: ['\x1b[1m', '\x1b[22m'], bad: ['\x1b[31m', '\x1b[39m'] } as const;
+
+/**
+ * Joins styled segments into one line no wider than `width` visible characters.
+ *
+ * Truncation counts only visible characters, so colour codes never push a line past the
+ * terminal edge (which would wrap and break the in-place redraw).
+ */
+export function paintLine(segments: readonly Segment[], width: number, color: boolean): string {
+  const visible = segments.reduce((sum, [text]) => sum + [...text].length, 0);
+  let budget = visible > width ? width - 1 : width;
+  let line = '';
+  for (const [text, style] of segments) {
+    if (budget <= 0) break;
+    const chars = [...text];
+    const shown = chars.slice(0, budget).join('');
+    budget -= Math.min(chars.length, budget);
+    line += color && style !== undefined && shown !== '' ? `${sgr[style][0]}${shown}${sgr[style][1]}` : shown;
+  }
+  return visible > width ? `${line}…` : line;
+}

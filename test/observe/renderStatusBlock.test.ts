@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { renderStatusBlock } from '../../src/observe/renderStatusBlock.js';
+import { busyStats, idleStats } from './statsFixtures.js';
+
+describe('renderStatusBlock', () => {
+  it('should render a busy agent in human units', () => {
+    expect(renderStatusBlock(busyStats)).to.deep.equal([
+      'uplink 2.0 MB/s  backlog 1.5 KiB  ETA 1m05s',
+      'files  12 seen  1 reducing  2 uploading  5 pending  6 uploaded  1 failed',
+      'bytes  12.0 MiB seen  5.5 MiB sent  2.0 MiB saved (3 reduced)',
+      'errors 3  retries 2',
+      'last error  /data/a.png: HTTP 503 Service Unavailable',
+    ]);
+  });
+
+  it('should show unknown rates and times as ? before the first upload', () => {
+    expect(renderStatusBlock({ ...idleStats, backlogBytes: 100, backlogSeconds: undefined })).to.deep.equal([
+      'uplink ?  backlog 100 B  ETA ?',
+      'files  0 seen  0 reducing  0 uploading  0 pending  0 uploaded  0 failed',
+      'bytes  0 B seen  0 B sent  0 B saved (0 reduced)',
+      'errors 0  retries 0',
+      'last error  none',
+    ]);
+  });
+
+  it('should use hours for long backlogs and larger units for big numbers', () => {
+    const [first] = renderStatusBlock({
+      ...idleStats,
+      uplinkBytesPerSecond: 1_250,
+      backlogBytes: 3 * 1024 ** 3,
+      backlogSeconds: 2 * 3600 + 3 * 60 + 29,
+    });
+    expect(first).to.equal('uplink 1.3 kB/s  backlog 3.0 GiB  ETA 2h03m');
+  });
+
+  it('should cut lines wider than width with an ellipsis', () => {
+    const lines = renderStatusBlock(busyStats, { width: 20 });
+    expect(lines).to.deep.equal([
+      'uplink 2.0 MB/s  ba…',
+      'files  12 seen  1 r…',
+      'bytes  12.0 MiB see…',
+      'errors 3  retries 2',
+      'last error  /data/a…',
+    ]);
+  });
+
+  it('should colour labels and non-zero error counts only when asked, without counting codes as width', () => {
+    const lines = renderStatusBlock(busyStats, { color: true, width: 21 });
+    expect(lines[3]).to.equal('\x1b[1merrors\x1b[22m \x1b[31m3\x1b[39m  \x1b[1mretries\x1b[22m 2');
+    expect(lines[0]).to.equal('\x1b[1muplink\x1b[22m 2.0 MB/s  \x1b[1mbac\x1b[22m…');
+    expect(renderStatusBlock(idleStats, { color: true })[3]).to.equal('\x1b[1merrors\x1b[22m 0  \x1b[1mretries\x1b[22m 0');
+  });
+
+  it('should reject a width that is not a positive integer', () => {
+    expect(() => renderStatusBlock(busyStats, { width: 0 })).to.throw(TypeError, 'Expected `width` to be an integer >= 1, got 0');
+  });
+});
