@@ -1,0 +1,168 @@
+// Ordered structures the schedulers use so that each decision stays O(log n) with 100,000
+// files waiting. Not exported from the package.
+
+/**
+ * A set of non-negative integers with rank queries, backed by a Fenwick tree that grows by
+ * doubling. `add`, `delete`, `next`, `prev`, `min` and `max` are O(log n); growth is amortised
+ * O(1) per index.
+ */
+export class IndexSet {
+  private tree: Int32Array;
+  private member: Uint8Array;
+  private count = 0;
+
+  constructor(initialCapacity = 1024) {
+    const capacity = Math.max(16, initialCapacity);
+    this.tree = new Int32Array(capacity + 1);
+    this.member = new Uint8Array(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(index: number): boolean {
+    return index >= 0 && index < this.member.length && this.member[index] === 1;
+  }
+
+  add(index: number): boolean {
+    if (!Number.isSafeInteger(index) || index < 0) {
+      throw new RangeError(`Expected an integer index >= 0, got ${index}`);
+    }
+    if (index >= this.member.length) this.grow(index + 1);
+    if (this.member[index] === 1) return false;
+    this.member[index] = 1;
+    this.count += 1;
+    this.update(index, 1);
+    return true;
+  }
+
+  delete(index: number): boolean {
+    if (!this.has(index)) return false;
+    this.member[index] = 0;
+    this.count -= 1;
+    this.update(index, -1);
+    return true;
+  }
+
+  /** The smallest member >= `index`, or undefined. */
+  next(index: number): number | undefined {
+    const from = Math.max(0, Math.ceil(index));
+    if (from >= this.member.length) return undefined;
+    const rank = this.prefix(from - 1) + 1;
+    return rank <= this.count ? this.kth(rank) : undefined;
+  }
+
+  /** The largest member <= `index`, or undefined. */
+  prev(index: number): number | undefined {
+    if (index < 0) return undefined;
+    const upTo = Math.min(Math.floor(index), this.member.length - 1);
+    const rank = this.prefix(upTo);
+    return rank >= 1 ? this.kth(rank) : undefined;
+  }
+
+  min(): number | undefined {
+    return this.count === 0 ? undefined : this.kth(1);
+  }
+
+  max(): number | undefined {
+    return this.count === 0 ? undefined : this.kth(this.count);
+  }
+
+  /** Members in ascending order; O(size log n), for snapshots and tests. */
+  *values(): IterableIterator<number> {
+    for (let rank = 1; rank <= this.count; rank++) yield this.kth(rank);
+  }
+
+  /** Number of members <= `index`. */
+  private prefix(index: number): number {
+    let sum = 0;
+    for (let i = Math.min(index, this.member.length - 1) + 1; i > 0; i -= i & -i) sum += this.tree[i]!;
+    return sum;
+  }
+
+  private update(index: number, delta: number): void {
+    for (let i = index + 1; i < this.tree.length; i += i & -i) this.tree[i]! += delta;
+  }
+
+  /** The member of 1-based rank `rank`, by binary lifting. */
+  private kth(rank: number): number {
+    let position = 0;
+    let remaining = rank;
+    let step = 1;
+    while (step * 2 < this.tree.length) step *= 2;
+    for (; step > 0; step >>= 1) {
+      const next = position + step;
+      if (next < this.tree.length && this.tree[next]! < remaining) {
+        position = next;
+        remaining -= this.tree[next]!;
+      }
+    }
+    return position;
+  }
+
+  private grow(minimum: number): void {
+    let capacity = this.member.length;
+    while (capacity < minimum) capacity *= 2;
+    const member = new Uint8Array(capacity);
+    member.set(this.member);
+    // Linear-time Fenwick construction: each node pushes its sum to its parent once.
+    const tree = new Int32Array(capacity + 1);
+    for (let i = 1; i <= capacity; i++) {
+      tree[i]! += member[i - 1]!;
+      const parent = i + (i & -i);
+      if (parent <= capacity) tree[parent]! += tree[i]!;
+    }
+    this.member = member;
+    this.tree = tree;
+  }
+}
+
+/** A binary heap; `before(a, b)` is true when `a` must come out first. */
+export class BinaryHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.items;
+    if (items.length === 0) return undefined;
+    const top = items[0];
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let first = i;
+        if (left < items.length && this.before(items[left]!, items[first]!)) first = left;
+        if (right < items.length && this.before(items[right]!, items[first]!)) first = right;
+        if (first === i) break;
+        [items[i], items[first]] = [items[first]!, items[i]!];
+        i = first;
+      }
+    }
+    return top;
+  }
+}

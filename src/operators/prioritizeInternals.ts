@@ -1,0 +1,282 @@
+// The strategies behind prioritize. Files are keyed by `seq`, their order of arrival at the
+// operator (equal to FileItem.index when the source is the watcher), a dense integer the
+// ordered structures can index. Every method is O(log n) amortised.
+
+import { createGainModel, type GainModel } from './createGainModel.js';
+import { BinaryHeap, IndexSet } from './internals/orderedStructures.js';
+
+/** What a core deciding whether to reduce may look at. */
+export interface ReduceContext {
+  /** Upload slots not in use right now. */
+  readonly freeUploadSlots: number;
+  /** Bytes waiting for the uplink: reduced outputs plus raw files not taken. */
+  readonly queuedBytes: number;
+  /** Estimated uplink rate in bytes/second, if known. */
+  readonly bandwidth: number | undefined;
+  /** Observed CPU milliseconds per input byte of the reductions so far, if any. */
+  readonly cpuMsPerByte: number | undefined;
+  /** Size in bytes of the file `seq`. */
+  sizeOf(seq: number): number;
+}
+
+/** The decisions a strategy makes; the operator owns slots, queues and I/O. */
+export interface SchedulingPolicy {
+  /** A new unreduced file waits. */
+  add(seq: number, score: number | undefined): void;
+  /** Which waiting file a free core should reduce, or undefined to leave the core idle. */
+  pickReduce(context: ReduceContext): number | undefined;
+  /** Which waiting file a free upload slot should send raw (no reduced file waits). */
+  pickRawUpload(): number | undefined;
+  /** The file stops waiting: a core takes it. */
+  startReduce(seq: number): void;
+  /** The file stops waiting: the uplink takes it raw. */
+  startRawUpload(seq: number): void;
+  /** A reduction ended; `score` is its bytes saved per CPU-second (0 if it failed). */
+  finishReduce(seq: number, score: number): void;
+}
+
+export type StrategyName = 'none' | 'fifo' | 'splines' | 'oracle' | 'adaptive';
+
+/** Files are explored in blocks of this many arrivals, as in the HASTE agent. */
+export const SEARCH_BLOCK = 15;
+
+class NonePolicy implements SchedulingPolicy {
+  private readonly pending = new IndexSet();
+  add(seq: number): void {
+    this.pending.add(seq);
+  }
+  pickReduce(_context?: ReduceContext): number | undefined {
+    return undefined;
+  }
+  pickRawUpload(): number | undefined {
+    return this.pending.min();
+  }
+  startReduce(seq: number): void {
+    this.pending.delete(seq);
+  }
+  startRawUpload(seq: number): void {
+    this.pending.delete(seq);
+  }
+  finishReduce(): void {}
+}
+
+/** Oldest first, for both the cores and the uplink. */
+class FifoPolicy extends NonePolicy {
+  override pickReduce(): number | undefined {
+    return this.pickRawUpload();
+  }
+}
+
+interface Ranked {
+  readonly value: number;
+  readonly seq: number;
+  readonly segment: number;
+  readonly version: number;
+}
+
+const higherFirst = (a: Ranked, b: Ranked): boolean => a.value > b.value || (a.value === b.value && a.seq < b.seq);
+const lowerFirst = (a: Ranked, b: Ranked): boolean => a.value < b.value || (a.value === b.value && a.seq < b.seq);
+
+/**
+ * Blamey et al.'s search-then-climb over a piecewise linear score estimate.
+ *
+ * The estimate is linear between neighbouring known points (constant beyond the ends), so
+ * within one segment the best and worst waiting file sit at the segment's lowest or highest
+ * waiting index. Each segment keeps its current best and worst in two lazy heaps; a change
+ * re-ranks only the segment it touches (or all of them while the model is a mean of at most
+ * `interpolateAfter + 1` points, a constant number).
+ */
+export class SplinesPolicy implements SchedulingPolicy {
+  readonly model: GainModel;
+  private readonly pending = new IndexSet();
+  private readonly searchable = new IndexSet();
+  private readonly blockKnown = new Map<number, number>();
+  private readonly blockReducing = new Map<number, number>();
+  private readonly blockPending = new Map<number, number>();
+  private readonly versions = new Map<number, number>();
+  private readonly best = new BinaryHeap<Ranked>(higherFirst);
+  private readonly worst = new BinaryHeap<Ranked>(lowerFirst);
+  private readonly interpolateAfter: number;
+
+  constructor(interpolateAfter = 3) {
+    this.interpolateAfter = interpolateAfter;
+    this.model = createGainModel({ interpolateAfter });
+  }
+
+  add(seq: number): void {
+    this.pending.add(seq);
+    this.count(this.blockPending, seq, 1);
+    this.touch(this.segmentOf(seq));
+  }
+
+  /** The search pick, else the climb pick; `explore` tells which. */
+  pick(): { seq: number; explore: boolean } | undefined {
+    const block = this.searchable.min();
+    if (block !== undefined) return { seq: this.pending.next(block * SEARCH_BLOCK)!, explore: true };
+    const seq = this.top(this.best);
+    return seq === undefined ? undefined : { seq, explore: false };
+  }
+
+  pickReduce(_context?: ReduceContext): number | undefined {
+    return this.pick()?.seq;
+  }
+
+  pickRawUpload(): number | undefined {
+    return this.top(this.worst);
+  }
+
+  /** Estimated score of `seq`, 0 while nothing is known. */
+  estimate(seq: number): number {
+    return this.model.estimate(seq) ?? 0;
+  }
+
+  startReduce(seq: number): void {
+    this.leave(seq);
+    this.count(this.blockReducing, seq, 1);
+  }
+
+  startRawUpload(seq: number): void {
+    this.leave(seq);
+  }
+
+  finishReduce(seq: number, score: number): void {
+    this.count(this.blockReducing, seq, -1);
+    const enclosing = this.segmentOf(seq);
+    this.model.observe(seq, score);
+    this.count(this.blockKnown, seq, 1);
+    if (this.model.known <= this.interpolateAfter + 1) {
+      // The estimate changed everywhere (a new mean, or the switch to interpolation).
+      this.touch(-1);
+      for (const point of this.model.points()) this.touch(point.index);
+    } else {
+      this.touch(enclosing);
+      this.touch(seq);
+    }
+  }
+
+  private leave(seq: number): void {
+    if (!this.pending.delete(seq)) return;
+    this.count(this.blockPending, seq, -1);
+    this.touch(this.segmentOf(seq));
+  }
+
+  private count(counts: Map<number, number>, seq: number, delta: number): void {
+    const block = Math.floor(seq / SEARCH_BLOCK);
+    const next = (counts.get(block) ?? 0) + delta;
+    if (next === 0) counts.delete(block);
+    else counts.set(block, next);
+    const searchable =
+      !this.blockKnown.has(block) && !this.blockReducing.has(block) && this.blockPending.has(block);
+    if (searchable) this.searchable.add(block);
+    else this.searchable.delete(block);
+  }
+
+  /** Segments are named by their left known index, -1 for the one before the first. */
+  private segmentOf(seq: number): number {
+    return this.model.knownAtOrBefore(seq) ?? -1;
+  }
+
+  /** Re-ranks one segment: stale heap entries are recognised by their version. */
+  private touch(segment: number): void {
+    const version = (this.versions.get(segment) ?? 0) + 1;
+    this.versions.set(segment, version);
+    const end = this.model.knownAtOrAfter(segment + 1) ?? Infinity;
+    const low = this.pending.next(segment + 1);
+    if (low === undefined || low >= end) return;
+    const high = end === Infinity ? this.pending.max()! : this.pending.prev(end - 1)!;
+    const lowValue = this.estimate(low);
+    const highValue = this.estimate(high);
+    const bestIsHigh = highValue > lowValue;
+    const worstIsHigh = highValue < lowValue;
+    this.best.push({
+      value: bestIsHigh ? highValue : lowValue,
+      seq: bestIsHigh ? high : low,
+      segment,
+      version,
+    });
+    this.worst.push({
+      value: worstIsHigh ? highValue : lowValue,
+      seq: worstIsHigh ? high : low,
+      segment,
+      version,
+    });
+  }
+
+  private top(heap: BinaryHeap<Ranked>): number | undefined {
+    for (let entry = heap.peek(); entry !== undefined; entry = heap.peek()) {
+      if (this.versions.get(entry.segment) === entry.version && this.pending.has(entry.seq)) return entry.seq;
+      heap.pop();
+    }
+    return undefined;
+  }
+}
+
+interface Scored {
+  readonly seq: number;
+  readonly value: number;
+}
+
+/** The paper's "golden": the climb with every file's true score known on arrival. */
+class OraclePolicy implements SchedulingPolicy {
+  private readonly pending = new IndexSet();
+  private readonly best = new BinaryHeap<Scored>((a, b) => a.value > b.value || (a.value === b.value && a.seq < b.seq));
+  private readonly worst = new BinaryHeap<Scored>((a, b) => a.value < b.value || (a.value === b.value && a.seq < b.seq));
+
+  add(seq: number, score: number | undefined): void {
+    const value = score !== undefined && Number.isFinite(score) ? score : 0;
+    this.pending.add(seq);
+    this.best.push({ seq, value });
+    this.worst.push({ seq, value });
+  }
+  pickReduce(): number | undefined {
+    return this.top(this.best);
+  }
+  pickRawUpload(): number | undefined {
+    return this.top(this.worst);
+  }
+  startReduce(seq: number): void {
+    this.pending.delete(seq);
+  }
+  startRawUpload(seq: number): void {
+    this.pending.delete(seq);
+  }
+  finishReduce(): void {}
+  private top(heap: BinaryHeap<Scored>): number | undefined {
+    while (heap.size > 0 && !this.pending.has(heap.peek()!.seq)) heap.pop();
+    return heap.peek()?.seq;
+  }
+}
+
+/** Splines' choice of file, reduced only when it can pay off; see `prioritize`'s JSDoc. */
+class AdaptivePolicy extends SplinesPolicy {
+  override pickReduce(context: ReduceContext): number | undefined {
+    if (context.freeUploadSlots > 0) return undefined;
+    const candidate = this.pick();
+    if (candidate === undefined) return undefined;
+    const { seq, explore } = candidate;
+    if (!explore && this.model.known > 0 && this.estimate(seq) <= 0) return undefined;
+    const { bandwidth, cpuMsPerByte } = context;
+    if (bandwidth !== undefined && bandwidth > 0 && cpuMsPerByte !== undefined) {
+      const size = context.sizeOf(seq);
+      const reduceMs = cpuMsPerByte * size;
+      const untilUplinkMs = ((context.queuedBytes - size) / bandwidth) * 1000;
+      if (!(reduceMs < untilUplinkMs)) return undefined;
+    }
+    return seq;
+  }
+}
+
+export function createPolicy(strategy: StrategyName, interpolateAfter?: number): SchedulingPolicy {
+  switch (strategy) {
+    case 'none':
+      return new NonePolicy();
+    case 'fifo':
+      return new FifoPolicy();
+    case 'splines':
+      return new SplinesPolicy(interpolateAfter);
+    case 'oracle':
+      return new OraclePolicy();
+    case 'adaptive':
+      return new AdaptivePolicy(interpolateAfter);
+  }
+}
