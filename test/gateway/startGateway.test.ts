@@ -91,7 +91,8 @@ describe('startGateway', () => {
 
   it('should answer 401 with the HASTE Cloud realm without or with a wrong login', async () => {
     const wrong = `Basic ${Buffer.from('agent:wrong').toString('base64')}`;
-    for (const headers of [{}, { Authorization: wrong }, { Authorization: 'Bearer x' }]) {
+    const attempts: Record<string, string>[] = [{}, { Authorization: wrong }, { Authorization: 'Bearer x' }];
+    for (const headers of attempts) {
       const answer = await send(gateway, { headers });
       expect(answer.status).to.equal(401);
       expect(answer.headers['www-authenticate']).to.equal('Basic realm="HASTE Cloud"');

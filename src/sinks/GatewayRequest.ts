@@ -1,0 +1,14 @@
+/**
+ * One HTTP request the gateway sink asks its transport to make.
+ *
+ * The transport streams the file at `bodyPath` as the body with an explicit `Content-Length`;
+ * `headers` already hold `Authorization` and the `X-HASTE-*` headers.
+ */
+export interface GatewayRequest {
+  /** Full URL, e.g. `http://localhost:8080/stream/2026_11_25__03_19_00_vironova`. */
+  readonly url: string;
+  /** Request headers, all values legal HTTP header text. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The file whose bytes form the body. */
+  readonly bodyPath: string;
+}

@@ -1,0 +1,178 @@
+import { asyncScheduler, catchError, defaultIfEmpty, defer, map, of, take, type Observable, type SchedulerLike } from 'rxjs';
+import { GatewayError } from '../model/GatewayError.js';
+import type { UploadJob } from '../model/UploadJob.js';
+import type { UploadResult } from '../model/UploadResult.js';
+import type { GatewayRequest } from './GatewayRequest.js';
+import type { GatewayResponse } from './GatewayResponse.js';
+import { streamId as formatStreamId } from './streamId.js';
+import { encodeHeaderFilename, fetchPost, normaliseBaseUrl } from './uploaderInternals.js';
+
+/** Options for {@link createUploader}. */
+export interface UploaderOptions {
+  /**
+   * The gateway: `host:port` (plain http) or a full `http://` / `https://` URL, with or without
+   * a trailing slash or a path prefix.
+   */
+  readonly host: string;
+  /** Basic-auth user name; must not contain `:`. */
+  readonly username: string;
+  /** Basic-auth password; never appears in any message. */
+  readonly password: string;
+  /**
+   * The gateway tag sent in `X-HASTE-tag` and appended to a generated stream id. The real
+   * gateway accepts `vironova` and `discard`.
+   * @default 'vironova'
+   */
+  readonly tag?: string;
+  /**
+   * The stream every file of this run is posted to (`/stream/<streamId>`); letters, digits,
+   * `_` and `-`.
+   * @default streamId({ startedAt, tag })
+   */
+  readonly streamId?: string;
+  /**
+   * When the run started, used only to generate the stream id (local time).
+   * @default new Date(scheduler.now())
+   */
+  readonly startedAt?: Date;
+  /**
+   * Clock for `startedAt` and `finishedAt` in each {@link UploadResult}.
+   * @default asyncScheduler
+   */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * Sends one request. The default streams `bodyPath` with node-fetch and aborts on
+   * unsubscribe; tests pass a `cold()` stand-in.
+   * @default node-fetch with the body streamed from disk
+   */
+  readonly post?: (request: GatewayRequest) => Observable<GatewayResponse>;
+  /**
+   * Wall clock in ms since the epoch for `X-HASTE-unixtime`, which the gateway reads as real
+   * time, so it is not taken from the scheduler.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
+}
+
+const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+function requireString(name: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new TypeError(`Expected \`${name}\` to be a string, got ${typeof value}`);
+  }
+  return value;
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/[\x00-\x1F\x7F]+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
+/**
+ * Builds the function that uploads one job to a HASTE Cloud Gateway.
+ *
+ * Each call returns a cold Observable that POSTs `job.bodyPath` (default `job.item.path`) to
+ * `<host>/stream/<streamId>` with Basic auth and the `X-HASTE-original_filename`, `X-HASTE-tag`
+ * and `X-HASTE-unixtime` headers, and emits exactly one value: an {@link UploadResult} on 2xx,
+ * or a {@link GatewayError} otherwise (status 0 when no HTTP answer came, e.g. the file
+ * vanished or the network failed). It never errors.
+ *
+ * `X-HASTE-original_filename` is the absolute path of the original file (`item.path`), as the
+ * Python agent sends the watchdog event path; a path that is not printable ASCII is
+ * percent-encoded (see the README). `X-HASTE-unixtime` is `String(clock() / 1000)`, like
+ * Python's `str(time.time())`.
+ *
+ * ```text
+ * job:      a|
+ * post:     --r|            (r = 200)
+ * result:   --u|            (u = UploadResult)
+ * ```
+ *
+ * @example
+ * ```ts
+ * const upload = createUploader({ host: 'localhost:8080', username: 'u', password: 'p' });
+ * upload({ item }).subscribe((result) => console.log(result));
+ * ```
+ *
+ * @param options Where and how to upload.
+ * @returns A function from a job to a one-value Observable.
+ */
+export function createUploader(options: UploaderOptions): (job: UploadJob) => Observable<UploadResult | GatewayError> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
+  }
+  const baseUrl = normaliseBaseUrl(options.host);
+  const username = requireString('username', options.username);
+  const password = requireString('password', options.password);
+  if (username.includes(':')) {
+    throw new TypeError('Expected `username` without `:`, which Basic auth cannot carry');
+  }
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const tag = options.tag ?? 'vironova';
+  const id = options.streamId ?? formatStreamId({ startedAt: options.startedAt ?? new Date(scheduler.now()), tag });
+  if (typeof id !== 'string' || !streamIdPattern.test(id)) {
+    throw new TypeError(`Expected \`streamId\` to be 1-128 letters, digits, _ or -, got ${JSON.stringify(id)}`);
+  }
+  if (typeof tag !== 'string' || !/^[\x21-\x7E]+$/.test(tag)) {
+    throw new TypeError(`Expected \`tag\` to be non-empty printable ASCII, got ${JSON.stringify(tag)}`);
+  }
+  const post = options.post ?? fetchPost;
+  if (typeof post !== 'function') {
+    throw new TypeError(`Expected \`post\` to be a function, got ${typeof post}`);
+  }
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== 'function') {
+    throw new TypeError(`Expected \`clock\` to be a function, got ${typeof clock}`);
+  }
+  const url = `${baseUrl}/stream/${id}`;
+  const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+
+  return (job) =>
+    defer(() => {
+      const startedAt = scheduler.now();
+      const { item } = job;
+      const request: GatewayRequest = {
+        url,
+        headers: {
+          Authorization: authorization,
+          'X-HASTE-original_filename': encodeHeaderFilename(item.path),
+          'X-HASTE-tag': tag,
+          'X-HASTE-unixtime': String(clock() / 1000),
+        },
+        bodyPath: job.bodyPath ?? item.path,
+      };
+      return post(request).pipe(
+        take(1),
+        map((response): UploadResult | GatewayError => {
+          const { status } = response;
+          if (status >= 200 && status < 300) {
+            return { item, status, bytes: response.bytesSent, startedAt, finishedAt: scheduler.now() };
+          }
+          let message: string;
+          if (status === 401) {
+            message = `Gateway ${baseUrl} rejected the credentials of user "${username}" (401 Unauthorized): check the username and password; ${item.path} was not uploaded`;
+          } else if (status === 412) {
+            message = `Gateway ${baseUrl} does not accept tag "${tag}" (412 Precondition Failed); ${item.path} was not uploaded`;
+          } else {
+            message = `Gateway ${baseUrl} answered ${status} for ${item.path}: ${snippet(response.text)}`;
+          }
+          return new GatewayError(message, { status, path: item.path, item });
+        }),
+        defaultIfEmpty(
+          new GatewayError(`Upload of ${item.path} to ${baseUrl} ended without an answer`, { status: 0, path: item.path, item }),
+        ),
+      );
+    }).pipe(
+      catchError((error: unknown): Observable<UploadResult | GatewayError> => {
+        const reason = error instanceof Error ? error.message : String(error);
+        return of(
+          new GatewayError(`Could not upload ${job.item.path} to ${baseUrl}: ${reason}`, {
+            status: 0,
+            path: job.item.path,
+            item: job.item,
+            cause: error,
+          }),
+        );
+      }),
+    );
+}
