@@ -1,0 +1,75 @@
+import type { AgentEvent } from './AgentEvent.js';
+import { formatBytes, formatRate } from './observeInternals.js';
+
+/** Keys never written to a log, however they got into an event. */
+const secretKey = /^(password|authorization|proxy-authorization)$/i;
+
+/**
+ * Formats one agent event as one log line, for people or for log shippers.
+ *
+ * `'human'` gives an ISO time, a verb, the path and the figures that matter in human units;
+ * `'json'` gives one JSON object with an ISO `time` followed by every field of the event.
+ * Either way the result has no line break (newlines in error texts become spaces or `\n`
+ * escapes), and `password`/`authorization` keys are dropped at any depth as a safeguard.
+ *
+ * ```ts
+ * formatLogLine({ type: 'uploaded', at: 0, path: '/d/a.png', bytes: 2048, status: 200, durationMs: 500 }, 'human');
+ * // '1970-01-01T00:00:00.000Z uploaded /d/a.png 2.0 KiB HTTP 200 in 500ms (4.1 kB/s)'
+ * formatLogLine(event, 'json');
+ * // '{"time":"1970-01-01T00:00:00.000Z","type":"uploaded","at":0,"path":"/d/a.png",...}'
+ * ```
+ *
+ * @param event What happened.
+ * @param format `'human'` or `'json'`.
+ * @returns The line, without a line ending.
+ */
+export function formatLogLine(event: AgentEvent, format: 'human' | 'json'): string {
+  if (format !== 'human' && format !== 'json') {
+    throw new TypeError(`Expected \`format\` to be 'human' or 'json', got ${JSON.stringify(format)}`);
+  }
+  const time = Number.isFinite(event.at) ? new Date(event.at).toISOString() : null;
+  if (format === 'json') {
+    return JSON.stringify({ time, ...event }, (key, value: unknown) => {
+      if (key !== '' && secretKey.test(key)) return undefined;
+      // Error objects stringify as {} and would lose the very thing the log is for.
+      if (value instanceof Error) return { name: value.name, message: value.message };
+      return value;
+    });
+  }
+  return `${time ?? String(event.at)} ${oneLine(describe(event))}`;
+}
+
+function describe(event: AgentEvent): string {
+  switch (event.type) {
+    case 'seen':
+      return `seen ${event.path} ${formatBytes(event.bytes)}`;
+    case 'reduce-start':
+      return `reducing ${event.path}`;
+    case 'reduced':
+      return event.reduced
+        ? `reduced ${event.path} ${formatBytes(event.bytesIn)} -> ${formatBytes(event.bytesOut)} in ${formatMs(event.cpuMs)} CPU`
+        : `not reduced ${event.path} (${event.reason ?? 'no gain'}) in ${formatMs(event.cpuMs)} CPU`;
+    case 'upload-start':
+      return `uploading ${event.path} ${formatBytes(event.bytes)}`;
+    case 'uploaded': {
+      const rate = event.durationMs > 0 ? ` (${formatRate(event.bytes / (event.durationMs / 1000))})` : '';
+      return `uploaded ${event.path} ${formatBytes(event.bytes)} HTTP ${event.status} in ${formatMs(event.durationMs)}${rate}`;
+    }
+    case 'retried':
+      return `retrying ${event.path} (attempt ${event.attempt}) in ${formatMs(event.delayMs)}: ${event.error}`;
+    case 'failed':
+      return `failed ${event.path}${event.status > 0 ? ` HTTP ${event.status}` : ''}: ${event.error}`;
+    default: {
+      const unknown = event as { type?: unknown; path?: unknown };
+      return `${String(unknown.type)} ${String(unknown.path)}`;
+    }
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\t\x00-\x1f\x7f]+/g, ' ');
+}
