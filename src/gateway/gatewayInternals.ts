@@ -45,8 +45,16 @@ export function safeFileName(originalFilename: string): string {
     .replace(/[<>:"|?*]/g, '_')
     .replace(/^[.\s]+/, '')
     .trimEnd();
-  while (Buffer.byteLength(name, 'utf8') > maxNameBytes) {
-    name = Array.from(name).slice(0, -1).join('');
+  if (Buffer.byteLength(name, 'utf8') > maxNameBytes) {
+    // Cut on code points so a multi-byte character is never split.
+    let kept = '';
+    for (const char of name) {
+      if (Buffer.byteLength(kept + char, 'utf8') > maxNameBytes) {
+        break;
+      }
+      kept += char;
+    }
+    name = kept.trimEnd();
   }
   return name === '' ? 'blob' : name;
 }

@@ -202,7 +202,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       throw error;
     }
     const sha256 = hash.digest('hex');
-    if (claimedHash !== undefined && !duplicate && claimedHash !== sha256) {
+    if (claimedHash !== undefined && claimedHash !== sha256) {
       if (temp !== undefined) {
         await unlink(temp).catch(() => {});
       }
@@ -229,14 +229,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await unlink(temp);
     }
     if (!duplicate && tag !== 'discard') {
-      storedHashes.add(`${streamId}/${claimedHash ?? sha256}`);
+      storedHashes.add(`${streamId}/${sha256}`);
     }
     const blob: ReceivedBlob = {
       streamId,
       originalFilename,
       storedPath,
       bytes,
-      sha256: duplicate ? (claimedHash ?? sha256) : sha256,
+      sha256,
       tag,
       unixtime,
       duplicate,

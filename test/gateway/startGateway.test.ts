@@ -245,6 +245,47 @@ describe('startGateway', () => {
     expect(await readdir(join(store, sid))).to.deep.equal([]);
   });
 
+  it('should not treat a repeated hash as a duplicate when the body differs from it', async () => {
+    const sha = createHash('sha256').update('same').digest('hex');
+    await send(gateway, { method: 'POST', path: `/stream/${sid}`, headers: blob('d.tif', { 'X-HASTE-content-sha256': sha }), body: 'same' });
+    const answer = await send(gateway, { method: 'POST', path: `/stream/${sid}`, headers: blob('d.tif', { 'X-HASTE-content-sha256': sha }), body: 'diff' });
+    expect(answer.status).to.equal(400);
+    expect(gateway.received).to.have.length(1);
+  });
+
+  it('should cap long names without splitting characters', async () => {
+    await send(gateway, { method: 'POST', path: `/stream/${sid}`, headers: blob(encodeURIComponent('é'.repeat(150))), body: 'x' });
+    const [name] = await readdir(join(store, sid));
+    expect(name).to.equal('é'.repeat(100));
+  });
+
+  it('should drop the temp file when a client gives up mid-body', async () => {
+    const req = request({
+      hostname: '127.0.0.1',
+      port: gateway.port,
+      path: `/stream/${sid}`,
+      method: 'POST',
+      headers: { ...blob('half.tif'), 'Content-Length': '800' },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(400));
+    const folder = join(store, sid);
+    const until = async (check: (names: string[]) => boolean): Promise<void> => {
+      for (let i = 0; i < 200; i += 1) {
+        const names = await readdir(folder).catch(() => [] as string[]);
+        if (check(names)) {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('gave up waiting for the store folder');
+    };
+    await until((names) => names.some((name) => name.endsWith('.part')));
+    req.destroy();
+    await until((names) => names.length === 0);
+    expect(gateway.received).to.deep.equal([]);
+  });
+
   it('should answer 400 when a protocol header is missing', async () => {
     const headers = blob('a.tif');
     delete headers['X-HASTE-unixtime'];
