@@ -78,8 +78,10 @@ function snippet(text: string): string {
  * vanished or the network failed). It never errors.
  *
  * `X-HASTE-original_filename` is the absolute path of the original file (`item.path`), as the
- * Python agent sends the watchdog event path; a path that is not printable ASCII is
- * percent-encoded (see the README). `X-HASTE-unixtime` is `String(clock() / 1000)`, like
+ * Python agent sends the watchdog event path. A path made only of printable ASCII
+ * (0x20-0x7E) is sent unchanged; any other path has each character outside 0x20-0x7E, and `%`,
+ * replaced by its UTF-8 bytes as `%XX` (upper-case hex, as `encodeURIComponent` writes them), so
+ * `decodeURIComponent` recovers it exactly. `X-HASTE-unixtime` is `String(clock() / 1000)`, like
  * Python's `str(time.time())`.
  *
  * ```text
