@@ -1,4 +1,13 @@
-import { catchError, defer, finalize, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
+import {
+  catchError,
+  defer,
+  finalize,
+  mergeMap,
+  of,
+  throwIfEmpty,
+  type Observable,
+  type OperatorFunction,
+} from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import { createWorkerPool } from '../reducers/createWorkerPool.js';
@@ -60,6 +69,8 @@ export function reduceLocally(options: ReduceLocallyOptions = {}): OperatorFunct
         mergeMap(
           (item) =>
             defer(() => reduce(item)).pipe(
+              // A file must not vanish from the stream just because its reducer said nothing.
+              throwIfEmpty(() => new Error('Reducer completed without a result')),
               catchError((error: unknown) => of(notReduced(item, item.size, 0, messageOf(error)))),
             ),
           cores,

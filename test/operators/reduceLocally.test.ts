@@ -184,6 +184,15 @@ describe('reduceLocally', () => {
     });
   });
 
+  it('should turn a reduce that completes without a result into an unreduced result', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold<FileItem>('-a|', { a });
+      const answers = new Map([[a, cold<Reduction>('--|')]]);
+      const result = source.pipe(reduceLocally({ reduce: byItem(answers) }));
+      expectObservable(result).toBe('---(x|)', { x: unreduced(a, 'Reducer completed without a result') });
+    });
+  });
+
   it('should throw a TypeError for cores that is not an integer >= 1', () => {
     expect(() => reduceLocally({ cores: 0 })).to.throw(TypeError, 'Expected `cores` to be an integer >= 1, got 0');
     expect(() => reduceLocally({ cores: 2.5 })).to.throw(TypeError, 'Expected `cores` to be an integer >= 1, got 2.5');
