@@ -1,0 +1,84 @@
+import type { LedgerEntry, LedgerReduction, LedgerState } from './LedgerEntry.js';
+
+/** Identifies one version of one file: any object with these fields, a `LedgerEntry` included. */
+export interface LedgerKey {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** sha256 hex of the content (see `hashFile`). */
+  readonly hash: string;
+}
+
+/** Fields `Ledger.transition` may change along with the state. */
+export interface LedgerTransitionExtra {
+  /** An error to remember; it is redacted before it is stored. `null` clears it. */
+  readonly lastError?: string | Error | null;
+  /** How the file was reduced. */
+  readonly reduction?: LedgerReduction;
+  /** With `failed`: true when retrying cannot help. @default false */
+  readonly permanent?: boolean;
+}
+
+/** An upsert: the key plus any fields to set. A new key starts as `seen` with 0 attempts. */
+export interface LedgerUpdate extends LedgerKey, LedgerTransitionExtra {
+  readonly state?: LedgerState;
+  readonly attempts?: number;
+}
+
+/** Counts and highlights for `haste-agent status`. */
+export interface LedgerSummary {
+  /** Entries of every state, superseded versions included. */
+  readonly total: number;
+  readonly counts: Readonly<Record<LedgerState, number>>;
+  /** How many entries `pending()` returns. */
+  readonly pending: number;
+  /** The pending entry first recorded longest ago. */
+  readonly oldestPending?: { readonly path: string; readonly state: LedgerState; readonly createdAt: number };
+  /** The most recently recorded error. */
+  readonly lastError?: { readonly path: string; readonly message: string; readonly at: number };
+  /** Set by `readLedgerSummary` when a live agent holds the ledger's lock. */
+  readonly runningPid?: number;
+}
+
+/**
+ * A durable record of every file's progress, so a restart loses nothing and sends nothing twice.
+ *
+ * Reads are synchronous and come from memory; writes update memory at once and return a
+ * promise that resolves when the change is on disk (journal line written and fsync'd). Writes
+ * are serialised through one queue, so their promises resolve in call order. After a write
+ * fails (disk full, state dir gone) every later write rejects with that error: the caller
+ * should stop rather than carry on with a ledger that no longer matches the disk.
+ */
+export interface Ledger {
+  /** The state directory. */
+  readonly dir: string;
+  /** The newest version recorded for `path`. */
+  get(path: string): LedgerEntry | undefined;
+  /** The entry of exactly this version. */
+  getByKey(key: LedgerKey): LedgerEntry | undefined;
+  /** Every entry, superseded versions included, in the order they were first recorded. */
+  entries(): LedgerEntry[];
+  /** Creates or updates the entry of `update`'s key. Rejects with a TypeError on a malformed update. */
+  record(update: LedgerUpdate): Promise<LedgerEntry>;
+  /**
+   * Moves an existing entry to `state` (rejects if there is none). Entering `uploading` adds
+   * one attempt; `permanent` is kept only on `failed`.
+   */
+  transition(key: LedgerKey, state: LedgerState, extra?: LedgerTransitionExtra): Promise<LedgerEntry>;
+  /** Whether some version with this path, size and mtime was acknowledged. */
+  isAcknowledged(path: string, size: number, mtimeMs: number): boolean;
+  /** Whether some file with this content hash was acknowledged, under any path. */
+  isAcknowledgedByHash(hash: string): boolean;
+  /**
+   * Entries still to deliver: not `acknowledged`, not permanently `failed`, and not superseded
+   * by a newer version of the same path (its old content no longer exists to send).
+   */
+  pending(): LedgerEntry[];
+  summary(): LedgerSummary;
+  /** Resolves when every write issued so far is durable. */
+  flush(): Promise<void>;
+  /** Writes a snapshot and empties the journal now (it also happens every `compactAfter` lines). */
+  compact(): Promise<void>;
+  /** Flushes, closes the journal and releases the lock. Later writes reject. Idempotent. */
+  close(): Promise<void>;
+}

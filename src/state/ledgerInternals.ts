@@ -1,0 +1,337 @@
+/*
+ * On-disk format of the ledger (version 1). Files in the state directory:
+ *
+ *   ledger.lock        "<pid>\n" of the agent holding the ledger. Created atomically with
+ *                      link(2) from a fully written temp file, so it is never seen half-written.
+ *   snapshot.json      One line "<check> <json>\n", json = {"version":1,"lastSeq":N,"entries":[…]}.
+ *                      Only ever replaced by rename(2), so it is old or new, never torn.
+ *   snapshot.json.tmp  A snapshot being written. A leftover one is a compaction that crashed
+ *                      before its rename: it is ignored and deleted on open.
+ *   journal.jsonl      Lines "<check> <json>\n", json = {"seq":N,"entry":{…the whole entry…}},
+ *                      appended and fsync'd (a batch of queued lines per write+fsync).
+ *
+ * <check> is the first 16 hex digits of the sha256 of <json>. Each journal line holds the whole
+ * entry after the change, so replay is idempotent and order within a key is all that matters.
+ *
+ * Loading (open and readLedgerSummary): read the journal, then the snapshot (in that order, so a
+ * reader racing a compaction never pairs an old snapshot with an emptied journal). Start from
+ * the snapshot's entries; replay each complete journal line whose check matches and whose seq
+ * is above the snapshot's lastSeq. Skipped: the text after the last "\n" (a torn append from a
+ * crash mid-write), any line whose check does not match or whose JSON is not an entry (disk
+ * corruption; later lines still apply), lines with seq <= lastSeq (already in the snapshot: a
+ * crash between the snapshot rename and the journal truncation). A snapshot whose check fails
+ * is not a crash artefact (rename is atomic) and makes open reject rather than forget what was
+ * already sent.
+ *
+ * Compaction: write snapshot.json.tmp, fsync it, rename it over snapshot.json, fsync the
+ * directory, then truncate the journal to 0 and fsync it. A crash at any step leaves either the
+ * old snapshot + full journal or the new snapshot + a journal whose lines it already covers.
+ * open() compacts whenever the journal is non-empty, which also cuts off a torn tail before the
+ * next append could be glued to it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { link, open, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LedgerKey, LedgerSummary } from './Ledger.js';
+import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
+
+export const FORMAT_VERSION = 1;
+export const LOCK_FILE = 'ledger.lock';
+export const SNAPSHOT_FILE = 'snapshot.json';
+export const SNAPSHOT_TEMP_FILE = 'snapshot.json.tmp';
+export const JOURNAL_FILE = 'journal.jsonl';
+
+export const LEDGER_STATES: readonly LedgerState[] = ['seen', 'reducing', 'reduced', 'uploading', 'acknowledged', 'failed'];
+
+export interface JournalRecord {
+  readonly seq: number;
+  readonly entry: LedgerEntry;
+}
+
+export interface SnapshotContent {
+  readonly version: number;
+  readonly lastSeq: number;
+  readonly entries: readonly LedgerEntry[];
+}
+
+export interface LoadedLedger {
+  /** Keyed by `entryKey`, in first-recorded order. */
+  readonly entries: Map<string, LedgerEntry>;
+  /** Highest seq seen in the snapshot or the journal. */
+  readonly lastSeq: number;
+  /** Bytes in the journal file as read. */
+  readonly journalBytes: number;
+  /** Complete lines skipped for a bad check or shape. */
+  readonly corruptLines: number;
+  /** Whether the journal ended in a partial line. */
+  readonly tornTail: boolean;
+}
+
+export function checksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export function encodeLine(value: unknown): string {
+  const json = JSON.stringify(value);
+  return `${checksum(json)} ${json}\n`;
+}
+
+/** The parsed JSON of a line whose check matches, else undefined. */
+export function decodeLine(line: string): unknown {
+  const space = line.indexOf(' ');
+  if (space !== 16) {
+    return undefined;
+  }
+  const json = line.slice(17);
+  if (checksum(json) !== line.slice(0, 16)) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function entryKey(key: LedgerKey): string {
+  return JSON.stringify([key.path, key.size, key.mtimeMs, key.hash]);
+}
+
+export function isLedgerState(value: unknown): value is LedgerState {
+  return typeof value === 'string' && (LEDGER_STATES as readonly string[]).includes(value);
+}
+
+function isEntry(value: unknown): value is LedgerEntry {
+  const entry = value as Partial<LedgerEntry> | null;
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    typeof entry.path === 'string' &&
+    typeof entry.size === 'number' &&
+    typeof entry.mtimeMs === 'number' &&
+    typeof entry.hash === 'string' &&
+    isLedgerState(entry.state) &&
+    typeof entry.attempts === 'number' &&
+    typeof entry.createdAt === 'number' &&
+    typeof entry.updatedAt === 'number'
+  );
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export async function loadLedger(dir: string): Promise<LoadedLedger> {
+  const journal = (await readOptional(join(dir, JOURNAL_FILE))) ?? '';
+  const snapshotText = await readOptional(join(dir, SNAPSHOT_FILE));
+
+  const entries = new Map<string, LedgerEntry>();
+  let lastSeq = 0;
+  if (snapshotText !== undefined) {
+    const snapshot = decodeLine(snapshotText.endsWith('\n') ? snapshotText.slice(0, -1) : snapshotText) as
+      | SnapshotContent
+      | undefined;
+    if (snapshot?.version !== FORMAT_VERSION || !Array.isArray(snapshot.entries) || typeof snapshot.lastSeq !== 'number') {
+      throw new Error(
+        `The ledger snapshot ${join(dir, SNAPSHOT_FILE)} is corrupt or of an unknown version; ` +
+          `move it away to start with an empty ledger (files already sent would be sent again)`,
+      );
+    }
+    for (const entry of snapshot.entries) {
+      if (isEntry(entry)) {
+        entries.set(entryKey(entry), Object.freeze(entry));
+      }
+    }
+    lastSeq = snapshot.lastSeq;
+  }
+
+  const lines = journal.split('\n');
+  // Text after the last newline is an append cut short by a crash (or '' when none was).
+  const tail = lines.pop() ?? '';
+  const snapshotSeq = lastSeq;
+  let corruptLines = 0;
+  for (const line of lines) {
+    const record = decodeLine(line) as Partial<JournalRecord> | undefined;
+    if (record === undefined || typeof record.seq !== 'number' || !isEntry(record.entry)) {
+      corruptLines += 1;
+      continue;
+    }
+    if (record.seq <= snapshotSeq) {
+      continue;
+    }
+    entries.set(entryKey(record.entry), Object.freeze(record.entry));
+    lastSeq = Math.max(lastSeq, record.seq);
+  }
+  return {
+    entries,
+    lastSeq,
+    journalBytes: Buffer.byteLength(journal),
+    corruptLines,
+    tornTail: tail !== '',
+  };
+}
+
+/** Best effort: some platforms cannot fsync a directory, and there is nothing better to do there. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') {
+      throw error;
+    }
+  } finally {
+    await handle?.close();
+  }
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid in a lock file, or undefined when it is missing or garbled. */
+export async function readLockPid(lockPath: string): Promise<number | undefined> {
+  const text = await readOptional(lockPath);
+  const pid = Number.parseInt(text?.trim() ?? '', 10);
+  return Number.isInteger(pid) && pid > 0 && String(pid) === text?.trim() ? pid : undefined;
+}
+
+/**
+ * Takes the lock or throws `onLocked(pid)`. A lock whose pid is dead (or garbled) is stale and
+ * taken over. Two agents taking over the same stale lock at the same instant could both
+ * succeed; we accept that window, which needs a crash and a simultaneous double start.
+ */
+export async function acquireLock(dir: string, onLocked: (lockPath: string, pid: number) => Error): Promise<string> {
+  const lockPath = join(dir, LOCK_FILE);
+  const temp = join(dir, `${LOCK_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  await writeFile(temp, `${process.pid}\n`);
+  try {
+    for (let tries = 0; tries < 5; tries += 1) {
+      try {
+        await link(temp, lockPath);
+        return lockPath;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw error;
+        }
+      }
+      const holder = await readLockPid(lockPath);
+      if (holder !== undefined && isProcessAlive(holder)) {
+        throw onLocked(lockPath, holder);
+      }
+      await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') {
+          throw error;
+        }
+      });
+    }
+    throw new Error(`Could not take the ledger lock ${lockPath}: it keeps reappearing`);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** Removes the lock if it is still ours (a takeover after a long stall may have replaced it). */
+export async function releaseLock(lockPath: string): Promise<void> {
+  if ((await readLockPid(lockPath)) === process.pid) {
+    await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  // scheme://user:password@host
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, '$1***@'],
+  [/\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token|digest)\s+)?[^\s"',;]+/gi, '$1***'],
+  [/\b(bearer|basic)\s+[a-z0-9._~+/=-]{8,}/gi, '$1 ***'],
+  [/\b((?:password|passwd|pwd|token|access_token|api[_-]?key|apikey|secret|client_secret|auth)["']?\s*[=:]\s*["']?)[^\s&#"',;]+/gi, '$1***'],
+];
+
+/** Strips credentials and URL userinfo from a text bound for the ledger or a log. */
+export function redactSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
+}
+
+export const MAX_ERROR_LENGTH = 1000;
+
+/** One redacted line describing an error (message, code, cause). */
+export function describeError(error: string | Error): string {
+  let text: string;
+  if (typeof error === 'string') {
+    text = error;
+  } else {
+    const code = (error as { code?: unknown }).code;
+    const status = (error as { status?: unknown }).status;
+    text = `${error.name}: ${error.message}`;
+    if (typeof status === 'number') {
+      text += ` (status ${status})`;
+    }
+    if (typeof code === 'string') {
+      text += ` (${code})`;
+    }
+    if (error.cause instanceof Error) {
+      const causeCode = (error.cause as { code?: unknown }).code;
+      text += `; cause: ${error.cause.message}${typeof causeCode === 'string' ? ` (${causeCode})` : ''}`;
+    }
+  }
+  const redacted = redactSecrets(text.replace(/\s+/g, ' ').trim());
+  return redacted.length > MAX_ERROR_LENGTH ? `${redacted.slice(0, MAX_ERROR_LENGTH - 1)}…` : redacted;
+}
+
+/** Whether `entry` still needs delivering: not done, not hopeless, not superseded by a newer version. */
+export function isPending(entry: LedgerEntry, newestKeyOfPath: string | undefined): boolean {
+  if (entry.state === 'acknowledged' || (entry.state === 'failed' && entry.permanent === true)) {
+    return false;
+  }
+  return newestKeyOfPath === undefined || newestKeyOfPath === entryKey(entry);
+}
+
+/** The newest key per path: the latest `createdAt`, ties going to the later-recorded. */
+export function newestKeys(entries: Iterable<LedgerEntry>): Map<string, { key: string; createdAt: number }> {
+  const newest = new Map<string, { key: string; createdAt: number }>();
+  for (const entry of entries) {
+    const current = newest.get(entry.path);
+    if (current === undefined || entry.createdAt >= current.createdAt) {
+      newest.set(entry.path, { key: entryKey(entry), createdAt: entry.createdAt });
+    }
+  }
+  return newest;
+}
+
+export function summarize(entries: readonly LedgerEntry[], pending: readonly LedgerEntry[]): LedgerSummary {
+  const counts = Object.fromEntries(LEDGER_STATES.map((state) => [state, 0])) as Record<LedgerState, number>;
+  let lastError: LedgerSummary['lastError'];
+  for (const entry of entries) {
+    counts[entry.state] += 1;
+    if (entry.lastError !== undefined && entry.lastErrorAt !== undefined && (lastError === undefined || entry.lastErrorAt >= lastError.at)) {
+      lastError = { path: entry.path, message: entry.lastError, at: entry.lastErrorAt };
+    }
+  }
+  let oldest: LedgerEntry | undefined;
+  for (const entry of pending) {
+    if (oldest === undefined || entry.createdAt < oldest.createdAt) {
+      oldest = entry;
+    }
+  }
+  return {
+    total: entries.length,
+    counts,
+    pending: pending.length,
+    ...(oldest === undefined ? {} : { oldestPending: { path: oldest.path, state: oldest.state, createdAt: oldest.createdAt } }),
+    ...(lastError === undefined ? {} : { lastError }),
+  };
+}

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import type { LedgerSummary } from './Ledger.js';
+import { isPending, isProcessAlive, loadLedger, LOCK_FILE, newestKeys, readLockPid, summarize } from './ledgerInternals.js';
+
+/**
+ * Reads a ledger's summary without opening it, for `haste-agent status`.
+ *
+ * Takes no lock and writes nothing, so it works beside a running agent; the numbers are as of
+ * the last durable write. A missing directory reads as an empty ledger.
+ *
+ * ```ts
+ * const { counts, pending, runningPid } = await readLedgerSummary('/var/lib/haste-agent');
+ * ```
+ *
+ * @param dir - The state directory.
+ * @returns Counts by state, pending count, oldest pending entry, last error, and the pid of a
+ *   live agent holding the lock, if any. Rejects when the snapshot is corrupt.
+ */
+export async function readLedgerSummary(dir: string): Promise<LedgerSummary> {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new TypeError(`Expected \`dir\` to be a non-empty string, got ${JSON.stringify(dir)}`);
+  }
+  const { entries } = await loadLedger(dir);
+  const all = [...entries.values()];
+  const newest = newestKeys(all);
+  const pending = all.filter((entry) => isPending(entry, newest.get(entry.path)?.key));
+  const holder = await readLockPid(join(dir, LOCK_FILE));
+  const summary = summarize(all, pending);
+  return holder !== undefined && isProcessAlive(holder) ? { ...summary, runningPid: holder } : summary;
+}
