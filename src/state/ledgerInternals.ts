@@ -31,7 +31,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { link, open, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LedgerKey, LedgerSummary } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 
@@ -101,6 +101,16 @@ export function isLedgerState(value: unknown): value is LedgerState {
   return typeof value === 'string' && (LEDGER_STATES as readonly string[]).includes(value);
 }
 
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) {
+      deepFreeze(child);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function isEntry(value: unknown): value is LedgerEntry {
   const entry = value as Partial<LedgerEntry> | null;
   return (
@@ -146,7 +156,7 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
     }
     for (const entry of snapshot.entries) {
       if (isEntry(entry)) {
-        entries.set(entryKey(entry), Object.freeze(entry));
+        entries.set(entryKey(entry), deepFreeze(entry));
       }
     }
     lastSeq = snapshot.lastSeq;
@@ -166,7 +176,7 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
     if (record.seq <= snapshotSeq) {
       continue;
     }
-    entries.set(entryKey(record.entry), Object.freeze(record.entry));
+    entries.set(entryKey(record.entry), deepFreeze(record.entry));
     lastSeq = Math.max(lastSeq, record.seq);
   }
   return {
@@ -212,18 +222,27 @@ export async function readLockPid(lockPath: string): Promise<number | undefined>
 }
 
 /**
- * Takes the lock or throws `onLocked(pid)`. A lock whose pid is dead (or garbled) is stale and
- * taken over. Two agents taking over the same stale lock at the same instant could both
- * succeed; we accept that window, which needs a crash and a simultaneous double start.
+ * Locks this process holds. A lock file naming our own pid that is not in here was left by an
+ * earlier process that had the same pid (pid 1 in a container restarts as pid 1 again).
+ */
+const heldLocks = new Set<string>();
+
+/**
+ * Takes the lock or throws `onLocked(pid)`. A lock whose pid is dead (or garbled, or ours but
+ * not held by this process) is stale and taken over. Two agents taking over the same stale lock
+ * at the same instant could both succeed; we accept that window, which needs a crash and a
+ * simultaneous double start. A stale lock whose pid now belongs to an unrelated live process
+ * is refused; the error names the pid so the user can check it and delete the lock file.
  */
 export async function acquireLock(dir: string, onLocked: (lockPath: string, pid: number) => Error): Promise<string> {
-  const lockPath = join(dir, LOCK_FILE);
+  const lockPath = resolve(dir, LOCK_FILE);
   const temp = join(dir, `${LOCK_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
   await writeFile(temp, `${process.pid}\n`);
   try {
     for (let tries = 0; tries < 5; tries += 1) {
       try {
         await link(temp, lockPath);
+        heldLocks.add(lockPath);
         return lockPath;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -231,7 +250,8 @@ export async function acquireLock(dir: string, onLocked: (lockPath: string, pid:
         }
       }
       const holder = await readLockPid(lockPath);
-      if (holder !== undefined && isProcessAlive(holder)) {
+      const ours = holder === process.pid;
+      if (holder !== undefined && ((ours && heldLocks.has(lockPath)) || (!ours && isProcessAlive(holder)))) {
         throw onLocked(lockPath, holder);
       }
       await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
@@ -248,6 +268,7 @@ export async function acquireLock(dir: string, onLocked: (lockPath: string, pid:
 
 /** Removes the lock if it is still ours (a takeover after a long stall may have replaced it). */
 export async function releaseLock(lockPath: string): Promise<void> {
+  heldLocks.delete(lockPath);
   if ((await readLockPid(lockPath)) === process.pid) {
     await unlink(lockPath).catch(() => undefined);
   }

@@ -8,11 +8,13 @@ import {
   describeError,
   encodeLine,
   entryKey,
+  deepFreeze,
   FORMAT_VERSION,
   fsyncDir,
   isLedgerState,
   isPending,
   JOURNAL_FILE,
+  type JournalRecord,
   loadLedger,
   releaseLock,
   SNAPSHOT_FILE,
@@ -117,7 +119,7 @@ class FileLedger implements Ledger {
     const key = entryKey(update);
     const previous = this.entriesByKey.get(key);
     const state = update.state ?? previous?.state ?? 'seen';
-    return this.write(key, previous, state, update.attempts ?? previous?.attempts ?? 0, update);
+    return this.write(key, update, previous, state, update.attempts ?? previous?.attempts ?? 0, update);
   }
 
   transition(key: LedgerKey, state: LedgerState, extra: LedgerTransitionExtra = {}): Promise<LedgerEntry> {
@@ -134,7 +136,7 @@ class FileLedger implements Ledger {
       return Promise.reject(new Error(`No ledger entry for ${key.path} (size ${key.size}, mtime ${key.mtimeMs}); record() it first`));
     }
     const attempts = previous.attempts + (state === 'uploading' ? 1 : 0);
-    return this.write(id, previous, state, attempts, extra);
+    return this.write(id, previous, previous, state, attempts, extra);
   }
 
   isAcknowledged(path: string, size: number, mtimeMs: number): boolean {
@@ -213,7 +215,8 @@ class FileLedger implements Ledger {
   }
 
   private write(
-    key: string,
+    id: string,
+    key: LedgerKey,
     previous: LedgerEntry | undefined,
     state: LedgerState,
     attempts: number,
@@ -224,36 +227,39 @@ class FileLedger implements Ledger {
       return Promise.reject(refusal);
     }
     const now = this.now();
-    const { lastError, lastErrorAt, permanent, reduction, ...rest } = previous ?? ({} as Partial<LedgerEntry>);
-    void rest;
-    const error =
-      extra.lastError === undefined
-        ? lastError === undefined
-          ? {}
-          : { lastError, lastErrorAt }
-        : extra.lastError === null
-          ? {}
-          : { lastError: describeError(extra.lastError), lastErrorAt: now };
-    const nextReduction = extra.reduction ?? reduction;
-    const nextPermanent = state === 'failed' ? (extra.permanent ?? (previous?.state === 'failed' ? permanent : undefined) ?? false) : undefined;
-    const entry: LedgerEntry = Object.freeze({
-      path: previous?.path ?? (extra as LedgerUpdate).path,
-      size: previous?.size ?? (extra as LedgerUpdate).size,
-      mtimeMs: previous?.mtimeMs ?? (extra as LedgerUpdate).mtimeMs,
-      hash: previous?.hash ?? (extra as LedgerUpdate).hash,
+    let error: Pick<LedgerEntry, 'lastError' | 'lastErrorAt'> = {};
+    if (extra.lastError === undefined && previous?.lastError !== undefined) {
+      error = { lastError: previous.lastError, lastErrorAt: previous.lastErrorAt };
+    } else if (extra.lastError !== undefined && extra.lastError !== null) {
+      error = { lastError: describeError(extra.lastError), lastErrorAt: now };
+    }
+    // A failure stays permanent only until the entry moves on, e.g. when the user forces a retry.
+    const permanent =
+      state === 'failed' ? (extra.permanent ?? (previous?.state === 'failed' ? previous.permanent : undefined) ?? false) : undefined;
+    const reduction = extra.reduction ?? previous?.reduction;
+    const entry: LedgerEntry = {
+      path: key.path,
+      size: key.size,
+      mtimeMs: key.mtimeMs,
+      hash: key.hash,
       state,
       attempts,
       ...error,
-      ...(nextPermanent === undefined ? {} : { permanent: nextPermanent }),
-      ...(nextReduction === undefined ? {} : { reduction: nextReduction }),
+      ...(permanent === undefined ? {} : { permanent }),
+      ...(reduction === undefined ? {} : { reduction }),
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
-    });
-    // JSON drops undefined fields and functions; storing the round-tripped copy keeps memory and disk identical.
-    const line = encodeLine({ seq: this.seq + 1, entry });
-    const stored = Object.freeze(JSON.parse(line.slice(17)).entry as LedgerEntry);
+    };
+    let line: string;
+    try {
+      line = encodeLine({ seq: this.seq + 1, entry });
+    } catch (cause) {
+      return Promise.reject(new TypeError(`Expected the entry of ${key.path} to be JSON-serialisable`, { cause }));
+    }
+    // The parsed copy is exactly what a reopen will see (JSON drops undefined fields and functions).
+    const stored = deepFreeze((JSON.parse(line.slice(17)) as JournalRecord).entry);
     this.seq += 1;
-    this.index(key, stored);
+    this.index(id, stored);
     return this.enqueue({ line }).then(() => stored);
   }
 

@@ -282,6 +282,28 @@ describe('openLedger', () => {
     expect((await readFile(join(dir!, 'ledger.lock'), 'utf8')).trim()).to.equal(String(process.pid));
   });
 
+  it('should take over a lock naming our own pid that this process does not hold (container restart as pid 1)', async () => {
+    await writeFile(join(dir!, 'ledger.lock'), `${process.pid}\n`);
+    ledger = await openJournalOnly();
+    await ledger.record(fileKey('a'));
+    expect((await readFile(join(dir!, 'ledger.lock'), 'utf8')).trim()).to.equal(String(process.pid));
+  });
+
+  it('should hand out frozen entries so callers cannot change the ledger behind its back', async () => {
+    ledger = await openJournalOnly();
+    const entry = await ledger.record({ ...fileKey('a'), state: 'reduced', reduction });
+    expect(Object.isFrozen(entry)).to.equal(true);
+    expect(Object.isFrozen(entry.reduction?.settings)).to.equal(true);
+    expect(ledger.get(entry.path)).to.equal(entry);
+  });
+
+  it('should reject an entry that cannot be written as JSON without recording it', async () => {
+    ledger = await openJournalOnly();
+    const bad = { ...reduction, settings: { big: 1n } };
+    expect(await rejection(ledger.record({ ...fileKey('a'), reduction: bad }))).to.be.instanceOf(TypeError);
+    expect(ledger.entries()).to.deep.equal([]);
+  });
+
   it('should keep every acknowledged write after being killed with SIGKILL at a random moment', async function () {
     this.timeout(15_000);
     const child = fileURLToPath(new URL('./ledgerCrashChild.ts', import.meta.url));
@@ -289,7 +311,10 @@ describe('openLedger', () => {
     for (let run = 0; run < 5; run += 1) {
       const runDir = join(dir!, `run${run}`);
       const printed = await new Promise<string>((resolve, reject) => {
-        const proc = spawn(process.execPath, ['--import', 'tsx', child, runDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const proc = spawn(process.execPath, ['--import', 'tsx', child, runDir], {
+          cwd: fileURLToPath(new URL('../..', import.meta.url)),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         let err = '';
         let timer: NodeJS.Timeout | undefined;
