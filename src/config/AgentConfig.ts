@@ -1,0 +1,55 @@
+/**
+ * Everything the agent can be told, after merging flags, environment, config file and defaults.
+ *
+ * Fields without a sensible default (where to watch, where to send, credentials) are optional;
+ * the CLI decides which a command needs. Durations are in seconds, as a person types them.
+ *
+ * ```ts
+ * const { config } = loadConfig({ file: 'haste.json', env: process.env, flags: program.opts(), defaults });
+ * config.uploadSlots; // number
+ * ```
+ */
+export interface AgentConfig {
+  /** Folder to watch. */
+  readonly path?: string;
+  /** Extensions to send (`['png', 'tif']`); every file when absent. */
+  readonly include?: readonly string[];
+  /** Stream tag the gateway files the uploads under. */
+  readonly tag?: string;
+  /** Gateway, `host:port` or an http(s) URL. */
+  readonly host?: string;
+  readonly username?: string;
+  /** Prefer `passwordFile` or `HASTE_PASSWORD`: flags show up in `ps`. */
+  readonly password?: string;
+  /** File whose first line is the password. */
+  readonly passwordFile?: string;
+  /** Files in flight through the pipeline at once. */
+  readonly concurrency: number;
+  /** Which scheduler decides what to reduce and in which order. */
+  readonly mode: 'none' | 'fifo' | 'splines' | 'oracle' | 'adaptive';
+  /** CPU cores for reduction. */
+  readonly cores: number;
+  /** Uploads in flight at once. */
+  readonly uploadSlots: number;
+  /** Reduce files locally when it pays. */
+  readonly reduce: boolean;
+  /** Reducer tolerance (how much background noise counts as background), >= 0. */
+  readonly tolerance: number;
+  /** Folder for the spool and the record of what was sent. */
+  readonly stateDir?: string;
+  /** Send files again even if the state says they were sent. */
+  readonly resend: boolean;
+  /** Remove originals once the gateway has acknowledged them. */
+  readonly deleteAfterUpload: boolean;
+  /** Retries per file after the first attempt. */
+  readonly maxRetries: number;
+  /** PEM file of extra CA certificates for the gateway's TLS. */
+  readonly ca?: string;
+  readonly logFormat: 'human' | 'json';
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  /** Port for `/metrics`; no metrics server when absent. 0 picks a free port. */
+  readonly metricsPort?: number;
+  /** Seconds between plain status lines when stderr is not a terminal. */
+  readonly statusInterval: number;
+}
