@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { BinaryHeap, IndexSet } from '../../../src/operators/internals/orderedStructures.js';
+
+// A deterministic pseudo-random sequence, so failures reproduce.
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+describe('IndexSet', () => {
+  it('should answer next, prev, min and max like a sorted array through growth', () => {
+    const random = lcg(7);
+    const set = new IndexSet(16);
+    const naive = new Set<number>();
+    for (let step = 0; step < 3000; step++) {
+      const index = Math.floor(random() * 5000);
+      if (random() < 0.6) {
+        expect(set.add(index)).to.equal(!naive.has(index));
+        naive.add(index);
+      } else {
+        expect(set.delete(index)).to.equal(naive.has(index));
+        naive.delete(index);
+      }
+      const probe = Math.floor(random() * 5200) - 100;
+      const sorted = [...naive].sort((a, b) => a - b);
+      expect(set.size).to.equal(sorted.length);
+      expect(set.next(probe)).to.equal(sorted.find((i) => i >= probe));
+      expect(set.prev(probe)).to.equal([...sorted].reverse().find((i) => i <= probe));
+      expect(set.min()).to.equal(sorted[0]);
+      expect(set.max()).to.equal(sorted.at(-1));
+    }
+  });
+
+  it('should reject negative and fractional indices', () => {
+    expect(() => new IndexSet().add(-1)).to.throw(RangeError);
+    expect(() => new IndexSet().add(1.5)).to.throw(RangeError);
+  });
+});
+
+describe('BinaryHeap', () => {
+  it('should pop in comparator order', () => {
+    const random = lcg(3);
+    const heap = new BinaryHeap<number>((a, b) => a < b);
+    const values = Array.from({ length: 500 }, () => Math.floor(random() * 100));
+    values.forEach((v) => heap.push(v));
+    const popped: number[] = [];
+    while (heap.size > 0) popped.push(heap.pop()!);
+    expect(popped).to.deep.equal([...values].sort((a, b) => a - b));
+    expect(heap.pop()).to.equal(undefined);
+  });
+});
