@@ -58,7 +58,10 @@ export interface Ledger {
   getByKey(key: LedgerKey): LedgerEntry | undefined;
   /** Every entry, superseded versions included, in the order they were first recorded. */
   entries(): LedgerEntry[];
-  /** Creates or updates the entry of `update`'s key. Rejects with a TypeError on a malformed update. */
+  /**
+   * Creates or updates the entry of `update`'s key, setting the given fields as they are (it does
+   * not count attempts; `transition` does). Rejects with a TypeError on a malformed update.
+   */
   record(update: LedgerUpdate): Promise<LedgerEntry>;
   /**
    * Moves an existing entry to `state` (rejects if there is none). Entering `uploading` adds

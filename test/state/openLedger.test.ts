@@ -177,6 +177,20 @@ describe('openLedger', () => {
     expect((await ledger.transition(key, 'acknowledged', { lastError: null })).lastError).to.equal(undefined);
   });
 
+  it('should redact tokens, passwords and proxy credentials in error text and causes', async () => {
+    ledger = await openJournalOnly();
+    const key = fileKey('a.tif');
+    await ledger.record({ ...key, lastError: 'GET https://gw.example/x?api_key=K3Y&x=1 failed; password: hunter2' });
+    expect(ledger.getByKey(key)?.lastError).to.equal('GET https://gw.example/x?api_key=***&x=1 failed; password: ***');
+    const cause = Object.assign(new Error('connect ECONNREFUSED via http://u:pw@proxy:8080'), { code: 'ECONNREFUSED' });
+    await ledger.transition(key, 'failed', { lastError: new Error('fetch failed', { cause }) });
+    expect(ledger.getByKey(key)?.lastError).to.equal(
+      'Error: fetch failed; cause: connect ECONNREFUSED via http://***@proxy:8080 (ECONNREFUSED)',
+    );
+    await ledger.close();
+    expect(await readFile(join(dir!, JOURNAL), 'utf8')).to.not.match(/K3Y|hunter2|u:pw/);
+  });
+
   it('should treat the same path with new content as a new entry and return the newest from get', async () => {
     ledger = await openJournalOnly({ now: steppingClock() });
     await ledger.record(fileKey('a.tif', 0));
