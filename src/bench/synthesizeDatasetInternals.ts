@@ -41,12 +41,14 @@ export interface DriftModel {
   readonly flicker: number;
 }
 
+/** `amplitude · sin(2π · frame / periodFrames + phase)`. */
 export interface Wave {
   readonly amplitude: number;
   readonly periodFrames: number;
   readonly phase: number;
 }
 
+/** A `fold`-fold bulge of the outline whose size swells on a sinusoid and whose angle turns steadily. */
 export interface Lobe {
   readonly fold: 2 | 3;
   readonly maxAmplitude: number;
@@ -56,6 +58,7 @@ export interface Lobe {
   readonly angle0: number;
 }
 
+/** Draws the phases of the drift from the dataset's generator; periods and amplitudes are fixed. */
 export function drawDriftModel(random: () => number): DriftModel {
   const phase = () => random() * 2 * Math.PI;
   // A 120-frame main period: any 60 consecutive frames cover at least a full half swing,
@@ -100,6 +103,7 @@ export interface FrameShape {
   readonly s3: number;
 }
 
+/** The specimen outline of frame `index` in a `size`-pixel frame. */
 export function frameShape(model: DriftModel, index: number, size: number): FrameShape {
   const lobeTerms = { 2: [0, 0], 3: [0, 0] } as Record<2 | 3, [number, number]>;
   for (const lobe of model.lobes) {
