@@ -200,11 +200,18 @@ export class SplinesPolicy implements SchedulingPolicy {
       segment,
       version,
     });
+    // Stale entries below the top would otherwise pile up for the life of a long run.
+    const limit = 4 * this.pending.size + 64;
+    if (this.best.size > limit) this.best.retain(this.current);
+    if (this.worst.size > limit) this.worst.retain(this.current);
   }
+
+  private readonly current = (entry: Ranked): boolean =>
+    this.versions.get(entry.segment) === entry.version && this.pending.has(entry.seq);
 
   private top(heap: BinaryHeap<Ranked>): number | undefined {
     for (let entry = heap.peek(); entry !== undefined; entry = heap.peek()) {
-      if (this.versions.get(entry.segment) === entry.version && this.pending.has(entry.seq)) return entry.seq;
+      if (this.current(entry)) return entry.seq;
       heap.pop();
     }
     return undefined;
@@ -227,7 +234,11 @@ class OraclePolicy implements SchedulingPolicy {
     this.pending.add(seq);
     this.best.push({ seq, value });
     this.worst.push({ seq, value });
+    const limit = 2 * this.pending.size + 64;
+    if (this.best.size > limit) this.best.retain(this.waiting);
+    if (this.worst.size > limit) this.worst.retain(this.waiting);
   }
+  private readonly waiting = (entry: Scored): boolean => this.pending.has(entry.seq);
   pickReduce(): number | undefined {
     return this.top(this.best);
   }

@@ -29,7 +29,7 @@ describe('estimateBandwidth', () => {
 
   it('should emit nothing for a never source', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold('-');
+      const source = cold<UploadResult>('-');
       expectObservable(source.pipe(estimateBandwidth({ scheduler: testScheduler }))).toBe('-');
       expectSubscriptions(source.subscriptions).toBe('^');
     });
@@ -37,7 +37,7 @@ describe('estimateBandwidth', () => {
 
   it('should complete for an empty source', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold('|').pipe(estimateBandwidth({ scheduler: testScheduler }))).toBe('|');
+      expectObservable(cold<UploadResult>('|').pipe(estimateBandwidth({ scheduler: testScheduler }))).toBe('|');
     });
   });
 

@@ -132,6 +132,14 @@ export class BinaryHeap<T> {
     return this.items[0];
   }
 
+  /** Drops the items `keep` rejects and restores heap order, in O(size). */
+  retain(keep: (item: T) => boolean): void {
+    const kept = this.items.filter(keep);
+    this.items.length = 0;
+    for (const item of kept) this.items.push(item);
+    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
   push(item: T): void {
     const items = this.items;
     items.push(item);
@@ -151,18 +159,23 @@ export class BinaryHeap<T> {
     const last = items.pop()!;
     if (items.length > 0) {
       items[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let first = i;
-        if (left < items.length && this.before(items[left]!, items[first]!)) first = left;
-        if (right < items.length && this.before(items[right]!, items[first]!)) first = right;
-        if (first === i) break;
-        [items[i], items[first]] = [items[first]!, items[i]!];
-        i = first;
-      }
+      this.siftDown(0);
     }
     return top;
+  }
+
+  private siftDown(start: number): void {
+    const items = this.items;
+    let i = start;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let first = i;
+      if (left < items.length && this.before(items[left]!, items[first]!)) first = left;
+      if (right < items.length && this.before(items[right]!, items[first]!)) first = right;
+      if (first === i) break;
+      [items[i], items[first]] = [items[first]!, items[i]!];
+      i = first;
+    }
   }
 }

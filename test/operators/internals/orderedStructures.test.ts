@@ -51,4 +51,13 @@ describe('BinaryHeap', () => {
     expect(popped).to.deep.equal([...values].sort((a, b) => a - b));
     expect(heap.pop()).to.equal(undefined);
   });
+
+  it('should keep heap order after retain drops items', () => {
+    const heap = new BinaryHeap<number>((a, b) => a > b);
+    for (let v = 0; v < 100; v++) heap.push((v * 37) % 100);
+    heap.retain((v) => v % 3 === 0);
+    const popped: number[] = [];
+    while (heap.size > 0) popped.push(heap.pop()!);
+    expect(popped).to.deep.equal(Array.from({ length: 34 }, (_, i) => 99 - 3 * i));
+  });
 });
