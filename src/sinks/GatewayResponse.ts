@@ -6,4 +6,6 @@ export interface GatewayResponse {
   readonly text: string;
   /** Bytes of request body sent. */
   readonly bytesSent: number;
+  /** The `Retry-After` header, when the gateway sent one (seconds or an HTTP date). */
+  readonly retryAfter?: string;
 }

@@ -5,7 +5,7 @@ import type { UploadResult } from '../model/UploadResult.js';
 import type { GatewayRequest } from './GatewayRequest.js';
 import type { GatewayResponse } from './GatewayResponse.js';
 import { streamId as formatStreamId } from './streamId.js';
-import { encodeHeaderFilename, fetchPost, normaliseBaseUrl } from './uploaderInternals.js';
+import { encodeHeaderFilename, fetchPost, normaliseBaseUrl, parseRetryAfter } from './uploaderInternals.js';
 
 /** Options for {@link createUploader}. */
 export interface UploaderOptions {
@@ -158,7 +158,13 @@ export function createUploader(options: UploaderOptions): (job: UploadJob) => Ob
           } else {
             message = `Gateway ${baseUrl} answered ${status} for ${item.path}: ${snippet(response.text)}`;
           }
-          return new GatewayError(message, { status, path: item.path, item });
+          const retryAfterMs = parseRetryAfter(response.retryAfter, clock());
+          return new GatewayError(message, {
+            status,
+            path: item.path,
+            item,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          });
         }),
         defaultIfEmpty(
           new GatewayError(`Upload of ${item.path} to ${baseUrl} ended without an answer`, { status: 0, path: item.path, item }),

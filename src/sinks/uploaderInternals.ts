@@ -90,7 +90,8 @@ export function fetchPost(request: GatewayRequest): Observable<GatewayResponse> 
         redirect: 'manual',
       });
       const text = await response.text();
-      return { status: response.status, text, bytesSent: size };
+      const retryAfter = response.headers.get('retry-after') ?? undefined;
+      return { status: response.status, text, bytesSent: size, ...(retryAfter === undefined ? {} : { retryAfter }) };
     };
 
     send().then(
@@ -110,4 +111,17 @@ export function fetchPost(request: GatewayRequest): Observable<GatewayResponse> 
       body?.destroy();
     };
   });
+}
+
+/**
+ * Reads a `Retry-After` value (delay seconds or an HTTP date) as milliseconds from `nowMs`.
+ * Unparseable or past values give undefined, so the caller's own backoff applies.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
 }

@@ -289,6 +289,47 @@ describe('createUploader', () => {
     }
   });
 
+  it('should carry Retry-After as retryAfterMs, in seconds or as an HTTP date', async () => {
+    const path = join(dir, 'a.tif');
+    await writeFile(path, 'a');
+    const now = Date.parse('2026-11-25T03:00:00Z');
+    const answer = (retryAfter: string | undefined) =>
+      createUploader({
+        host: 'gw:1',
+        ...credentials,
+        streamId: sid,
+        clock: () => now,
+        post: () => of({ status: 503, text: 'busy', bytesSent: 1, ...(retryAfter === undefined ? {} : { retryAfter }) }),
+      })({ item: item(path, 1) });
+    expect(((await firstValueFrom(answer('7'))) as GatewayError).retryAfterMs).to.equal(7000);
+    expect(((await firstValueFrom(answer('Wed, 25 Nov 2026 03:00:30 GMT'))) as GatewayError).retryAfterMs).to.equal(30000);
+    expect(((await firstValueFrom(answer('soon'))) as GatewayError).retryAfterMs).to.equal(undefined);
+    expect(((await firstValueFrom(answer(undefined))) as GatewayError).retryAfterMs).to.equal(undefined);
+  });
+
+  it('should read Retry-After from a real answer', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(429, { 'Retry-After': '3' });
+        res.end('slow down');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const path = join(dir, 'a.tif');
+      await writeFile(path, 'a');
+      const { port } = server.address() as AddressInfo;
+      const result = await firstValueFrom(createUploader({ host: `127.0.0.1:${port}`, ...credentials, streamId: sid })({ item: item(path, 1) }));
+      expect((result as GatewayError).status).to.equal(429);
+      expect((result as GatewayError).retryAfterMs).to.equal(3000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('should report a vanished file as a GatewayError with status 0', async () => {
     const upload = createUploader({ host: '127.0.0.1:9', ...credentials, streamId: sid });
     const path = join(dir, 'gone.tif');
