@@ -43,7 +43,7 @@ export interface PrioritizeOptions {
   readonly upload: (job: UploadJob) => Observable<UploadResult | GatewayError>;
   /**
    * True scores for `'oracle'`: a function of the file, or a map from `FileItem.index`. A file
-   * without one scores 0. Required for `'oracle'`.
+   * without one scores 0; a function that throws errors the stream. Required for `'oracle'`.
    */
   readonly oracleScores?: ((item: FileItem) => number) | ReadonlyMap<number, number>;
   /** Uplink rate in bytes/second that `'adaptive'` assumes before any upload finished. @default undefined (unknown) */
@@ -99,10 +99,12 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  * decision is O(log n) in the number of waiting files.
  *
  * ```text
- * files:        a-b-c-----|
- * reduce (1):   [a..]            (search)
- * upload (1):     [b....][a'][c] (raw b while a reduces; reduced a' first)
- * events:       s-S-------...--| (reduce-start, upload-start, ... upload-end)
+ * fifo, 1 core, 1 upload slot; reduce takes 2 frames, each upload 5
+ * files:   ab|
+ * core:    [a]                a reduced
+ * uplink:   [b---][a'--]      b raw (the core is busy), then a's reduced copy
+ * events:  sUe---(DV)-(W|)    s reduce-start a, U upload-start b, e reduce-end a,
+ *                             D upload-end b, V upload-start a, W upload-end a
  * ```
  *
  * @example
@@ -148,6 +150,8 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
         ? oracleScores(item)
         : oracleScores.get(item.index);
 
+  // Not a mergeMap: what a free slot takes is chosen when it frees, from files the operator
+  // holds, which needs shared mutable queues rather than a fixed per-value pipeline.
   return (source) =>
     new Observable<ScheduleEvent>((subscriber) => {
       const policy = createPolicy(strategy);
@@ -302,10 +306,18 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
       subscriber.add(
         source.subscribe({
           next: (item) => {
+            let score: number | undefined;
+            try {
+              score = strategy === 'oracle' ? trueScore(item) : undefined;
+            } catch (error) {
+              // A broken oracle is a bug in the caller's benchmark, not a bad file.
+              subscriber.error(error);
+              return;
+            }
             const seq = arrivals++;
             items.set(seq, item);
             queuedBytes += item.size;
-            policy.add(seq, strategy === 'oracle' ? trueScore(item) : undefined);
+            policy.add(seq, score);
             dispatch();
           },
           error: (error: unknown) => subscriber.error(error),

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NEVER, Observable, throwError } from 'rxjs';
+import { from, NEVER, Observable, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { FileItem } from '../../src/model/FileItem.js';
 import { GatewayError } from '../../src/model/GatewayError.js';
@@ -288,6 +288,67 @@ describe('prioritize', () => {
       }
       expect((ends[0]!.result as GatewayError).message).to.contain('ECONNRESET');
       expect(seen.at(-1)).to.deep.equal({ type: 'done' });
+    });
+  });
+
+  describe('synchronous stand-ins', () => {
+    it('should schedule every file once when reduce and upload answer synchronously', () => {
+      const items = Array.from({ length: 500 }, (_, i) => itemOf(i, 100 + (i % 7)));
+      for (const strategy of ['none', 'fifo', 'splines', 'oracle', 'adaptive'] as const) {
+        const ended: number[] = [];
+        let completed = false;
+        from(items)
+          .pipe(
+            prioritize({
+              strategy,
+              cores: 2,
+              uploadSlots: 2,
+              oracleScores: (item) => item.index % 11,
+              reduce: (item) =>
+                of<Reduction>({
+                  item,
+                  reduced: item.index % 3 !== 0,
+                  outputPath: `/spool/${item.index}`,
+                  bytesIn: item.size,
+                  bytesOut: item.index % 3 !== 0 ? 10 : item.size,
+                  cpuMs: 5,
+                }),
+              upload: (job) => of(uploaded(job.item, job.bodySize ?? job.item.size)),
+            }),
+          )
+          .subscribe({
+            next: (event) => {
+              if (event.type === 'upload-end') ended.push(event.item.index);
+            },
+            complete: () => {
+              completed = true;
+            },
+          });
+        expect(completed, strategy).to.equal(true);
+        expect([...ended].sort((x, y) => x - y), strategy).to.deep.equal(items.map((item) => item.index));
+      }
+    });
+  });
+
+  describe('oracle scores', () => {
+    it('should error the stream when the oracle function throws', () => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const files = cold('a', { a });
+        const broken = new Error('no score for f0');
+        const events = files.pipe(
+          prioritize({
+            strategy: 'oracle',
+            reduce: noReduce,
+            upload: noUpload,
+            oracleScores: () => {
+              throw broken;
+            },
+            scheduler: testScheduler,
+          }),
+        );
+        expectObservable(events).toBe('#', undefined, broken);
+        expectSubscriptions(files.subscriptions).toBe('(^!)');
+      });
     });
   });
 
