@@ -19,6 +19,14 @@ export type AgentEvent =
       readonly bytes: number;
     }
   | {
+      /** Already acknowledged in an earlier run (the ledger says so): not sent again. */
+      readonly type: 'skipped';
+      readonly at: number;
+      readonly path: string;
+      readonly bytes: number;
+      readonly reason: string;
+    }
+  | {
       readonly type: 'reduce-start';
       readonly at: number;
       readonly path: string;

@@ -26,6 +26,8 @@ export interface AgentStats {
   readonly filesPending: number;
   /** Files given up on. */
   readonly filesFailed: number;
+  /** Files not sent because an earlier run already delivered them. */
+  readonly filesSkipped: number;
   /** Sum of original sizes of the files seen. */
   readonly bytesSeen: number;
   /** Sum of bodies the gateway acknowledged. */

@@ -43,6 +43,8 @@ function describe(event: AgentEvent): string {
   switch (event.type) {
     case 'seen':
       return `seen ${event.path} ${formatBytes(event.bytes)}`;
+    case 'skipped':
+      return `skipped ${event.path} ${formatBytes(event.bytes)}: ${event.reason}`;
     case 'reduce-start':
       return `reducing ${event.path}`;
     case 'reduced':

@@ -32,6 +32,7 @@ const families: readonly Family[] = [
   { name: 'haste_files_reduced_total', type: 'counter', help: 'Files made smaller before upload.', value: (s) => s.filesReduced },
   { name: 'haste_files_uploaded_total', type: 'counter', help: 'Files acknowledged by the gateway.', value: (s) => s.filesUploaded },
   { name: 'haste_files_failed_total', type: 'counter', help: 'Files given up on.', value: (s) => s.filesFailed },
+  { name: 'haste_files_skipped_total', type: 'counter', help: 'Files not sent because an earlier run delivered them.', value: (s) => s.filesSkipped },
   { name: 'haste_bytes_seen_total', type: 'counter', help: 'Bytes of original files seen.', value: (s) => s.bytesSeen },
   { name: 'haste_bytes_sent_total', type: 'counter', help: 'Bytes acknowledged by the gateway.', value: (s) => s.bytesSent },
   { name: 'haste_bytes_saved_total', type: 'counter', help: 'Bytes not sent thanks to reduction.', value: (s) => s.bytesSaved },

@@ -28,6 +28,7 @@ interface Tally {
   filesUploading: number;
   filesUploaded: number;
   filesFailed: number;
+  filesSkipped: number;
   bytesSeen: number;
   bytesSent: number;
   bytesSaved: number;
@@ -76,6 +77,7 @@ export function trackStats(options: TrackStatsOptions = {}): OperatorFunction<Ag
         filesUploading: 0,
         filesUploaded: 0,
         filesFailed: 0,
+        filesSkipped: 0,
         bytesSeen: 0,
         bytesSent: 0,
         bytesSaved: 0,
@@ -137,6 +139,10 @@ function fold(previous: Tally, pending: Map<string, Pending>, event: AgentEvent,
       enter(entry, 'waiting');
       break;
     }
+    case 'skipped':
+      // Sent by an earlier run: neither backlog nor progress of this one.
+      tally.filesSkipped += 1;
+      break;
     case 'reduce-start':
       enter(track(event.path, 0), 'reducing');
       break;
@@ -208,6 +214,7 @@ function snapshot(tally: Tally, filesPending: number): AgentStats {
     filesUploaded: tally.filesUploaded,
     filesPending,
     filesFailed: tally.filesFailed,
+    filesSkipped: tally.filesSkipped,
     bytesSeen: tally.bytesSeen,
     bytesSent: tally.bytesSent,
     bytesSaved: tally.bytesSaved,

@@ -7,6 +7,7 @@ const iso = '2026-11-25T03:04:05.006Z';
 
 const events: Record<AgentEvent['type'], AgentEvent> = {
   seen: { type: 'seen', at, path: '/d/a.png', bytes: 4096 },
+  skipped: { type: 'skipped', at, path: '/d/a.png', bytes: 4096, reason: 'acknowledged in an earlier run' },
   'reduce-start': { type: 'reduce-start', at, path: '/d/a.png' },
   reduced: { type: 'reduced', at, path: '/d/a.png', bytesIn: 4096, bytesOut: 1024, cpuMs: 90, reduced: true },
   'upload-start': { type: 'upload-start', at, path: '/d/a.png', bytes: 1024 },
@@ -20,6 +21,7 @@ describe('formatLogLine', () => {
     const lines = Object.values(events).map((event) => formatLogLine(event, 'human'));
     expect(lines).to.deep.equal([
       `${iso} seen /d/a.png 4.0 KiB`,
+      `${iso} skipped /d/a.png 4.0 KiB: acknowledged in an earlier run`,
       `${iso} reducing /d/a.png`,
       `${iso} reduced /d/a.png 4.0 KiB -> 1.0 KiB in 90ms CPU`,
       `${iso} uploading /d/a.png 1.0 KiB`,

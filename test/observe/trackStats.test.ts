@@ -13,6 +13,7 @@ const zero: AgentStats = {
   filesUploaded: 0,
   filesPending: 0,
   filesFailed: 0,
+  filesSkipped: 0,
   bytesSeen: 0,
   bytesSent: 0,
   bytesSaved: 0,
@@ -238,6 +239,15 @@ describe('trackStats', () => {
         b: stats({ updatedAt: 2, filesSeen: 2, bytesSeen: 2, filesPending: 2, backlogBytes: 2, backlogSeconds: undefined }),
       });
       expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('should count a skipped file without adding it to the backlog', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold<AgentEvent>('a|', { a: { type: 'skipped', at: 5, path: 'a', bytes: 100, reason: 'sent before' } });
+      expectObservable(source.pipe(trackStats())).toBe('a|', {
+        a: stats({ updatedAt: 5, filesSkipped: 1, backlogSeconds: undefined }),
+      });
     });
   });
 
