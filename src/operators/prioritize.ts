@@ -71,7 +71,9 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  * reduced is never uploaded at the same time. After each change, free cores are offered first,
  * then free upload slots, until nothing more starts.
  *
- * Strategies (scores are bytes saved per CPU-second, see `reductionScore`):
+ * Strategies (scores are bytes saved per CPU-second, see `reductionScore`; the x axis of the
+ * estimates is the order of arrival at this operator, which is `FileItem.index` when the source
+ * is the watcher; a failed reduction counts as a score of 0):
  * - `none`: never reduce; upload oldest first.
  * - `fifo`: reduce the oldest waiting file; upload reduced files first (oldest first), then
  *   the oldest raw one.
