@@ -246,7 +246,7 @@ describe('trackStats', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const source = cold<AgentEvent>('a|', { a: { type: 'skipped', at: 5, path: 'a', bytes: 100, reason: 'sent before' } });
       expectObservable(source.pipe(trackStats())).toBe('a|', {
-        a: stats({ updatedAt: 5, filesSkipped: 1, backlogSeconds: undefined }),
+        a: stats({ updatedAt: 5, filesSkipped: 1, etaAt: 5 }),
       });
     });
   });
