@@ -4,4 +4,98 @@
 export type { FileItem } from './model/FileItem.js';
 export type { UploadJob } from './model/UploadJob.js';
 export type { UploadResult } from './model/UploadResult.js';
+export type { Reduction } from './model/Reduction.js';
 export { GatewayError } from './model/GatewayError.js';
+
+// Sources
+export { watchDirectory } from './sources/watchDirectory.js';
+export type { WatchDirectoryOptions, AwaitWriteFinishOptions } from './sources/watchDirectory.js';
+
+// Operators: edge prioritisation
+export { estimateBandwidth } from './operators/estimateBandwidth.js';
+export type { EstimateBandwidthOptions } from './operators/estimateBandwidth.js';
+export { createGainModel } from './operators/createGainModel.js';
+export type { GainModel, GainModelOptions, GainPoint } from './operators/createGainModel.js';
+export { predictGain } from './operators/predictGain.js';
+export type { GainEstimate, PredictGainOptions } from './operators/predictGain.js';
+export { reductionScore } from './operators/reductionScore.js';
+export { prioritize } from './operators/prioritize.js';
+export type { PrioritizeOptions, PrioritizeStrategy } from './operators/prioritize.js';
+export type { ScheduleEvent } from './operators/ScheduleEvent.js';
+export { reduceLocally } from './operators/reduceLocally.js';
+export type { ReduceLocallyOptions } from './operators/reduceLocally.js';
+export { retryUploads } from './operators/retryUploads.js';
+export type { RetryUploadsOptions, RetryInfo, UploadOutcome } from './operators/retryUploads.js';
+export { isRetryableUpload } from './operators/isRetryableUpload.js';
+
+// Local reduction
+export { floodFillBackground } from './reducers/floodFillBackground.js';
+export { reduceImage } from './reducers/reduceImage.js';
+export type { ReduceImageOptions } from './reducers/reduceImage.js';
+export { createWorkerPool } from './reducers/createWorkerPool.js';
+export type { CreateWorkerPoolOptions, WorkerPool } from './reducers/createWorkerPool.js';
+
+// Sinks
+export { streamId } from './sinks/streamId.js';
+export type { StreamIdOptions } from './sinks/streamId.js';
+export { createUploader } from './sinks/createUploader.js';
+export type { UploaderOptions } from './sinks/createUploader.js';
+export { postToGateway } from './sinks/postToGateway.js';
+export type { PostToGatewayOptions } from './sinks/postToGateway.js';
+export type { GatewayRequest } from './sinks/GatewayRequest.js';
+export type { GatewayResponse } from './sinks/GatewayResponse.js';
+
+// The whole agent
+export { runAgent } from './agent/runAgent.js';
+export type { RunAgentOptions } from './agent/runAgent.js';
+
+// Embedded gateway
+export { startGateway } from './gateway/startGateway.js';
+export type { GatewayOptions } from './gateway/startGateway.js';
+export type { RunningGateway } from './gateway/RunningGateway.js';
+export type { ReceivedBlob } from './gateway/ReceivedBlob.js';
+
+// Durable state
+export { openLedger } from './state/openLedger.js';
+export type { OpenLedgerOptions } from './state/openLedger.js';
+export { readLedgerSummary } from './state/readLedgerSummary.js';
+export { hashFile } from './state/hashFile.js';
+export { LedgerLockedError } from './state/LedgerLockedError.js';
+export type { Ledger, LedgerKey, LedgerUpdate, LedgerTransitionExtra, LedgerSummary } from './state/Ledger.js';
+export type { LedgerEntry, LedgerState, LedgerReduction } from './state/LedgerEntry.js';
+
+// Observing a run
+export type { AgentEvent } from './observe/AgentEvent.js';
+export type { AgentStats } from './observe/AgentStats.js';
+export { trackStats } from './observe/trackStats.js';
+export type { TrackStatsOptions } from './observe/trackStats.js';
+export { renderStatusBlock } from './observe/renderStatusBlock.js';
+export type { RenderStatusBlockOptions } from './observe/renderStatusBlock.js';
+export { reportProgress } from './observe/reportProgress.js';
+export type { ReportProgressOptions } from './observe/reportProgress.js';
+export { formatLogLine } from './observe/formatLogLine.js';
+export { createHistogram } from './observe/createHistogram.js';
+export type { CreateHistogramOptions } from './observe/createHistogram.js';
+export type { Histogram } from './observe/Histogram.js';
+export { startMetricsServer } from './observe/startMetricsServer.js';
+export type { StartMetricsServerOptions } from './observe/startMetricsServer.js';
+export type { MetricsServer } from './observe/MetricsServer.js';
+
+// Configuration
+export type { AgentConfig } from './config/AgentConfig.js';
+export { ConfigError } from './config/ConfigError.js';
+export { loadConfig } from './config/loadConfig.js';
+export type { LoadConfigOptions, LoadedConfig } from './config/loadConfig.js';
+
+// Benchmark
+export { synthesizeDataset } from './bench/synthesizeDataset.js';
+export type { SynthesizeDatasetOptions, SynthesizedFile } from './bench/synthesizeDataset.js';
+export type { FileCost } from './bench/FileCost.js';
+export { lowerBoundMakespan } from './bench/lowerBoundMakespan.js';
+export type { LowerBoundMakespanOptions, MakespanLowerBound } from './bench/lowerBoundMakespan.js';
+export { boxPlotSvg } from './bench/boxPlotSvg.js';
+export type { BoxPlotSvgOptions } from './bench/boxPlotSvg.js';
+export { lineChartSvg } from './bench/lineChartSvg.js';
+export type { LineChartSvgOptions } from './bench/lineChartSvg.js';
+export { svgToPng } from './bench/svgToPng.js';
+export type { SvgToPngOptions } from './bench/svgToPng.js';

@@ -1,0 +1,74 @@
+import { extname } from 'node:path';
+import type { AgentEvent } from '../observe/AgentEvent.js';
+import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
+import { GatewayError } from '../model/GatewayError.js';
+
+/** Extensions the default image reducer knows how to decode and shrink. */
+export const reducibleExtensions: readonly string[] = ['.png', '.tif', '.tiff'];
+
+/** Whether the default reducer should be offered this file at all. */
+export function isReducibleImage(path: string): boolean {
+  return reducibleExtensions.includes(extname(path).toLowerCase());
+}
+
+/**
+ * Statuses after which no further upload can succeed until a person changes something: bad
+ * credentials, no permission, a tag the gateway refuses.
+ */
+export function isFatalStatus(status: number): boolean {
+  return status === 401 || status === 403 || status === 412;
+}
+
+/** The identity of one version of a file, for maps keyed by version. */
+export function versionKey(item: { readonly path: string; readonly size: number; readonly mtimeMs: number }): string {
+  return `${item.path}\u0000${item.size}\u0000${item.mtimeMs}`;
+}
+
+/** Translates one step of the schedule into the agent's event vocabulary. */
+export function toAgentEvent(event: ScheduleEvent): AgentEvent {
+  const path = event.item.path;
+  switch (event.type) {
+    case 'reduce-start':
+      return { type: 'reduce-start', at: event.at, path };
+    case 'reduce-end': {
+      const { reduction } = event;
+      return {
+        type: 'reduced',
+        at: event.at,
+        path,
+        bytesIn: reduction.bytesIn,
+        bytesOut: reduction.bytesOut,
+        cpuMs: reduction.cpuMs,
+        reduced: reduction.reduced,
+        ...(reduction.reason === undefined ? {} : { reason: reduction.reason }),
+      };
+    }
+    case 'reduce-error':
+      return {
+        type: 'reduced',
+        at: event.at,
+        path,
+        bytesIn: event.item.size,
+        bytesOut: event.item.size,
+        cpuMs: 0,
+        reduced: false,
+        reason: event.error instanceof Error ? event.error.message : String(event.error),
+      };
+    case 'upload-start':
+      return { type: 'upload-start', at: event.at, path, bytes: event.job.bodySize ?? event.item.size };
+    case 'upload-end': {
+      const { result } = event;
+      if (result instanceof GatewayError) {
+        return { type: 'failed', at: event.at, path, status: result.status, error: result.message };
+      }
+      return {
+        type: 'uploaded',
+        at: event.at,
+        path,
+        bytes: result.bytes,
+        status: result.status,
+        durationMs: result.finishedAt - result.startedAt,
+      };
+    }
+  }
+}

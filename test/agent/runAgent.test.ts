@@ -1,0 +1,158 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastValueFrom, Subject } from 'rxjs';
+import sharp from 'sharp';
+import { runAgent, type RunAgentOptions } from '../../src/agent/runAgent.js';
+import { startGateway } from '../../src/gateway/startGateway.js';
+import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
+import { GatewayError } from '../../src/model/GatewayError.js';
+import type { AgentEvent } from '../../src/observe/AgentEvent.js';
+import { openLedger } from '../../src/state/openLedger.js';
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** A 96×96 grey PNG: dark noisy border, bright noisy centre, so reduction saves bytes. */
+async function microscopyPng(seed: number): Promise<Buffer> {
+  const size = 96;
+  const pixels = Buffer.alloc(size * size);
+  let state = seed * 2654435761 + 1;
+  const random = (): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const inside = (x - 48) ** 2 + (y - 48) ** 2 < 30 ** 2;
+      pixels[y * size + x] = inside ? 120 + Math.floor(random() * 130) : Math.floor(random() * 25);
+    }
+  }
+  return sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+}
+
+/** Writes a file the way instruments should: a temporary name, then a rename into place. */
+async function drop(dir: string, name: string, data: Buffer): Promise<void> {
+  const temporary = join(dir, `${name}.tmp`);
+  await writeFile(temporary, data);
+  await rename(temporary, join(dir, name));
+}
+
+describe('runAgent', () => {
+  let root: string;
+  let watched: string;
+  let gateway: RunningGateway;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'haste-run-agent-'));
+    watched = join(root, 'watched');
+    await mkdir(watched);
+    gateway = await startGateway({ port: 0, username: 'lab', password: 'pw', store: join(root, 'store') });
+  });
+
+  afterEach(async () => {
+    await gateway.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const base = (): RunAgentOptions => ({
+    path: watched,
+    host: gateway.url,
+    username: 'lab',
+    password: 'pw',
+    watch: { awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } },
+  });
+
+  /** Runs the agent until `count` files ended (uploaded, failed or skipped), then stops it. */
+  function runUntil(options: RunAgentOptions, count: number): Promise<AgentEvent[]> {
+    const stop = new Subject<void>();
+    let ended = 0;
+    const events: AgentEvent[] = [];
+    return new Promise<AgentEvent[]>((resolve, reject) => {
+      runAgent({ ...options, stop }).subscribe({
+        next: (event) => {
+          events.push(event);
+          if (event.type === 'uploaded' || event.type === 'failed' || event.type === 'skipped') {
+            ended += 1;
+            if (ended === count) stop.next();
+          }
+        },
+        error: reject,
+        complete: () => resolve(events),
+      });
+    });
+  }
+
+  it('should deliver every file to the gateway, the unreduced ones byte-identical', async () => {
+    const files = new Map<string, Buffer>();
+    for (let i = 0; i < 4; i += 1) files.set(`f${i}.dat`, Buffer.from(`payload ${i} `.repeat(100 + i)));
+    for (const [name, data] of files) await drop(watched, name, data);
+    const events = await runUntil({ ...base(), strategy: 'none' }, files.size);
+    expect(events.filter((e) => e.type === 'uploaded')).to.have.length(4);
+    expect(gateway.received).to.have.length(4);
+    for (const blob of gateway.received) {
+      const name = blob.originalFilename.split('/').pop() ?? '';
+      expect(blob.sha256).to.equal(sha256(files.get(name) ?? Buffer.alloc(0)));
+      expect(blob.originalFilename).to.equal(join(watched, name));
+    }
+  });
+
+  it('should reduce images when every upload slot is busy and send the smaller copy', async () => {
+    const originals = new Map<string, Buffer>();
+    for (let i = 0; i < 6; i += 1) originals.set(`img${i}.png`, await microscopyPng(i + 1));
+    for (const [name, data] of originals) await drop(watched, name, data);
+    const events = await runUntil({ ...base(), strategy: 'fifo', cores: 1, uploadSlots: 1 }, originals.size);
+    const reduced = events.filter((e) => e.type === 'reduced' && e.reduced);
+    expect(reduced.length).to.be.greaterThan(0);
+    expect(gateway.received).to.have.length(6);
+    for (const [name, data] of originals) {
+      expect(await readFile(join(watched, name))).to.deep.equal(data);
+    }
+    const sent = gateway.received.reduce((sum, blob) => sum + blob.bytes, 0);
+    const raw = [...originals.values()].reduce((sum, data) => sum + data.length, 0);
+    expect(sent).to.be.lessThan(raw);
+  });
+
+  it('should not send again what a ledger says was acknowledged, and send what is new', async () => {
+    const stateDir = join(root, 'state');
+    await drop(watched, 'a.dat', Buffer.from('first'));
+    await drop(watched, 'b.dat', Buffer.from('second'));
+    let ledger = await openLedger({ dir: stateDir });
+    await runUntil({ ...base(), strategy: 'none', ledger }, 2);
+    await ledger.close();
+    expect(gateway.received).to.have.length(2);
+
+    ledger = await openLedger({ dir: stateDir });
+    await drop(watched, 'c.dat', Buffer.from('third'));
+    const events = await runUntil({ ...base(), strategy: 'none', ledger }, 3);
+    expect(ledger.summary().counts.acknowledged).to.equal(3);
+    await ledger.close();
+    expect(events.filter((e) => e.type === 'skipped').map((e) => e.path).sort()).to.deep.equal([
+      join(watched, 'a.dat'),
+      join(watched, 'b.dat'),
+    ]);
+    expect(gateway.received.map((blob) => blob.originalFilename.split('/').pop())).to.have.members(['a.dat', 'b.dat', 'c.dat']);
+  });
+
+  it('should end the run with a GatewayError on bad credentials and keep the file pending', async () => {
+    const ledger = await openLedger({ dir: join(root, 'state') });
+    await drop(watched, 'a.dat', Buffer.from('data'));
+    const error = await lastValueFrom(runAgent({ ...base(), password: 'wrong', strategy: 'none', ledger })).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).to.be.instanceOf(GatewayError);
+    expect((error as GatewayError).status).to.equal(401);
+    expect((error as GatewayError).message).to.include('credentials').and.not.include('wrong');
+    expect(ledger.pending().map((entry) => entry.path)).to.deep.equal([join(watched, 'a.dat')]);
+    await ledger.close();
+  });
+
+  it('should validate its options before anything runs', () => {
+    expect(() => runAgent({ ...base(), cores: 0 })).to.throw(TypeError, 'Expected `cores` to be an integer >= 1, got 0');
+    expect(() => runAgent({ ...base(), uploadSlots: 1.5 })).to.throw(TypeError, '`uploadSlots`');
+    expect(() => runAgent({ ...base(), path: '' })).to.throw(TypeError, '`path`');
+    expect(() => runAgent({ ...base(), host: 'ftp://x' })).to.throw(TypeError, 'http');
+  });
+});
