@@ -23,8 +23,11 @@ export interface AgentConfig {
   readonly password?: string;
   /** File whose first line is the password. */
   readonly passwordFile?: string;
-  /** Files in flight through the pipeline at once. */
-  readonly concurrency: number;
+  /**
+   * Uploads in flight at once, under the name the original agent's users know; when set it
+   * takes the place of `uploadSlots`.
+   */
+  readonly concurrency?: number;
   /** Which scheduler decides what to reduce and in which order. */
   readonly mode: 'none' | 'fifo' | 'splines' | 'oracle' | 'adaptive';
   /** CPU cores for reduction. */
@@ -52,4 +55,6 @@ export interface AgentConfig {
   readonly metricsPort?: number;
   /** Seconds between plain status lines when stderr is not a terminal. */
   readonly statusInterval: number;
+  /** Seconds that uploads in flight may take to finish after SIGINT/SIGTERM before they are aborted. */
+  readonly grace: number;
 }

@@ -33,6 +33,7 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   verbose: { kind: 'boolean' },
   metricsPort: { kind: 'integer', min: 0, max: 65535 },
   statusInterval: { kind: 'number', min: 0, exclusive: true },
+  grace: { kind: 'number', min: 0 },
 };
 
 export type FieldName = keyof AgentConfig;

@@ -20,6 +20,7 @@ const defaults: AgentConfig = {
   quiet: false,
   verbose: false,
   statusInterval: 10,
+  grace: 30,
 };
 
 describe('loadConfig', () => {
