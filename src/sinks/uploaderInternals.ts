@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ReadStream } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import fetch from 'node-fetch';
 import { Observable } from 'rxjs';
 import type { GatewayRequest } from './GatewayRequest.js';
@@ -56,9 +57,18 @@ export function normaliseBaseUrl(host: unknown): string {
  *
  * The size comes from `fstat` on the opened file, not from the job, so `Content-Length` always
  * matches the bytes read even if the job's size is stale; the read is capped at that size in
- * case the file grows meanwhile. Unsubscribing aborts the request and closes the file.
+ * case the file grows meanwhile. Unsubscribing aborts the request and closes the file. https
+ * certificates are always verified; `ca` adds a private certificate authority.
  */
-export function fetchPost(request: GatewayRequest): Observable<GatewayResponse> {
+export function createFetchPost(options: { readonly ca?: string | Buffer } = {}): (request: GatewayRequest) => Observable<GatewayResponse> {
+  const httpsAgent = options.ca === undefined ? undefined : new HttpsAgent({ ca: options.ca, keepAlive: true });
+  return (request) => fetchPostWith(request, httpsAgent);
+}
+
+/** The default transport: {@link createFetchPost} with the system's certificate authorities. */
+export const fetchPost = createFetchPost();
+
+function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefined): Observable<GatewayResponse> {
   return new Observable<GatewayResponse>((subscriber) => {
     const controller = new AbortController();
     let body: ReadStream | undefined;
@@ -88,6 +98,7 @@ export function fetchPost(request: GatewayRequest): Observable<GatewayResponse> 
         signal: controller.signal,
         // A redirect cannot replay a streamed body; report it as a non-2xx answer instead.
         redirect: 'manual',
+        ...(httpsAgent === undefined ? {} : { agent: (url: URL) => (url.protocol === 'https:' ? httpsAgent : undefined) }),
       });
       const text = await response.text();
       const retryAfter = response.headers.get('retry-after') ?? undefined;
