@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createAuthCheck, decodePercent, safeFileName, streamIdPattern, withSuffix } from './gatewayInternals.js';
 import type { ReceivedBlob } from './ReceivedBlob.js';
 import type { RunningGateway } from './RunningGateway.js';
+import { createTokenBucket, type TokenBucket } from './throttleInternals.js';
 
 /** Options for {@link startGateway}. */
 export interface GatewayOptions {
@@ -49,6 +50,13 @@ export interface GatewayOptions {
    * @default () => {}
    */
   readonly log?: (line: string) => void;
+  /**
+   * Reads request bodies no faster than this many bytes per second, over all connections
+   * together, so a benchmark on loopback sees a slow uplink: unread bytes back up into TCP and
+   * slow the sender. Bursts of up to 1/20 s of traffic (at least 16 KiB) pass at once.
+   * @default undefined (unlimited)
+   */
+  readonly maxBytesPerSecond?: number;
 }
 
 const unauthorizedBody =
@@ -131,6 +139,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw new TypeError(`Expected \`log\` to be a function, got ${typeof log}`);
   }
 
+  const { maxBytesPerSecond } = options;
+  if (maxBytesPerSecond !== undefined && !(typeof maxBytesPerSecond === 'number' && maxBytesPerSecond > 0 && Number.isFinite(maxBytesPerSecond))) {
+    throw new TypeError(`Expected \`maxBytesPerSecond\` to be a finite number > 0, got ${String(maxBytesPerSecond)}`);
+  }
+  const bucket: TokenBucket | undefined =
+    maxBytesPerSecond === undefined ? undefined : createTokenBucket(maxBytesPerSecond, Math.max(16384, maxBytesPerSecond / 20));
+
   const isAuthorised = createAuthCheck(username, password);
   const received: ReceivedBlob[] = [];
   const storedHashes = new Set<string>();
@@ -183,6 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             if (bytes > maxBodyBytes) {
               throw new BodyTooLarge();
             }
+            if (bucket !== undefined) await bucket.take(chunk.length);
             hash.update(chunk);
             yield chunk;
           }
