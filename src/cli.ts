@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { buildProgram } from './cli/buildProgram.js';
+import type { CliIo } from './cli/CliIo.js';
+
+const io: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  onSignal: (handler) => {
+    const onInt = (): void => handler('SIGINT');
+    const onTerm = (): void => handler('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    return () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    };
+  },
+};
+
+const program = buildProgram(io);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // commander has printed its own one-line message (or the help) already.
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`haste-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,237 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { share, Subject, tap, type Subscription } from 'rxjs';
+import { runAgent } from '../agent/runAgent.js';
+import type { AgentConfig } from '../config/AgentConfig.js';
+import { ConfigError } from '../config/ConfigError.js';
+import { loadConfig } from '../config/loadConfig.js';
+import type { AgentEvent } from '../observe/AgentEvent.js';
+import type { AgentStats } from '../observe/AgentStats.js';
+import { formatLogLine } from '../observe/formatLogLine.js';
+import type { MetricsServer } from '../observe/MetricsServer.js';
+import { reportProgress } from '../observe/reportProgress.js';
+import { startMetricsServer } from '../observe/startMetricsServer.js';
+import { trackStats } from '../observe/trackStats.js';
+import { createFetchPost } from '../sinks/uploaderInternals.js';
+import type { Ledger } from '../state/Ledger.js';
+import { openLedger } from '../state/openLedger.js';
+import type { CliIo } from './CliIo.js';
+import { agentDefaults, collectList, defaultStateDir, stateDirProblem } from './agentCommandInternals.js';
+
+/** Events worth a line without --verbose: what an operator must know about. */
+const alwaysLogged = new Set<AgentEvent['type']>(['uploaded', 'failed', 'retried']);
+
+/**
+ * Adds the agent itself to the program: `haste-agent <path> [options]`, the original HASTE
+ * Desktop Agent's interface plus scheduling, durability and operating options.
+ */
+export function registerAgentCommand(program: Command, io: CliIo): void {
+  const fail = (message: string, code = 2): void => {
+    io.stderr.write(`haste-agent: ${message}\n`);
+    process.exitCode = code;
+  };
+
+  program
+    .argument('[path]', 'folder to watch (recursively); files already in it are sent too')
+    .option('--include <ext>', 'only send files with this extension (repeatable or comma-separated, e.g. png,tif)', collectList)
+    .option('--tag <tag>', `gateway tag (env HASTE_TAG) (default: "${agentDefaults.tag}")`)
+    .option('--host <host>', 'gateway as host:port or an http(s) URL (env HASTE_HOST)')
+    .option('--username <name>', 'gateway user (env HASTE_USERNAME)')
+    .option('--password <password>', 'gateway password; prefer HASTE_PASSWORD or --password-file, argv is visible in ps')
+    .option('--password-file <file>', 'read the password from the first line of this file')
+    .option('--concurrency <n>', 'uploads in flight at once (the original agent\'s name for --upload-slots)')
+    .addOption(new Option('--mode <mode>', `scheduling strategy (default: "${agentDefaults.mode}")`).choices(['none', 'fifo', 'splines', 'oracle', 'adaptive']))
+    .option('--cores <n>', `worker threads reducing files (default: ${agentDefaults.cores})`)
+    .option('--upload-slots <n>', `uploads in flight at once (default: ${agentDefaults.uploadSlots})`)
+    .option('--reduce', 'reduce .png/.tif images locally when it pays (default: on)')
+    .option('--no-reduce', 'send every file as it is')
+    .option('--tolerance <n>', `background threshold of the image reducer, 0-255 (default: ${agentDefaults.tolerance})`)
+    .option('--state-dir <dir>', 'where the ledger lives (default: ~/.local/state/haste-agent/<folder>-<hash>)')
+    .option('--resend', 'send files again that an earlier run delivered')
+    .option('--delete-after-upload', 'delete each original once the gateway acknowledged it')
+    .option('--max-retries <n>', 'give up on a file after this many retries (default: unlimited)')
+    .option('--ca <file>', 'PEM file of a private certificate authority for an https gateway')
+    .option('--grace <seconds>', `on Ctrl-C, how long uploads in flight may finish (default: ${agentDefaults.grace})`)
+    .addOption(new Option('--log-format <format>', 'log lines as text or one JSON object per event (default: "human")').choices(['human', 'json']))
+    .option('--quiet', 'print only errors')
+    .option('--verbose', 'log every event, not just uploads and errors')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on 127.0.0.1:<port>')
+    .option('--status-interval <seconds>', `seconds between status lines when stderr is not a terminal (default: ${agentDefaults.statusInterval})`)
+    .option('--config <file>', 'JSON file with any of these options (flags > env > file > defaults)')
+    .action(async (path: string | undefined, flags: Record<string, unknown>) => {
+      let config: AgentConfig;
+      try {
+        const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+        if (path !== undefined) given.path = path;
+        for (const key of ['path', 'passwordFile', 'stateDir', 'ca'] as const) {
+          if (typeof given[key] === 'string') given[key] = resolve(io.cwd, given[key] as string);
+        }
+        const file = typeof flags.config === 'string' ? resolve(io.cwd, flags.config) : undefined;
+        config = loadConfig({ ...(file === undefined ? {} : { file }), env: io.env, flags: given, defaults: agentDefaults }).config;
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          fail(error.errors.join('\n  '));
+          return;
+        }
+        throw error;
+      }
+      await runConfigured(config, io, fail);
+    });
+}
+
+async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: string, code?: number) => void): Promise<void> {
+  const missing = (name: string, hint: string): void => fail(`missing ${name} (${hint}); see --help`);
+  if (config.path === undefined) return missing('<path>', 'the folder to watch');
+  if (config.host === undefined) return missing('--host', 'or HASTE_HOST');
+  if (config.username === undefined) return missing('--username', 'or HASTE_USERNAME');
+  let password = config.password;
+  if (password === undefined && config.passwordFile !== undefined) {
+    try {
+      password = (await readFile(config.passwordFile, 'utf8')).split(/\r?\n/)[0];
+    } catch (error) {
+      return fail(`cannot read the password file ${config.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  if (password === undefined || password === '') return missing('password', 'HASTE_PASSWORD, --password-file or --password');
+  const watched = config.path;
+  const info = await stat(watched).catch(() => undefined);
+  if (info === undefined || !info.isDirectory()) return fail(`${watched} is not a folder`);
+  const stateDir = config.stateDir ?? defaultStateDir(watched, io.env);
+  const problem = stateDirProblem(watched, stateDir);
+  if (problem !== undefined) return fail(problem);
+  let ca: Buffer | undefined;
+  if (config.ca !== undefined) {
+    try {
+      ca = await readFile(config.ca);
+    } catch {
+      return fail(`cannot read the CA file ${config.ca}`);
+    }
+  }
+
+  let ledger: Ledger;
+  try {
+    ledger = await openLedger({ dir: stateDir });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+
+  const log = (line: string): void => {
+    io.stdout.write(`${line}\n`);
+  };
+  const stop = new Subject<void>();
+  let metrics: MetricsServer | undefined;
+  let latest: AgentStats | undefined;
+  let subscription: Subscription | undefined;
+  let failedFiles = 0;
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  try {
+    const events$ = runAgent({
+      path: watched,
+      ...(config.include === undefined ? {} : { include: config.include }),
+      host: config.host,
+      username: config.username,
+      password,
+      ...(config.tag === undefined ? {} : { tag: config.tag }),
+      strategy: config.mode,
+      cores: config.cores,
+      uploadSlots: config.concurrency ?? config.uploadSlots,
+      reduce: config.reduce,
+      reducer: { tolerance: config.tolerance },
+      retry: { maxRetries: config.maxRetries },
+      post: createFetchPost(ca === undefined ? {} : { ca }),
+      ledger,
+      resend: config.resend,
+      deleteAfterUpload: config.deleteAfterUpload,
+      stop,
+    }).pipe(share());
+
+    if (config.metricsPort !== undefined) {
+      metrics = await startMetricsServer({
+        port: config.metricsPort,
+        getStats: () => latest ?? emptyStats(),
+      });
+      if (!config.quiet) io.stderr.write(`metrics on ${metrics.url}\n`);
+    }
+
+    const stats$ = events$.pipe(
+      trackStats(),
+      tap((stats) => {
+        latest = stats;
+      }),
+      reportProgress({ stream: io.stderr, quiet: config.quiet, ...(io.stderr.isTTY ? {} : { intervalMs: config.statusInterval * 1000 }) }),
+    );
+
+    await new Promise<void>((resolvePromise) => {
+      const unlisten = io.onSignal((signal) => {
+        if (subscription === undefined || subscription.closed) return;
+        if (graceTimer === undefined) {
+          io.stderr.write(`\nhaste-agent: ${signal}: no new files are taken; waiting up to ${config.grace} s for uploads in flight (again to abort)\n`);
+          stop.next();
+          graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
+        } else {
+          abort(`second ${signal}`);
+        }
+      });
+      const finish = (): void => {
+        unlisten();
+        if (graceTimer !== undefined) clearTimeout(graceTimer);
+        resolvePromise();
+      };
+      const abort = (why: string): void => {
+        io.stderr.write(`haste-agent: ${why}: aborting uploads in flight; they stay pending for the next run\n`);
+        subscription?.unsubscribe();
+        finish();
+      };
+      subscription = events$.subscribe({
+        next: (event) => {
+          metrics?.record(event);
+          if (event.type === 'failed') failedFiles += 1;
+          if (config.quiet && event.type !== 'failed') return;
+          if (config.verbose || config.logFormat === 'json' || alwaysLogged.has(event.type)) log(formatLogLine(event, config.logFormat));
+        },
+        error: (error: unknown) => {
+          fail(error instanceof Error ? error.message : String(error));
+          finish();
+        },
+        complete: finish,
+      });
+      subscription.add(stats$.subscribe({ error: () => undefined }));
+    });
+  } finally {
+    await metrics?.close();
+    await ledger.close();
+  }
+  if (process.exitCode === undefined || process.exitCode === 0) {
+    const summary = ledger.summary();
+    if (!config.quiet) {
+      io.stderr.write(`haste-agent: stopped; ${summary.counts.acknowledged} acknowledged, ${summary.pending} pending, ${failedFiles} failed this run\n`);
+    }
+    if (failedFiles > 0) process.exitCode = 1;
+  }
+}
+
+function emptyStats(): AgentStats {
+  return {
+    updatedAt: Date.now(),
+    filesSeen: 0,
+    filesReducing: 0,
+    filesReduced: 0,
+    filesUploading: 0,
+    filesUploaded: 0,
+    filesPending: 0,
+    filesFailed: 0,
+    filesSkipped: 0,
+    bytesSeen: 0,
+    bytesSent: 0,
+    bytesSaved: 0,
+    errors: 0,
+    retries: 0,
+    uplinkBytesPerSecond: undefined,
+    backlogBytes: 0,
+    backlogSeconds: 0,
+    etaAt: undefined,
+    lastError: undefined,
+  };
+}

@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+import type { CliIo } from './CliIo.js';
+import { registerAgentCommand } from './agentCommand.js';
+import { registerDemoCommand } from './demoCommand.js';
+import { registerGatewayCommand } from './gatewayCommand.js';
+import { registerStatusCommand } from './statusCommand.js';
+
+/**
+ * Builds the `haste-agent` command line: the agent itself (`haste-agent <path>`) and its
+ * subcommands, writing only through `io` so that tests can run it in-process.
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('haste-agent')
+    .description('Stream new files from a folder to a HASTE Cloud Gateway, reducing images locally when that shortens the upload.')
+    .version('0.1.0')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showSuggestionAfterError()
+    // Before the subcommands are added, so they inherit it: errors reach the caller, not process.exit.
+    .exitOverride();
+  registerAgentCommand(program, io);
+  registerGatewayCommand(program, io);
+  registerDemoCommand(program, io);
+  registerStatusCommand(program, io);
+  return program;
+}

@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { startGateway } from '../gateway/startGateway.js';
+import type { CliIo } from './CliIo.js';
+import { collectList } from './agentCommandInternals.js';
+
+/**
+ * Adds `haste-agent gateway`: a local server speaking the HASTE Cloud Gateway protocol, so the
+ * agent can run with no cloud at all.
+ */
+export function registerGatewayCommand(program: Command, io: CliIo): void {
+  program
+    .command('gateway')
+    .description('run a local HASTE gateway that stores what agents send')
+    .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
+    .option('--bind <address>', 'interface to listen on; loopback unless you mean to expose it', '127.0.0.1')
+    .option('--store <dir>', 'keep each blob under DIR/<stream_id>/ (default: count and hash only)')
+    .option('--username <name>', 'user agents must log in as (env HASTE_USERNAME)')
+    .option('--password <password>', 'their password (env HASTE_PASSWORD; argv is visible in ps)')
+    .option('--tags <tags>', 'accepted tags, comma-separated; "discard" stores nothing', collectList)
+    .option('--max-body-bytes <n>', 'largest blob accepted (413 beyond)', String(2 ** 30))
+    .action(async (flags: Record<string, string | undefined>) => {
+      const fail = (message: string): void => {
+        io.stderr.write(`haste-agent gateway: ${message}\n`);
+        process.exitCode = 2;
+      };
+      const port = Number(flags.port);
+      const maxBodyBytes = Number(flags.maxBodyBytes);
+      const username = flags.username ?? io.env.HASTE_USERNAME;
+      const password = flags.password ?? io.env.HASTE_PASSWORD;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be an integer from 0 to 65535, got ${JSON.stringify(flags.port)}`);
+      if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) return fail(`--max-body-bytes must be an integer >= 0, got ${JSON.stringify(flags.maxBodyBytes)}`);
+      if (username === undefined || username === '') return fail('missing --username (or HASTE_USERNAME)');
+      if (password === undefined || password === '') return fail('missing --password (or HASTE_PASSWORD)');
+      const tags = (flags.tags ?? 'vironova,discard').split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
+      let gateway;
+      try {
+        gateway = await startGateway({
+          port,
+          host: flags.bind ?? '127.0.0.1',
+          username,
+          password,
+          tags,
+          maxBodyBytes,
+          ...(flags.store === undefined ? {} : { store: resolve(io.cwd, flags.store) }),
+          log: (line) => io.stdout.write(`${line}\n`),
+        });
+      } catch (error) {
+        return fail((error as Error).message);
+      }
+      io.stderr.write(`HASTE gateway listening on ${gateway.url} (tags: ${tags.join(', ')}${flags.store === undefined ? '; not storing' : `; storing in ${resolve(io.cwd, flags.store)}`})\n`);
+      await new Promise<void>((done) => {
+        const unlisten = io.onSignal(() => {
+          unlisten();
+          done();
+        });
+      });
+      await gateway.close();
+      io.stderr.write(`HASTE gateway stopped after ${gateway.received.length} blobs\n`);
+    });
+}

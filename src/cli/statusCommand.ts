@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { readLedgerSummary } from '../state/readLedgerSummary.js';
+import type { CliIo } from './CliIo.js';
+import { defaultStateDir } from './agentCommandInternals.js';
+
+/** Adds `haste-agent status`: the ledger's summary, read without starting an agent. */
+export function registerStatusCommand(program: Command, io: CliIo): void {
+  program
+    .command('status')
+    .description("print a ledger's summary (counts by state, oldest pending, last error) without starting an agent")
+    .argument('[path]', 'the watched folder, to find its default state dir')
+    .option('--state-dir <dir>', 'the ledger folder')
+    .option('--json', 'print the summary as JSON')
+    .action(async (path: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
+      if (flags.stateDir === undefined && path === undefined) {
+        io.stderr.write('haste-agent status: give --state-dir DIR or the watched folder\n');
+        process.exitCode = 2;
+        return;
+      }
+      const dir = flags.stateDir !== undefined ? resolve(io.cwd, flags.stateDir) : defaultStateDir(resolve(io.cwd, path!), io.env);
+      let summary;
+      try {
+        summary = await readLedgerSummary(dir);
+      } catch (error) {
+        io.stderr.write(`haste-agent status: ${(error as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (flags.json) {
+        io.stdout.write(`${JSON.stringify({ stateDir: dir, ...summary })}\n`);
+        return;
+      }
+      const counts = Object.entries(summary.counts)
+        .map(([state, count]) => `${state} ${count}`)
+        .join(', ');
+      const lines = [
+        `state dir   ${dir}`,
+        `agent       ${summary.runningPid === undefined ? 'not running' : `running (pid ${summary.runningPid})`}`,
+        `files       ${summary.total} (${counts})`,
+        `pending     ${summary.pending}`,
+        `oldest      ${summary.oldestPending === undefined ? 'none pending' : `${summary.oldestPending.path} (${summary.oldestPending.state} since ${new Date(summary.oldestPending.createdAt).toISOString()})`}`,
+        `last error  ${summary.lastError === undefined ? 'none' : `${new Date(summary.lastError.at).toISOString()} ${summary.lastError.path}: ${summary.lastError.message}`}`,
+      ];
+      io.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
