@@ -42,7 +42,7 @@ describe('replayDataset', () => {
         place: () => cold(placements[call++]!),
         scheduler,
       }).pipe(map((file) => `${file.index}:${file.at - file.dueAt}`));
-      expectObservable(placed).toBe('28ms (abc|)', { a: '0:0', b: '1:18', c: '2:8' });
+      expectObservable(placed).toBe('28ms (abc|)', { a: '0:28', b: '1:18', c: '2:8' });
     });
   });
 
