@@ -90,6 +90,11 @@ export interface RunAgentOptions {
   readonly deleteAfterUpload?: boolean;
   /** When it emits, no new files are taken; the run completes once the ones taken are done. @default never */
   readonly stop?: Observable<unknown>;
+  /**
+   * When it emits, nothing new starts: reductions and uploads in flight finish, then the run
+   * completes; files not yet started stay pending in the ledger (a shutdown). @default never
+   */
+  readonly halt?: Observable<unknown>;
   /** Clock for event times and backoff waits. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
 }
@@ -330,6 +335,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         scheduler,
         ...(options.oracleScores === undefined ? {} : { oracleScores: options.oracleScores }),
         ...(options.initialBandwidth === undefined ? {} : { initialBandwidth: options.initialBandwidth }),
+        ...(options.halt === undefined ? {} : { halt: options.halt }),
       }),
       map(toAgentEvent),
       tap((event) => {

@@ -119,7 +119,7 @@ async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: str
   const log = (line: string): void => {
     io.stdout.write(`${line}\n`);
   };
-  const stop = new Subject<void>();
+  const halt = new Subject<void>();
   let metrics: MetricsServer | undefined;
   let latest: AgentStats | undefined;
   let subscription: Subscription | undefined;
@@ -144,7 +144,7 @@ async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: str
       ledger,
       resend: config.resend,
       deleteAfterUpload: config.deleteAfterUpload,
-      stop,
+      halt,
     }).pipe(share());
 
     if (config.metricsPort !== undefined) {
@@ -167,8 +167,8 @@ async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: str
       const unlisten = io.onSignal((signal) => {
         if (subscription === undefined || subscription.closed) return;
         if (graceTimer === undefined) {
-          io.stderr.write(`\nhaste-agent: ${signal}: no new files are taken; waiting up to ${config.grace} s for uploads in flight (again to abort)\n`);
-          stop.next();
+          io.stderr.write(`\nhaste-agent: ${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)\n`);
+          halt.next();
           graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
         } else {
           abort(`second ${signal}`);

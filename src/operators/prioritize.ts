@@ -52,6 +52,12 @@ export interface PrioritizeOptions {
   readonly bandwidthWindowMs?: number;
   /** Clock for event times and the bandwidth estimate. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
+  /**
+   * When it emits, nothing new starts: the source is dropped, the reductions and uploads in
+   * flight finish, and the stream completes with the files it had not started left unsent
+   * (a shutdown that keeps them for the next run). @default never
+   */
+  readonly halt?: Observable<unknown>;
 }
 
 function integerAtLeast(name: string, value: number, minimum: number): number {
@@ -168,6 +174,7 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
       let cpuMs = 0;
       let cpuBytes = 0;
       let sourceDone = false;
+      let halted = false;
       let dispatching = false;
       let again = false;
 
@@ -276,6 +283,10 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
           again = true;
           return;
         }
+        if (halted) {
+          if (reducing === 0 && uploading === 0) subscriber.complete();
+          return;
+        }
         dispatching = true;
         try {
           do {
@@ -305,29 +316,37 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
         if (sourceDone && items.size === 0) subscriber.complete();
       };
 
-      subscriber.add(
-        source.subscribe({
-          next: (item) => {
-            let score: number | undefined;
-            try {
-              score = strategy === 'oracle' ? trueScore(item) : undefined;
-            } catch (error) {
-              // A broken oracle is a bug in the caller's benchmark, not a bad file.
-              subscriber.error(error);
-              return;
-            }
-            const seq = arrivals++;
-            items.set(seq, item);
-            queuedBytes += item.size;
-            policy.add(seq, score);
+      const sourceSubscription = source.subscribe({
+        next: (item) => {
+          let score: number | undefined;
+          try {
+            score = strategy === 'oracle' ? trueScore(item) : undefined;
+          } catch (error) {
+            // A broken oracle is a bug in the caller's benchmark, not a bad file.
+            subscriber.error(error);
+            return;
+          }
+          const seq = arrivals++;
+          items.set(seq, item);
+          queuedBytes += item.size;
+          policy.add(seq, score);
+          dispatch();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          sourceDone = true;
+          dispatch();
+        },
+      });
+      subscriber.add(sourceSubscription);
+      if (options.halt !== undefined) {
+        subscriber.add(
+          options.halt.pipe(take(1)).subscribe(() => {
+            halted = true;
+            sourceSubscription.unsubscribe();
             dispatch();
-          },
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => {
-            sourceDone = true;
-            dispatch();
-          },
-        }),
-      );
+          }),
+        );
+      }
     });
 }

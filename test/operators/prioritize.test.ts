@@ -182,6 +182,36 @@ describe('prioritize', () => {
       });
     });
 
+    it('should finish what is in flight and start nothing new once halted', () => {
+      testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const reduction = cold('-----r|', { r: reducedA });
+        const upload = cold('-----u|', { u: uploaded(b, 100) });
+        const c = itemOf(2, 100);
+        const files = cold('abc', { a, b, c });
+        const halt = hot('--h', { h: true });
+        const events = files.pipe(
+          prioritize({ strategy: 'fifo', reduce: () => reduction, upload: () => upload, scheduler: testScheduler, halt }),
+        );
+        // a is reducing and b uploading when the halt comes; c is never started, nor is a's upload.
+        expectObservable(events).toBe('sU---e(D|)', {
+          s: reduceStart(a, 0),
+          U: uploadStart(b, 1, { item: b }),
+          e: reduceEnd(a, 5, reducedA),
+          D: uploadEnd(b, 6, uploaded(b, 100)),
+        });
+        expectSubscriptions(files.subscriptions).toBe('^-!');
+        expectSubscriptions(upload.subscriptions).toBe('-^----!');
+      });
+    });
+
+    it('should complete at once when halted with nothing in flight', () => {
+      testScheduler.run(({ cold, hot, expectObservable }) => {
+        const files = cold<FileItem>('-');
+        const halt = hot('---h', { h: true });
+        expectObservable(files.pipe(prioritize({ strategy: 'none', upload: noUpload, scheduler: testScheduler, halt }))).toBe('---|');
+      });
+    });
+
     it('should upload a file raw and emit reduce-error when the reducer throws', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const boom = new Error('cannot decode');
