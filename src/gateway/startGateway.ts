@@ -285,7 +285,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await receiveBlob(req, res, streamId);
       return;
     }
-    if (path === '/') {
+    // The real gateway routes both `/` and `/{name}` to its greeting; a client probing the
+    // login with either must see the same answer here.
+    if (path === '/' || /^\/[^/]+$/.test(path)) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         reply(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
         return;

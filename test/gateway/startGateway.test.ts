@@ -89,6 +89,13 @@ describe('startGateway', () => {
     expect(answer.body).to.equal('Hello!');
   });
 
+  it('should answer Hello! to GET /{name} too, as the real gateway routes it, and 401 without a login', async () => {
+    const answer = await send(gateway, { path: '/anything', headers: { Authorization: goodAuth } });
+    expect(answer.status).to.equal(200);
+    expect(answer.body).to.equal('Hello!');
+    expect((await send(gateway, { path: '/anything' })).status).to.equal(401);
+  });
+
   it('should answer 401 with the HASTE Cloud realm without or with a wrong login', async () => {
     const wrong = `Basic ${Buffer.from('agent:wrong').toString('base64')}`;
     const attempts: Record<string, string>[] = [{}, { Authorization: wrong }, { Authorization: 'Bearer x' }];
