@@ -1,0 +1,385 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { lastValueFrom, Subject, takeUntil, tap, timer } from 'rxjs';
+import { runAgent } from '../agent/runAgent.js';
+import { startGateway } from '../gateway/startGateway.js';
+import type { FileItem } from '../model/FileItem.js';
+import type { AgentEvent } from '../observe/AgentEvent.js';
+import type { PrioritizeStrategy } from '../operators/prioritize.js';
+import { boxPlotSvg } from './boxPlotSvg.js';
+import { lineChartSvg } from './lineChartSvg.js';
+import { lowerBoundMakespan, type MakespanLowerBound } from './lowerBoundMakespan.js';
+import { replayDataset } from './replayDataset.js';
+import {
+  digestEvents,
+  filesCsv,
+  gapClosed,
+  measureDataset,
+  median,
+  percentile,
+  scenarioBandwidth,
+  scenarioFor,
+  SCENARIO_NAMES,
+  shapeWithTc,
+  summaryMarkdown,
+  tcAvailable,
+  type FileRecord,
+  type Scenario,
+  type ScenarioName,
+  type SummaryRow,
+} from './runBenchmarkInternals.js';
+import { simulate } from './simulate.js';
+import { svgToPng } from './svgToPng.js';
+
+/** A strategy of `prioritize`, or `offline`: the reduced-beforehand reference. */
+export type BenchmarkStrategy = PrioritizeStrategy | 'offline';
+
+const ALL_STRATEGIES: readonly BenchmarkStrategy[] = ['none', 'fifo', 'splines', 'oracle', 'adaptive', 'offline'];
+
+/** Options for {@link runBenchmark}. */
+export interface RunBenchmarkOptions {
+  /** `paper` (upload-bound) or `cpu-scarce` (the cores cannot reduce everything). @default 'paper' */
+  readonly scenario?: ScenarioName;
+  /** The quick version of the scenario (fewer, smaller frames; same regime). @default false */
+  readonly small?: boolean;
+  /** Runs per strategy, interleaved so drift in the machine's load spreads over all of them. @default 3 */
+  readonly reps?: number;
+  /** Which strategies to run. @default none, fifo, splines, oracle, adaptive, offline */
+  readonly strategies?: readonly BenchmarkStrategy[];
+  /** Results folder. @default bench-results/<ISO timestamp> under the current folder */
+  readonly out?: string;
+  /** Uplink in bytes/s. @default the scenario's: raw upload takes `rawUploadFactor` × acquisition */
+  readonly bandwidth?: number;
+  /** Reducer cores. @default the scenario's (1) */
+  readonly cores?: number;
+  /** Frames per second. @default the scenario's */
+  readonly rate?: number;
+  /** Number of frames. @default the scenario's */
+  readonly count?: number;
+  /** Frame side in pixels. @default the scenario's */
+  readonly size?: number;
+  /** How the uplink is throttled: kernel `tc` htb, the gateway's token bucket, or tc when it works. @default 'auto' */
+  readonly shaper?: 'tc' | 'bucket' | 'auto';
+  /** Latency per upload the simulator adds. @default 0 */
+  readonly perFileOverheadMs?: number;
+  /** Where synthesized data sets and their measured costs are kept between runs. @default <tmpdir>/haste-agent-bench-cache */
+  readonly cacheDir?: string;
+  /** Progress lines. @default () => {} */
+  readonly log?: (line: string) => void;
+}
+
+/** What one run of one strategy measured. */
+export interface BenchmarkRun {
+  readonly strategy: BenchmarkStrategy;
+  readonly rep: number;
+  /** First file seen to last file acknowledged. */
+  readonly makespanMs: number;
+  readonly bytesSent: number;
+  readonly filesUploaded: number;
+  readonly filesReduced: number;
+  readonly failures: number;
+  /** Seen → acknowledged, over the files. */
+  readonly latencyP50Ms: number;
+  readonly latencyP95Ms: number;
+  /** `process.cpuUsage` over the run: agent, reducer threads and the embedded gateway together. */
+  readonly processCpuSec: number;
+  /** Sum of the reducer's own `cpuMs`. */
+  readonly reducerCpuSec: number;
+  /** Bytes waiting for or on the uplink, `[seconds since the first seen, bytes]` at each event. */
+  readonly queued: readonly (readonly [number, number])[];
+  readonly files: readonly FileRecord[];
+}
+
+/** Everything a benchmark measured, also written to `outDir`. */
+export interface BenchmarkResult {
+  readonly scenario: Scenario;
+  readonly bandwidthBytesPerSec: number;
+  readonly shaper: 'tc' | 'bucket';
+  readonly bound: MakespanLowerBound;
+  readonly runs: readonly BenchmarkRun[];
+  readonly summary: readonly SummaryRow[];
+  /** Online strategy with the smallest median makespan. */
+  readonly best: string;
+  /** `(fifo − best) / (fifo − bound)`; NaN without fifo. */
+  readonly gapClosed: number;
+  /** The summary table as Markdown (also `summary.md`). */
+  readonly markdown: string;
+  readonly outDir: string;
+}
+
+function positiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw new TypeError(`Expected \`${name}\` to be an integer >= 1, got ${String(value)}`);
+  }
+}
+
+function positiveNumber(name: string, value: number | undefined): void {
+  if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number > 0, got ${String(value)}`);
+  }
+}
+
+const USER = 'bench';
+const PASSWORD = 'bench';
+
+/**
+ * Runs the agent end to end against a throttled embedded gateway, once per strategy and
+ * repetition, and compares the makespans with the lower bound and with the simulator.
+ *
+ * For the scenario it synthesizes (or reuses) the data set and reduces each frame once to
+ * measure the cost table (size, reduced size, CPU ms, arrival). Then, in an interleaved order,
+ * each run starts `runAgent` on a fresh folder, replays the frames into it at the scenario's
+ * rate, and records every event. The uplink is a kernel htb class on the gateway's port when
+ * `tc` works here (root), else the gateway's token bucket. The oracle gets the measured scores.
+ * `offline` replays the reduced copies and uploads them with strategy none: the makespan if
+ * reduction were free. Writes `summary.md`, `summary.json`, `table.json`, a JSON and a CSV per
+ * run, and makespan and bytes-queued plots as SVG and PNG.
+ *
+ * ```ts
+ * const result = await runBenchmark({ scenario: 'cpu-scarce', small: true, reps: 3 });
+ * console.log(result.markdown);
+ * ```
+ *
+ * @param options Scenario, repetitions, strategies, overrides and the output folder.
+ * @returns The runs, the summary and where they were written.
+ */
+export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<BenchmarkResult> {
+  const scenarioName = options.scenario ?? 'paper';
+  if (!SCENARIO_NAMES.includes(scenarioName)) {
+    throw new TypeError(`Expected \`scenario\` to be one of ${SCENARIO_NAMES.join(', ')}, got ${String(scenarioName)}`);
+  }
+  const reps = options.reps ?? 3;
+  positiveInteger('reps', reps);
+  positiveInteger('cores', options.cores);
+  positiveInteger('count', options.count);
+  positiveInteger('size', options.size);
+  positiveNumber('rate', options.rate);
+  positiveNumber('bandwidth', options.bandwidth);
+  const strategies = options.strategies ?? ALL_STRATEGIES;
+  const unknown = strategies.filter((strategy) => !ALL_STRATEGIES.includes(strategy));
+  if (strategies.length === 0 || unknown.length > 0) {
+    throw new TypeError(`Expected \`strategies\` to be some of ${ALL_STRATEGIES.join(', ')}, got ${strategies.join(', ')}`);
+  }
+  const shaperChoice = options.shaper ?? 'auto';
+  if (!['tc', 'bucket', 'auto'].includes(shaperChoice)) {
+    throw new TypeError(`Expected \`shaper\` to be tc, bucket or auto, got ${String(shaperChoice)}`);
+  }
+  const perFileOverheadMs = options.perFileOverheadMs ?? 0;
+  const log = options.log ?? (() => {});
+  const base = scenarioFor(scenarioName, options.small ?? false);
+  const scenario: Scenario = {
+    ...base,
+    ...(options.count === undefined ? {} : { count: options.count }),
+    ...(options.size === undefined ? {} : { size: options.size }),
+    ...(options.rate === undefined ? {} : { rateHz: options.rate }),
+    ...(options.cores === undefined ? {} : { cores: options.cores }),
+    ...(options.bandwidth === undefined ? {} : { bandwidthBytesPerSec: options.bandwidth }),
+  };
+  const outDir = options.out ?? path.resolve('bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
+  const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'haste-agent-bench-cache');
+
+  const measured = await measureDataset(scenario, cacheDir, log);
+  const { table } = measured;
+  const bandwidth = scenarioBandwidth(scenario, table);
+  const bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
+  const scoreByName = new Map(
+    table.map((file) => [path.basename(measured.files[file.index]!.path), file.reducedBytes < file.bytes ? (file.bytes - file.reducedBytes) / (Math.max(file.cpuMs, 1) / 1000) : 0]),
+  );
+  await mkdir(path.join(outDir, 'runs'), { recursive: true });
+  await writeFile(path.join(outDir, 'table.json'), `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, files: table }, null, 1)}\n`);
+
+  const shaper: 'tc' | 'bucket' = shaperChoice === 'bucket' ? 'bucket' : (await tcAvailable()) ? 'tc' : 'bucket';
+  if (shaperChoice === 'tc' && shaper !== 'tc') {
+    throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
+  }
+  log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s`);
+  const gateway = await startGateway({
+    port: 0,
+    username: USER,
+    password: PASSWORD,
+    ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}),
+  });
+  const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, bandwidth) : async () => {};
+
+  const runs: BenchmarkRun[] = [];
+  try {
+    for (let rep = 0; rep < reps; rep += 1) {
+      // Rotating the order each repetition keeps any slow drift of the machine's load from
+      // always landing on the same strategy.
+      const order = strategies.map((_, i) => strategies[(i + rep) % strategies.length]!);
+      for (const strategy of order) {
+        const result = await runOnce(strategy, rep);
+        runs.push(result);
+        log(`${strategy} rep ${rep + 1}/${reps}: ${(result.makespanMs / 1000).toFixed(3)} s, ${(result.bytesSent / 1e6).toFixed(2)} MB, ${result.filesReduced} reduced${result.failures > 0 ? `, ${result.failures} failed` : ''}`);
+        const stem = path.join(outDir, 'runs', `${strategy}-${rep + 1}`);
+        await writeFile(`${stem}.json`, `${JSON.stringify(result)}\n`);
+        await writeFile(`${stem}.csv`, filesCsv(result.files));
+      }
+    }
+  } finally {
+    await unshape();
+    await gateway.close();
+  }
+
+  async function runOnce(strategy: BenchmarkStrategy, rep: number): Promise<BenchmarkRun> {
+    const watchDir = await mkdtemp(path.join(os.tmpdir(), 'haste-bench-watch-'));
+    const spoolDir = await mkdtemp(path.join(os.tmpdir(), 'haste-bench-spool-'));
+    try {
+      const events: AgentEvent[] = [];
+      const stop = new Subject<void>();
+      let seen = 0;
+      let markReady: () => void = () => {};
+      const ready = new Promise<void>((resolve) => (markReady = resolve));
+      const cpuBefore = process.cpuUsage();
+      const agent$ = runAgent({
+        path: watchDir,
+        include: ['png'],
+        // The replay renames finished files into place, so there is nothing to wait for.
+        watch: { awaitWriteFinish: false, ignoreInitial: true, onReady: () => markReady() },
+        host: gateway.url,
+        username: USER,
+        password: PASSWORD,
+        tag: 'discard',
+        streamId: `bench_${strategy}_${rep + 1}`,
+        strategy: strategy === 'offline' ? 'none' : strategy,
+        cores: scenario.cores,
+        uploadSlots: scenario.uploadSlots,
+        reducer: { ...scenario.reducer, spoolDir },
+        oracleScores: (item: FileItem) => scoreByName.get(path.basename(item.path)) ?? 0,
+        retry: { baseMs: 100, capMs: 2000, maxRetries: 5 },
+        stop,
+      });
+      const acquisitionMs = (table.length * 1000) / scenario.rateHz;
+      const rawUploadMs = (table.reduce((sum, file) => sum + file.bytes, 0) * 1000) / bandwidth;
+      const limitMs = 60_000 + 5 * (acquisitionMs + rawUploadMs);
+      const done = lastValueFrom(
+        agent$.pipe(
+          tap((event) => {
+            events.push(event);
+            // Intake ends once every replayed file has been taken, so the run can complete.
+            if (event.type === 'seen' && ++seen === table.length) stop.next();
+          }),
+          takeUntil(timer(limitMs)),
+        ),
+        { defaultValue: undefined },
+      );
+      await ready;
+      const sources = strategy === 'offline' ? measured.reducedPaths : measured.files.map((file) => file.path);
+      await lastValueFrom(replayDataset({ files: sources, into: watchDir, rateHz: scenario.rateHz }), { defaultValue: undefined });
+      await done;
+      const cpu = process.cpuUsage(cpuBefore);
+
+      const digest = digestEvents(events);
+      const uploaded = digest.files.filter((file) => file.uploadedMs !== undefined);
+      const latencies = uploaded.map((file) => file.uploadedMs! - (file.seenMs ?? 0));
+      return {
+        strategy,
+        rep: rep + 1,
+        makespanMs: uploaded.length === 0 ? NaN : Math.max(...uploaded.map((file) => file.uploadedMs!)),
+        bytesSent: uploaded.reduce((sum, file) => sum + (file.sentBytes ?? 0), 0),
+        filesUploaded: uploaded.length,
+        filesReduced: events.filter((event) => event.type === 'reduced' && event.reduced).length,
+        failures: table.length - uploaded.length,
+        latencyP50Ms: percentile(latencies, 0.5),
+        latencyP95Ms: percentile(latencies, 0.95),
+        processCpuSec: (cpu.user + cpu.system) / 1e6,
+        reducerCpuSec: events.reduce((sum, event) => sum + (event.type === 'reduced' ? event.cpuMs : 0), 0) / 1000,
+        queued: digest.queued.map(([t, bytes]) => [t / 1000, bytes] as const),
+        files: digest.files,
+      };
+    } finally {
+      await rm(watchDir, { recursive: true, force: true });
+      await rm(spoolDir, { recursive: true, force: true });
+    }
+  }
+
+  const simulated = (strategy: BenchmarkStrategy): number =>
+    simulate({
+      files: strategy === 'offline' ? table.map((file) => ({ ...file, bytes: file.reducedBytes })) : table,
+      bandwidthBytesPerSec: bandwidth,
+      strategy: strategy === 'offline' ? 'none' : strategy,
+      cores: scenario.cores,
+      uploadSlots: scenario.uploadSlots,
+      perFileOverheadMs,
+    }).makespanMs;
+
+  const medianOf = (strategy: BenchmarkStrategy, pick: (run: BenchmarkRun) => number): number =>
+    median(runs.filter((run) => run.strategy === strategy).map(pick));
+  const fifoMs = strategies.includes('fifo') ? medianOf('fifo', (run) => run.makespanMs) : NaN;
+  const summary: SummaryRow[] = strategies.map((strategy) => {
+    const makespanMs = medianOf(strategy, (run) => run.makespanMs);
+    return {
+      strategy,
+      runs: runs.filter((run) => run.strategy === strategy).length,
+      makespanMs,
+      ratioToBound: makespanMs / bound.makespanMs,
+      ratioToFifo: makespanMs / fifoMs,
+      simMakespanMs: simulated(strategy),
+      bytesSent: medianOf(strategy, (run) => run.bytesSent),
+      filesReduced: medianOf(strategy, (run) => run.filesReduced),
+      latencyP50Ms: medianOf(strategy, (run) => run.latencyP50Ms),
+      latencyP95Ms: medianOf(strategy, (run) => run.latencyP95Ms),
+      processCpuSec: medianOf(strategy, (run) => run.processCpuSec),
+      reducerCpuSec: medianOf(strategy, (run) => run.reducerCpuSec),
+      failures: runs.filter((run) => run.strategy === strategy).reduce((sum, run) => sum + run.failures, 0),
+    };
+  });
+  const online = summary.filter((row) => row.strategy !== 'offline' && Number.isFinite(row.makespanMs));
+  const bestRow = online.reduce<SummaryRow | undefined>((best, row) => (best === undefined || row.makespanMs < best.makespanMs ? row : best), undefined);
+  const best = bestRow?.strategy ?? '–';
+  const closed = bestRow === undefined ? NaN : gapClosed(fifoMs, bestRow.makespanMs, bound.makespanMs);
+  const markdown = summaryMarkdown(
+    {
+      scenario: scenario.name,
+      files: table.length,
+      size: scenario.size,
+      rateHz: scenario.rateHz,
+      cores: scenario.cores,
+      uploadSlots: scenario.uploadSlots,
+      bandwidthBytesPerSec: bandwidth,
+      shaper: shaper === 'tc' ? 'tc (htb on lo)' : 'the gateway token bucket',
+      reps,
+      boundMs: bound.makespanMs,
+      boundBinding: bound.binding,
+      gapClosed: closed,
+      best,
+      perFileOverheadMs,
+    },
+    summary,
+  );
+
+  await writeFile(path.join(outDir, 'summary.md'), markdown);
+  await writeFile(
+    path.join(outDir, 'summary.json'),
+    `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, best, gapClosed: closed, summary }, null, 1)}\n`,
+  );
+  const makespanSvg = boxPlotSvg({
+    title: `Makespan per strategy (${scenario.name}; bound ${(bound.makespanMs / 1000).toFixed(2)} s)`,
+    yLabel: 'makespan (s)',
+    groups: strategies.map((strategy) => ({
+      name: strategy,
+      values: runs.filter((run) => run.strategy === strategy && Number.isFinite(run.makespanMs)).map((run) => run.makespanMs / 1000),
+    })),
+  });
+  // The run with the median makespan stands for its strategy in the queue plot.
+  const representative = strategies
+    .map((strategy) => {
+      const mine = runs.filter((run) => run.strategy === strategy).sort((a, b) => a.makespanMs - b.makespanMs);
+      return mine[Math.floor((mine.length - 1) / 2)];
+    })
+    .filter((run): run is BenchmarkRun => run !== undefined);
+  const queuedSvg = lineChartSvg({
+    title: `Bytes waiting for the uplink (${scenario.name}, median run)`,
+    xLabel: 'time since first file seen (s)',
+    yLabel: 'queued (MB)',
+    step: true,
+    series: representative.map((run) => ({ name: run.strategy, points: run.queued.map(([t, bytes]) => [t, bytes / 1e6] as const) })),
+  });
+  await writeFile(path.join(outDir, 'makespan.svg'), makespanSvg);
+  await writeFile(path.join(outDir, 'queued.svg'), queuedSvg);
+  await svgToPng(makespanSvg, path.join(outDir, 'makespan.png'));
+  await svgToPng(queuedSvg, path.join(outDir, 'queued.png'));
+
+  return { scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, runs, summary, best, gapClosed: closed, markdown, outDir };
+}
