@@ -67,6 +67,7 @@ export type { LedgerEntry, LedgerState, LedgerReduction } from './state/LedgerEn
 // Observing a run
 export type { AgentEvent } from './observe/AgentEvent.js';
 export type { AgentStats } from './observe/AgentStats.js';
+export { emptyStats } from './observe/emptyStats.js';
 export { trackStats } from './observe/trackStats.js';
 export type { TrackStatsOptions } from './observe/trackStats.js';
 export { renderStatusBlock } from './observe/renderStatusBlock.js';

@@ -8,6 +8,7 @@ import { ConfigError } from '../config/ConfigError.js';
 import { loadConfig } from '../config/loadConfig.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { AgentStats } from '../observe/AgentStats.js';
+import { emptyStats } from '../observe/emptyStats.js';
 import { formatLogLine } from '../observe/formatLogLine.js';
 import type { MetricsServer } from '../observe/MetricsServer.js';
 import { reportProgress } from '../observe/reportProgress.js';
@@ -15,7 +16,9 @@ import { startMetricsServer } from '../observe/startMetricsServer.js';
 import { trackStats } from '../observe/trackStats.js';
 import { createFetchPost } from '../sinks/uploaderInternals.js';
 import type { Ledger } from '../state/Ledger.js';
+import { streamId as formatStreamId } from '../sinks/streamId.js';
 import { openLedger } from '../state/openLedger.js';
+import { resumeStreamId } from '../state/resumeStreamId.js';
 import type { CliIo } from './CliIo.js';
 import { agentDefaults, collectList, defaultStateDir, stateDirProblem } from './agentCommandInternals.js';
 
@@ -49,6 +52,7 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--tolerance <n>', `background threshold of the image reducer, 0-255 (default: ${agentDefaults.tolerance})`)
     .option('--state-dir <dir>', 'where the ledger lives (default: ~/.local/state/haste-agent/<folder>-<hash>)')
     .option('--resend', 'send files again that an earlier run delivered')
+    .option('--stream-id <id>', 'gateway stream to post to (default: a new one per run, or the interrupted run\'s while files are pending)')
     .option('--delete-after-upload', 'delete each original once the gateway acknowledged it')
     .option('--max-retries <n>', 'give up on a file after this many retries (default: unlimited)')
     .option('--ca <file>', 'PEM file of a private certificate authority for an https gateway')
@@ -76,11 +80,17 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
         }
         throw error;
       }
-      await runConfigured(config, io, fail);
+      const streamId = typeof flags.streamId === 'string' ? flags.streamId : undefined;
+      await runConfigured(config, io, fail, streamId);
     });
 }
 
-async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: string, code?: number) => void): Promise<void> {
+async function runConfigured(
+  config: AgentConfig,
+  io: CliIo,
+  fail: (message: string, code?: number) => void,
+  givenStreamId: string | undefined,
+): Promise<void> {
   const missing = (name: string, hint: string): void => fail(`missing ${name} (${hint}); see --help`);
   if (config.path === undefined) return missing('<path>', 'the folder to watch');
   if (config.host === undefined) return missing('--host', 'or HASTE_HOST');
@@ -127,7 +137,10 @@ async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: str
   let graceTimer: NodeJS.Timeout | undefined;
 
   try {
+    // A restart continues the interrupted stream, so the gateway can drop a repeated file by its hash.
+    const streamId = givenStreamId ?? (await resumeStreamId({ ledger, fresh: formatStreamId({ tag: config.tag ?? agentDefaults.tag }) }).catch(() => undefined));
     const events$ = runAgent({
+      ...(streamId === undefined ? {} : { streamId }),
       path: watched,
       ...(config.include === undefined ? {} : { include: config.include }),
       host: config.host,
@@ -150,7 +163,7 @@ async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: str
     if (config.metricsPort !== undefined) {
       metrics = await startMetricsServer({
         port: config.metricsPort,
-        getStats: () => latest ?? emptyStats(),
+        getStats: () => latest ?? emptyStats(Date.now()),
       });
       if (!config.quiet) io.stderr.write(`metrics on ${metrics.url}\n`);
     }
@@ -212,26 +225,3 @@ async function runConfigured(config: AgentConfig, io: CliIo, fail: (message: str
   }
 }
 
-function emptyStats(): AgentStats {
-  return {
-    updatedAt: Date.now(),
-    filesSeen: 0,
-    filesReducing: 0,
-    filesReduced: 0,
-    filesUploading: 0,
-    filesUploaded: 0,
-    filesPending: 0,
-    filesFailed: 0,
-    filesSkipped: 0,
-    bytesSeen: 0,
-    bytesSent: 0,
-    bytesSaved: 0,
-    errors: 0,
-    retries: 0,
-    uplinkBytesPerSecond: undefined,
-    backlogBytes: 0,
-    backlogSeconds: 0,
-    etaAt: undefined,
-    lastError: undefined,
-  };
-}

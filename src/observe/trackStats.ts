@@ -1,6 +1,7 @@
 import { defer, map, scan, type OperatorFunction } from 'rxjs';
 import type { AgentEvent } from './AgentEvent.js';
 import type { AgentStats } from './AgentStats.js';
+import { emptyStats } from './emptyStats.js';
 
 /** Options for {@link trackStats}. */
 export interface TrackStatsOptions {
@@ -69,24 +70,9 @@ export function trackStats(options: TrackStatsOptions = {}): OperatorFunction<Ag
     // The per-path table is mutable for speed, so each subscription needs its own.
     defer(() => {
       const pending = new Map<string, Pending>();
-      const seed: Tally = {
-        updatedAt: 0,
-        filesSeen: 0,
-        filesReducing: 0,
-        filesReduced: 0,
-        filesUploading: 0,
-        filesUploaded: 0,
-        filesFailed: 0,
-        filesSkipped: 0,
-        bytesSeen: 0,
-        bytesSent: 0,
-        bytesSaved: 0,
-        errors: 0,
-        retries: 0,
-        uplink: undefined,
-        backlogBytes: 0,
-        lastError: undefined,
-      };
+      // The derived fields are recomputed by snapshot(); only the counts are carried.
+      const { uplinkBytesPerSecond, filesPending, backlogSeconds, etaAt, ...counts } = emptyStats();
+      const seed: Tally = { ...counts, uplink: uplinkBytesPerSecond };
       return source.pipe(
         scan((tally, event) => fold(tally, pending, event, smoothing), seed),
         map((tally) => snapshot(tally, pending.size)),
