@@ -18,6 +18,9 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (text) => io.stderr.write(text),
     })
     .showSuggestionAfterError()
+    // The agent's options belong to the program itself; without this, `status --state-dir` would
+    // be read as the agent's --state-dir instead of the subcommand's.
+    .enablePositionalOptions()
     // Before the subcommands are added, so they inherit it: errors reach the caller, not process.exit.
     .exitOverride();
   registerAgentCommand(program, io);

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readLedgerSummary } from '../state/readLedgerSummary.js';
@@ -19,6 +20,11 @@ export function registerStatusCommand(program: Command, io: CliIo): void {
         return;
       }
       const dir = flags.stateDir !== undefined ? resolve(io.cwd, flags.stateDir) : defaultStateDir(resolve(io.cwd, path!), io.env);
+      if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true) {
+        io.stderr.write(`haste-agent status: no ledger at ${dir}: no agent has run with this state dir\n`);
+        process.exitCode = 2;
+        return;
+      }
       let summary;
       try {
         summary = await readLedgerSummary(dir);
