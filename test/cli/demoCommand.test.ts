@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { fakeCli, isolateExitCode } from './cliHarness.js';
+
+describe('registerDemoCommand', () => {
+  isolateExitCode();
+
+  it('should send every generated image to its embedded gateway and exit 0', async () => {
+    const cli = fakeCli();
+    await cli.run('demo', '--count', '4', '--size', '64', '--rate', '20');
+    expect(process.exitCode ?? 0).to.equal(0);
+    expect(cli.stdout.text).to.match(/^HASTE gateway on http:\/\/127\.0\.0\.1:\d+; generating 4 64x64 images\n/);
+    expect(cli.stdout.text).to.match(/\ndone: 4\/4 acknowledged \(4 stored by the gateway\), 0 failed; /);
+    expect(cli.stdout.text.split('\n').filter((line) => / HTTP 200$/.test(line))).to.have.length(4);
+  });
+
+  it('should exit 2 on a bad --count before starting anything', async () => {
+    const cli = fakeCli();
+    await cli.run('demo', '--count', '0');
+    expect(process.exitCode).to.equal(2);
+    expect(cli.stderr.text).to.equal('haste-agent demo: --count must be an integer >= 1, got "0"\n');
+    expect(cli.stdout.text).to.equal('');
+  });
+
+  it('should exit 2 on a --mode the demo cannot run', async () => {
+    const cli = fakeCli();
+    await cli.run('demo', '--mode', 'oracle');
+    expect(process.exitCode).to.equal(2);
+    expect(cli.stderr.text).to.equal('haste-agent demo: --mode must be none, fifo, splines or adaptive, got "oracle"\n');
+  });
+});
