@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -6,6 +6,7 @@ import {
   concatMap,
   defer,
   EMPTY,
+  filter,
   finalize,
   from,
   map,
@@ -32,6 +33,7 @@ import type { ReduceImageOptions } from '../reducers/reduceImage.js';
 import { createUploader } from '../sinks/createUploader.js';
 import type { GatewayRequest } from '../sinks/GatewayRequest.js';
 import type { GatewayResponse } from '../sinks/GatewayResponse.js';
+import { rescanDirectory } from '../sources/rescanDirectory.js';
 import { watchDirectory, type WatchDirectoryOptions } from '../sources/watchDirectory.js';
 import type { Ledger } from '../state/Ledger.js';
 import { hashFile } from '../state/hashFile.js';
@@ -88,6 +90,12 @@ export interface RunAgentOptions {
   readonly resend?: boolean;
   /** Delete each original once the gateway acknowledged it. @default false */
   readonly deleteAfterUpload?: boolean;
+  /**
+   * Milliseconds between full walks of the folder that catch files whose watcher event was lost;
+   * 0 turns them off. Files found twice (by the watcher and a walk) are taken once.
+   * @default 30000
+   */
+  readonly rescanIntervalMs?: number;
   /** When it emits, no new files are taken; the run completes once the ones taken are done. @default never */
   readonly stop?: Observable<unknown>;
   /**
@@ -155,6 +163,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
   const cores = reduceEnabled ? integerAtLeast('cores', options.cores ?? 1, 1) : 0;
   const uploadSlots = integerAtLeast('uploadSlots', options.uploadSlots ?? 2, 1);
   const { ledger, resend = false, deleteAfterUpload = false } = options;
+  const rescanIntervalMs = integerAtLeast('rescanIntervalMs', options.rescanIntervalMs ?? 30_000, 0);
   // Built eagerly so that a bad host, tag or credential shape is reported before anything runs.
   const uploadOnce = createUploader({
     host: options.host,
@@ -169,6 +178,8 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
   return defer(() => {
     const side = new Subject<AgentEvent>();
     const hashes = new Map<string, string>();
+    const outputHashes = new Map<string, string>();
+    const taken = new Set<string>();
     let admitted = 0;
     let spoolDir: string | undefined;
     let ownsSpool = false;
@@ -201,22 +212,25 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
 
     const admit = (item: FileItem): Observable<FileItem> =>
       defer(async (): Promise<FileItem[]> => {
+        // Hashed even without a ledger: the hash goes out as X-HASTE-content-sha256.
+        let hash: string;
+        try {
+          hash = await hashFile(item.path);
+        } catch (error) {
+          // Forgotten, so a later event or walk that finds it readable takes it again.
+          taken.delete(versionKey(item));
+          side.next({ type: 'failed', at: now(), path: item.path, status: 0, error: `Could not read ${item.path}, not sent: ${messageOf(error)}` });
+          return [];
+        }
+        const key = { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
         if (ledger !== undefined) {
-          let hash: string;
-          try {
-            hash = await hashFile(item.path);
-          } catch (error) {
-            side.next({ type: 'failed', at: now(), path: item.path, status: 0, error: `Could not read ${item.path}: ${messageOf(error)}` });
-            return [];
-          }
-          const key = { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
           if (!resend && ledger.getByKey(key)?.state === 'acknowledged') {
             side.next({ type: 'skipped', at: now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
             return [];
           }
-          hashes.set(versionKey(item), hash);
           await ledger.record({ ...key, state: 'seen', lastError: null });
         }
+        hashes.set(versionKey(item), hash);
         side.next({ type: 'seen', at: now(), path: item.path, bytes: item.size });
         return [{ ...item, index: admitted++ }];
       }).pipe(concatMap((items) => from(items)));
@@ -240,6 +254,15 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       return write((l) => (key ? l.transition(key, 'reducing') : Promise.resolve())).pipe(
         switchMap(run),
         concatMap((reduction) =>
+          from(
+            reduction.reduced && reduction.outputPath !== undefined
+              ? hashFile(reduction.outputPath).then((hash) => {
+                  outputHashes.set(versionKey(item), hash);
+                })
+              : Promise.resolve(),
+          ).pipe(map(() => reduction)),
+        ),
+        concatMap((reduction) =>
           write(async (l) => {
             if (key === undefined) return;
             if (!reduction.reduced || reduction.outputPath === undefined) {
@@ -250,7 +273,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
               reduction: {
                 reducer: options.reduceFile === undefined ? 'reduceImage' : 'custom',
                 settings: { ...options.reducer, spoolDir: undefined },
-                outputHash: await hashFile(reduction.outputPath),
+                outputHash: outputHashes.get(versionKey(item)) ?? (await hashFile(reduction.outputPath)),
                 bytesSaved: reduction.bytesIn - reduction.bytesOut,
                 cpuMs: reduction.cpuMs,
               },
@@ -302,6 +325,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         return changed;
       }
       if (key !== undefined) await ledger?.transition(key, 'acknowledged', { lastError: null });
+      outputHashes.delete(versionKey(item));
       if (job.bodyPath !== undefined && job.bodyPath !== item.path) {
         await unlink(job.bodyPath).catch(() => undefined);
       }
@@ -313,17 +337,48 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       return outcome;
     };
 
-    const upload = (job: UploadJob): Observable<UploadResult | GatewayError> => {
-      const key = ledgerKey(job.item);
+    const upload = (given: UploadJob): Observable<UploadResult | GatewayError> => {
+      const key = ledgerKey(given.item);
+      const sendsCopy = given.bodyPath !== undefined && given.bodyPath !== given.item.path;
+      const bodySha256 = sendsCopy ? outputHashes.get(versionKey(given.item)) : hashes.get(versionKey(given.item));
+      const job: UploadJob = bodySha256 === undefined ? given : { ...given, bodySha256 };
       return write((l) => (key ? l.transition(key, 'uploading') : Promise.resolve())).pipe(
         switchMap(() => retrying(job)),
         concatMap((outcome) => from(settle(job, outcome))),
       );
     };
 
+    const forgetVanished = async (): Promise<void> => {
+      if (ledger === undefined) return;
+      for (const entry of ledger.pending()) {
+        const present = await lstat(entry.path).then(
+          () => true,
+          (error: unknown) => !['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? ''),
+        );
+        if (present) continue;
+        const reason = `${entry.path} was pending but no longer exists (removed while the agent was not running); it cannot be sent`;
+        await ledger.transition(entry, 'failed', { lastError: reason, permanent: true });
+        side.next({ type: 'failed', at: now(), path: entry.path, status: 0, error: reason });
+      }
+    };
+
+    const include = options.include ? { include: options.include } : {};
+    const files$ = merge(
+      watchDirectory(options.path, { ...options.watch, ...include }),
+      rescanIntervalMs === 0 ? EMPTY : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, scheduler }),
+    ).pipe(
+      // The watcher and the walks report the same files; each version is taken once.
+      filter((item) => {
+        const version = versionKey(item);
+        if (taken.has(version)) return false;
+        taken.add(version);
+        return true;
+      }),
+    );
+
     const stop$ = options.stop ?? NEVER;
-    const work$ = from(prepareSpool()).pipe(
-      switchMap(() => watchDirectory(options.path, { ...options.watch, ...(options.include ? { include: options.include } : {}) })),
+    const work$ = from(prepareSpool().then(forgetVanished)).pipe(
+      switchMap(() => files$),
       takeUntil(stop$),
       concatMap(admit),
       prioritize({

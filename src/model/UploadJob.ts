@@ -13,4 +13,9 @@ export interface UploadJob {
   readonly bodyPath?: string;
   /** Size of the body in bytes. @default item.size */
   readonly bodySize?: number;
+  /**
+   * sha256 hex of the body actually sent (the reduced copy's hash for a reduced file), sent as
+   * `X-HASTE-content-sha256` so a gateway can drop a repeat. @default not sent
+   */
+  readonly bodySha256?: string;
 }

@@ -73,7 +73,8 @@ function snippet(text: string): string {
  *
  * Each call returns a cold Observable that POSTs `job.bodyPath` (default `job.item.path`) to
  * `<host>/stream/<streamId>` with Basic auth and the `X-HASTE-original_filename`, `X-HASTE-tag`
- * and `X-HASTE-unixtime` headers, and emits exactly one value: an {@link UploadResult} on 2xx,
+ * and `X-HASTE-unixtime` headers (plus `X-HASTE-content-sha256` when the job carries
+ * `bodySha256`), and emits exactly one value: an {@link UploadResult} on 2xx,
  * or a {@link GatewayError} otherwise (status 0 when no HTTP answer came, e.g. the file
  * vanished or the network failed). It never errors.
  *
@@ -140,6 +141,8 @@ export function createUploader(options: UploaderOptions): (job: UploadJob) => Ob
           'X-HASTE-original_filename': encodeHeaderFilename(item.path),
           'X-HASTE-tag': tag,
           'X-HASTE-unixtime': String(clock() / 1000),
+          // Lets the gateway drop a repeat, e.g. after a crash between its 2xx and our ledger write.
+          ...(job.bodySha256 === undefined ? {} : { 'X-HASTE-content-sha256': job.bodySha256 }),
         },
         bodyPath: job.bodyPath ?? item.path,
       };
