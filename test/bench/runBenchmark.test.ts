@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runBenchmark } from '../../src/bench/runBenchmark.js';
+
+describe('runBenchmark', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'run-benchmark-test-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should run each strategy end to end and write parseable results and plots', async function () {
+    this.timeout(30_000);
+    const out = path.join(dir, 'out');
+    const result = await runBenchmark({
+      scenario: 'cpu-scarce',
+      small: true,
+      count: 8,
+      size: 64,
+      rate: 50,
+      reps: 1,
+      strategies: ['none', 'fifo'],
+      shaper: 'bucket',
+      out,
+      cacheDir: path.join(dir, 'cache'),
+    });
+    expect(result.shaper).to.equal('bucket');
+    expect(result.runs.map((run) => [run.strategy, run.filesUploaded, run.failures])).to.deep.equal([
+      ['none', 8, 0],
+      ['fifo', 8, 0],
+    ]);
+    const none = result.runs[0]!;
+    expect(none.filesReduced).to.equal(0);
+    expect(none.bytesSent).to.equal(result.summary[0]!.bytesSent);
+    // No schedule beats the bound; the run also pays for the watcher and HTTP.
+    for (const run of result.runs) expect(run.makespanMs).to.be.at.least(result.bound.makespanMs);
+
+    const files = await readdir(out);
+    expect(files).to.include.members(['summary.md', 'summary.json', 'table.json', 'makespan.svg', 'makespan.png', 'queued.svg', 'queued.png', 'runs']);
+    expect((await readdir(path.join(out, 'runs'))).sort()).to.deep.equal(['fifo-1.csv', 'fifo-1.json', 'none-1.csv', 'none-1.json']);
+    const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as { summary: { strategy: string }[] };
+    expect(summary.summary.map((row) => row.strategy)).to.deep.equal(['none', 'fifo']);
+    const table = JSON.parse(await readFile(path.join(out, 'table.json'), 'utf8')) as { files: unknown[] };
+    expect(table.files).to.have.length(8);
+    const csv = (await readFile(path.join(out, 'runs', 'fifo-1.csv'), 'utf8')).trimEnd().split('\n');
+    expect(csv).to.have.length(9);
+    expect(await readFile(path.join(out, 'summary.md'), 'utf8')).to.contain('| fifo | 1 |');
+  });
+
+  it('should reject an unknown strategy or scenario before doing anything', async () => {
+    let caught: unknown;
+    try {
+      await runBenchmark({ strategies: ['fastest' as 'fifo'], out: dir });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(TypeError);
+    expect(String(caught)).to.contain('strategies');
+    caught = undefined;
+    try {
+      await runBenchmark({ scenario: 'moon' as 'paper', out: dir });
+    } catch (error) {
+      caught = error;
+    }
+    expect(String(caught)).to.contain('scenario');
+  });
+});

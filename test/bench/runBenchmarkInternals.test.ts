@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import type { AgentEvent } from '../../src/observe/AgentEvent.js';
+import {
+  csvField,
+  digestEvents,
+  filesCsv,
+  gapClosed,
+  median,
+  percentile,
+  scenarioBandwidth,
+  scenarioFor,
+  summaryMarkdown,
+  type SummaryRow,
+} from '../../src/bench/runBenchmarkInternals.js';
+
+describe('runBenchmarkInternals', () => {
+  describe('gapClosed', () => {
+    it('should give the share of fifo’s distance to the bound that the best strategy removes', () => {
+      expect(gapClosed(12, 11, 10)).to.equal(0.5);
+      expect(gapClosed(12, 10, 10)).to.equal(1);
+      expect(gapClosed(12, 12, 10)).to.equal(0);
+      expect(gapClosed(12, 13, 10)).to.equal(-0.5);
+    });
+
+    it('should be NaN when fifo already sits at the bound', () => {
+      expect(gapClosed(10, 10, 10)).to.be.NaN;
+    });
+  });
+
+  describe('median and percentile', () => {
+    it('should interpolate between order statistics of unsorted values', () => {
+      expect(median([3, 1, 2])).to.equal(2);
+      expect(median([4, 1, 3, 2])).to.equal(2.5);
+      expect(percentile([0, 10, 20, 30, 40], 0.95)).to.equal(38);
+      expect(median([])).to.be.NaN;
+    });
+  });
+
+  describe('scenarioBandwidth', () => {
+    it('should make raw upload take rawUploadFactor times the acquisition', () => {
+      const scenario = { ...scenarioFor('paper', true), rateHz: 10, rawUploadFactor: 2 };
+      const table = [0, 1, 2, 3].map((index) => ({ index, arrivalMs: index * 100, bytes: 1000, reducedBytes: 100, cpuMs: 5 }));
+      // 4000 bytes over 2 × 0.4 s.
+      expect(scenarioBandwidth(scenario, table)).to.equal(5000);
+      expect(scenarioBandwidth({ ...scenario, bandwidthBytesPerSec: 123 }, table)).to.equal(123);
+    });
+  });
+
+  describe('digestEvents', () => {
+    it('should time each file from the first seen and track the bytes still to send', () => {
+      const events: AgentEvent[] = [
+        { type: 'seen', at: 1000, path: '/w/a.png', bytes: 100 },
+        { type: 'seen', at: 1010, path: '/w/b.png', bytes: 200 },
+        { type: 'reduce-start', at: 1010, path: '/w/a.png' },
+        { type: 'reduced', at: 1030, path: '/w/a.png', bytesIn: 100, bytesOut: 40, cpuMs: 20, reduced: true },
+        { type: 'upload-start', at: 1030, path: '/w/a.png', bytes: 40 },
+        { type: 'uploaded', at: 1050, path: '/w/a.png', bytes: 40, status: 200, durationMs: 20 },
+        { type: 'upload-start', at: 1050, path: '/w/b.png', bytes: 200 },
+        { type: 'failed', at: 1060, path: '/w/b.png', status: 500, error: 'boom' },
+      ];
+      const digest = digestEvents(events);
+      expect(digest.startAt).to.equal(1000);
+      expect(digest.queued).to.deep.equal([
+        [0, 100],
+        [10, 300],
+        [30, 240],
+        [30, 240],
+        [50, 200],
+        [50, 200],
+        [60, 0],
+      ]);
+      expect(digest.files[0]).to.deep.equal({
+        name: 'a.png',
+        bytes: 100,
+        seenMs: 0,
+        reduced: true,
+        reducedBytes: 40,
+        reduceCpuMs: 20,
+        uploadStartMs: 30,
+        uploadedMs: 50,
+        sentBytes: 40,
+      });
+      expect(digest.files[1]!.error).to.equal('boom');
+    });
+  });
+
+  describe('filesCsv', () => {
+    it('should write a header, one row per file with its latency, and quote what needs it', () => {
+      const csv = filesCsv([
+        { name: 'a.png', bytes: 100, seenMs: 5, uploadedMs: 25.04, sentBytes: 100 },
+        { name: 'b,c.png', bytes: 7, error: 'said "no"' },
+      ]);
+      const lines = csv.trimEnd().split('\n');
+      expect(lines[0]).to.equal('name,bytes,seenMs,reduced,reducedBytes,reduceCpuMs,uploadStartMs,uploadedMs,latencyMs,sentBytes,error');
+      expect(lines[1]).to.equal('a.png,100,5,,,,,25,20,100,');
+      expect(lines[2]).to.equal('"b,c.png",7,,,,,,,,,"said ""no"""');
+      expect(csvField(undefined)).to.equal('');
+    });
+  });
+
+  describe('summaryMarkdown', () => {
+    it('should print the bound, the gap closed and one row per strategy', () => {
+      const row = (strategy: string, makespanMs: number): SummaryRow => ({
+        strategy,
+        runs: 3,
+        makespanMs,
+        ratioToBound: makespanMs / 1000,
+        ratioToFifo: makespanMs / 1200,
+        simMakespanMs: 1100,
+        simAsRunMs: 1210,
+        bytesSent: 2_500_000,
+        filesReduced: 10,
+        latencyP50Ms: 150,
+        latencyP95Ms: 400,
+        processCpuSec: 1.234,
+        reducerCpuSec: 0.5,
+        failures: 0,
+      });
+      const text = summaryMarkdown(
+        {
+          scenario: 'tiny',
+          files: 10,
+          size: 64,
+          rateHz: 20,
+          cores: 1,
+          uploadSlots: 2,
+          bandwidthBytesPerSec: 1_500_000,
+          shaper: 'the gateway token bucket',
+          reps: 3,
+          boundMs: 1000,
+          boundBinding: 'suffix',
+          gapClosed: 0.5,
+          best: 'splines',
+          perFileOverheadMs: 0,
+        },
+        [row('fifo', 1200), row('splines', 1100)],
+      );
+      expect(text).to.contain('Lower bound on the makespan: 1.000 s (suffix)');
+      expect(text).to.contain('gap closed (fifo − best) / (fifo − bound) = 50.0 %');
+      expect(text).to.contain('| fifo | 3 | 1.200 | 1.200 | 1.000 | 1.100 | 0.917 | 1.210 | 1.008 | 2.50 | 10 | 0.150 | 0.400 | 1.23 | 0.50 | 0 |');
+      expect(text).to.contain('| splines | 3 | 1.100 | 1.100 | 0.917 | 1.100 | 1.000 |');
+    });
+  });
+});
