@@ -55,6 +55,7 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--stream-id <id>', 'gateway stream to post to (default: a new one per run, or the interrupted run\'s while files are pending)')
     .option('--delete-after-upload', 'delete each original once the gateway acknowledged it')
     .option('--max-retries <n>', 'give up on a file after this many retries (default: unlimited)')
+    .option('--retry-cap <seconds>', 'longest wait between retries, before jitter; a Retry-After may ask for longer (default: 30)')
     .option('--ca <file>', 'PEM file of a private certificate authority for an https gateway')
     .option('--grace <seconds>', `on Ctrl-C, how long uploads in flight may finish (default: ${agentDefaults.grace})`)
     .addOption(new Option('--log-format <format>', 'log lines as text or one JSON object per event (default: "human")').choices(['human', 'json']))
@@ -81,7 +82,12 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
         throw error;
       }
       const streamId = typeof flags.streamId === 'string' ? flags.streamId : undefined;
-      await runConfigured(config, io, fail, streamId);
+      const retryCap = flags.retryCap === undefined ? undefined : Number(flags.retryCap);
+      if (retryCap !== undefined && !(Number.isFinite(retryCap) && retryCap > 0)) {
+        fail(`flag --retry-cap: must be a number of seconds > 0, got ${JSON.stringify(flags.retryCap)}`);
+        return;
+      }
+      await runConfigured(config, io, fail, streamId, retryCap);
     });
 }
 
@@ -90,6 +96,7 @@ async function runConfigured(
   io: CliIo,
   fail: (message: string, code?: number) => void,
   givenStreamId: string | undefined,
+  retryCapSeconds: number | undefined,
 ): Promise<void> {
   const missing = (name: string, hint: string): void => fail(`missing ${name} (${hint}); see --help`);
   if (config.path === undefined) return missing('<path>', 'the folder to watch');
@@ -152,7 +159,7 @@ async function runConfigured(
       uploadSlots: config.concurrency ?? config.uploadSlots,
       reduce: config.reduce,
       reducer: { tolerance: config.tolerance },
-      retry: { maxRetries: config.maxRetries },
+      retry: { maxRetries: config.maxRetries, ...(retryCapSeconds === undefined ? {} : { capMs: retryCapSeconds * 1000 }) },
       post: createFetchPost(ca === undefined ? {} : { ca }),
       ledger,
       resend: config.resend,
@@ -181,8 +188,9 @@ async function runConfigured(
         if (subscription === undefined || subscription.closed) return;
         if (graceTimer === undefined) {
           io.stderr.write(`\nhaste-agent: ${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)\n`);
-          halt.next();
+          // Armed before halting: with nothing in flight, halt completes the run synchronously and finish() must find the timer to clear it.
           graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
+          halt.next();
         } else {
           abort(`second ${signal}`);
         }
