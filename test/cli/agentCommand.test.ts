@@ -268,6 +268,17 @@ describe('registerAgentCommand', () => {
       expect(after).to.equal('refused');
     });
 
+    it('should stop for good on a clean halt, with no abort once the grace period ends', async () => {
+      const g = await startLocalGateway();
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      const files = await writeFiles(['g.dat']);
+      const running = cli.run(...target(g), '--grace', '0.2');
+      await stopAfter(cli, running, g, files.size);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(cli.stderr.text).to.not.include('aborting');
+      expect(cli.stderr.text).to.match(/stopped; 1 acknowledged, 0 pending, 0 failed this run\n$/);
+    });
+
     it('should abort at once on a second signal and still leave the ledger usable', async () => {
       const g = await startLocalGateway();
       const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
