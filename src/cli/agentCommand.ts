@@ -133,8 +133,12 @@ async function runConfigured(
     return fail((error as Error).message);
   }
 
+  // When stdout and the status block share a terminal, log lines go above the block; written
+  // straight to stdout they would land below it and the next redraw would tear both apart.
+  const above = io.stdout.isTTY === true && io.stderr.isTTY === true && !config.quiet ? new Subject<string>() : undefined;
   const log = (line: string): void => {
-    io.stdout.write(`${line}\n`);
+    if (above !== undefined) above.next(line);
+    else io.stdout.write(`${line}\n`);
   };
   const halt = new Subject<void>();
   let metrics: MetricsServer | undefined;
@@ -180,14 +184,21 @@ async function runConfigured(
       tap((stats) => {
         latest = stats;
       }),
-      reportProgress({ stream: io.stderr, quiet: config.quiet, ...(io.stderr.isTTY ? {} : { intervalMs: config.statusInterval * 1000 }) }),
+      reportProgress({
+        stream: io.stderr,
+        quiet: config.quiet,
+        ...(io.stderr.isTTY ? {} : { intervalMs: config.statusInterval * 1000 }),
+        ...(above === undefined ? {} : { lines: above }),
+      }),
     );
 
     await new Promise<void>((resolvePromise) => {
       const unlisten = io.onSignal((signal) => {
         if (subscription === undefined || subscription.closed) return;
         if (graceTimer === undefined) {
-          io.stderr.write(`\nhaste-agent: ${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)\n`);
+          const notice = `haste-agent: ${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)`;
+          if (above !== undefined) above.next(notice);
+          else io.stderr.write(`\n${notice}\n`);
           // Armed before halting: with nothing in flight, halt completes the run synchronously and finish() must find the timer to clear it.
           graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
           halt.next();
@@ -205,6 +216,9 @@ async function runConfigured(
         subscription?.unsubscribe();
         finish();
       };
+      // Subscribed first so that, for each event, the stats (and the block) are updated before the
+      // log line is printed, and the final state is drawn before completion tears the block down.
+      const statsSubscription = stats$.subscribe({ error: () => undefined });
       subscription = events$.subscribe({
         next: (event) => {
           metrics?.record(event);
@@ -218,7 +232,7 @@ async function runConfigured(
         },
         complete: finish,
       });
-      subscription.add(stats$.subscribe({ error: () => undefined }));
+      subscription.add(statsSubscription);
     });
   } finally {
     await metrics?.close();

@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, tap, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, finalize, tap, timer, type MonoTypeOperatorFunction, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AgentStats } from './AgentStats.js';
 import { renderStatusLine } from './observeInternals.js';
 import { renderStatusBlock } from './renderStatusBlock.js';
@@ -27,10 +27,20 @@ export interface ReportProgressOptions {
    * @default stream.isTTY
    */
   color?: boolean;
+  /**
+   * Log lines to print above the block, without line endings. Anything else written to the
+   * same terminal lands below the block and is overwritten or pushes the block down, so on a TTY
+   * each line erases the block, takes its place, and the block is drawn again beneath it.
+   * Elsewhere, and when quiet, each line is written as it comes. Lines are taken while the
+   * result is subscribed.
+   * @default undefined (no lines)
+   */
+  lines?: Observable<string>;
 }
 
 const cursorUp = (lines: number): string => `\x1b[${lines}A`;
 const clearLine = '\r\x1b[2K';
+const clearToEnd = '\r\x1b[0J';
 
 /**
  * Passes stats through unchanged while drawing them on a stream, throttled.
@@ -39,7 +49,8 @@ const clearLine = '\r\x1b[2K';
  * per `intervalMs`; elsewhere (a pipe, a log file, systemd) it writes one plain status line per
  * `intervalMs`. The first snapshot is drawn at once, later ones at the end of each interval if
  * they changed, and the last one is drawn when the source completes or errors, so the screen
- * always ends on the final state. A failing stream never breaks the pipeline.
+ * always ends on the final state. A failing stream never breaks the pipeline. Log lines given
+ * as `lines` are printed above the block rather than through it.
  *
  * ```
  * stats:   a-bc--------d-|      intervalMs = 4 frames
@@ -66,8 +77,12 @@ export function reportProgress(options: ReportProgressOptions): MonoTypeOperator
   }
   const scheduler = options.scheduler ?? asyncScheduler;
   const color = options.color ?? tty;
+  const lines = options.lines;
+  if (lines !== undefined && (lines === null || typeof lines.subscribe !== 'function')) {
+    throw new TypeError(`Expected \`lines\` to be an Observable, got ${String(lines)}`);
+  }
   if (options.quiet === true) {
-    return (source) => source;
+    return lines === undefined ? (source) => source : (source) => defer(() => passLines(source, lines, (line) => writeSafely(stream, `${line}\n`)));
   }
 
   return (source) =>
@@ -77,26 +92,35 @@ export function reportProgress(options: ReportProgressOptions): MonoTypeOperator
       let drawn = true;
       let cooling: Subscription | undefined;
 
-      const write = (text: string): void => {
-        try {
-          stream.write(text);
-        } catch {
-          // The display is a courtesy: a closed terminal must not stop the uploads.
-        }
+      const write = (text: string): void => writeSafely(stream, text);
+      /** The block's text, replacing the one on screen, which is assumed to end at the cursor. */
+      const block = (stats: AgentStats): string => {
+        const width = Number.isInteger(stream.columns) && (stream.columns ?? 0) > 0 ? (stream.columns as number) : 80;
+        const rows = renderStatusBlock(stats, { width, color });
+        // A shorter block still clears the rows the taller one left behind.
+        while (rows.length < linesOnScreen) rows.push('');
+        const up = linesOnScreen > 0 ? cursorUp(linesOnScreen) : '';
+        linesOnScreen = rows.length;
+        return `${up}${rows.map((row) => `${clearLine}${row}`).join('\n')}\n`;
       };
       const draw = (stats: AgentStats): void => {
         drawn = true;
-        if (!tty) {
-          write(`${renderStatusLine(stats)}\n`);
+        write(tty ? block(stats) : `${renderStatusLine(stats)}\n`);
+      };
+      const printLine = (line: string): void => {
+        if (!tty || linesOnScreen === 0) {
+          write(`${line}\n`);
           return;
         }
-        const width = Number.isInteger(stream.columns) && (stream.columns ?? 0) > 0 ? (stream.columns as number) : 80;
-        const lines = renderStatusBlock(stats, { width, color });
-        // A shorter block still clears the rows the taller one left behind.
-        while (lines.length < linesOnScreen) lines.push('');
-        const up = linesOnScreen > 0 ? cursorUp(linesOnScreen) : '';
-        write(`${up}${lines.map((line) => `${clearLine}${line}`).join('\n')}\n`);
-        linesOnScreen = lines.length;
+        // One write, so the terminal never shows the block missing.
+        const erase = `${cursorUp(linesOnScreen)}${clearToEnd}${line}\n`;
+        linesOnScreen = 0;
+        if (latest === undefined) {
+          write(erase);
+          return;
+        }
+        drawn = true;
+        write(`${erase}${block(latest)}`);
       };
       const coolDown = (): void => {
         cooling = timer(intervalMs, scheduler).subscribe(() => {
@@ -113,7 +137,7 @@ export function reportProgress(options: ReportProgressOptions): MonoTypeOperator
         if (!drawn && latest !== undefined) draw(latest);
       };
 
-      return source.pipe(
+      const drawing = source.pipe(
         tap({
           next: (stats) => {
             latest = stats;
@@ -128,5 +152,21 @@ export function reportProgress(options: ReportProgressOptions): MonoTypeOperator
           finalize: () => cooling?.unsubscribe(),
         }),
       );
+      return lines === undefined ? drawing : passLines(drawing, lines, printLine);
     });
+}
+
+/** Mirrors `source`, handing each of `lines` to `print` for as long as it is subscribed. */
+function passLines<T>(source: Observable<T>, lines: Observable<string>, print: (line: string) => void): Observable<T> {
+  // A failing log feed must not end the uploads, any more than a closed terminal does.
+  const subscription = lines.subscribe({ next: print, error: () => undefined });
+  return source.pipe(finalize(() => subscription.unsubscribe()));
+}
+
+function writeSafely(stream: NodeJS.WritableStream, text: string): void {
+  try {
+    stream.write(text);
+  } catch {
+    // The display is a courtesy: a closed terminal must not stop the uploads.
+  }
 }

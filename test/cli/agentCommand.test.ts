@@ -279,19 +279,48 @@ describe('registerAgentCommand', () => {
       expect(cli.stderr.text).to.match(/stopped; 1 acknowledged, 0 pending, 0 failed this run\n$/);
     });
 
-    it('should abort at once on a second signal and still leave the ledger usable', async () => {
+    it('should print log lines above the status block when stdout and stderr are one terminal', async () => {
       const g = await startLocalGateway();
       const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
-      await writeFiles(['s.dat']);
-      const running = cli.run(...target(g), '--grace', '60');
-      await waitFor(() => cli.listeners() > 0, 'the signal handler');
+      for (const sink of [cli.stdout, cli.stderr]) {
+        sink.isTTY = true;
+        sink.columns = 120;
+      }
+      const files = await writeFiles(['t1.dat', 't2.dat']);
+      const running = cli.run(...target(g));
+      await stopAfter(cli, running, g, files.size);
+      expect(process.exitCode ?? 0).to.equal(0);
+      expect(cli.stdout.text).to.equal('');
+      const plain = cli.stderr.text.replace(/\x1b\[[0-9;]*m/g, '');
+      // Each line replaces the block (cursor up over its five rows, clear to the end) and the block follows it.
+      expect(plain.match(/\x1b\[5A\r\x1b\[0J\S+ uploaded \S+t\d\.dat [^\n]*\n\r\x1b\[2Kuplink/g)).to.have.length(2);
+      expect(plain).to.match(/\x1b\[5A\r\x1b\[0Jhaste-agent: SIGINT: no new uploads start[^\n]*\n\r\x1b\[2Kuplink/);
+      const blocks = plain.split('\r\x1b[2Kfiles');
+      expect(blocks[blocks.length - 1]).to.match(/^ +2 seen +0 reducing +0 uploading +0 pending +2 uploaded/);
+    });
+
+    it('should abort an upload in flight on a second signal and leave its file pending', async () => {
+      // A slow uplink keeps the upload in flight while the signals arrive.
+      gateway = await startGateway({ port: 0, username: 'lab', password, maxBytesPerSecond: 20_000 });
+      const g = gateway;
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      await mkdir(join(watched, 'big'), { recursive: true });
+      await writeFile(join(watched, 'big', 'slow.dat'), randomBytes(400_000));
+      const running = cli.run(...target(g), '--grace', '60', '--verbose');
+      await waitFor(() => / uploading \S+slow\.dat/.test(cli.stdout.text), 'the upload to start');
       cli.signal('SIGTERM');
+      expect(cli.stderr.text).to.include('SIGTERM: no new uploads start; waiting up to 60 s');
       cli.signal('SIGTERM');
       await running;
-      expect(cli.stderr.text).to.include('SIGTERM: no new uploads start');
       expect(cli.stderr.text).to.include('second SIGTERM: aborting uploads in flight');
       expect(cli.listeners()).to.equal(0);
       expect(process.exitCode ?? 0).to.equal(0);
+      expect(cli.stderr.text).to.match(/stopped; 0 acknowledged, 1 pending, 0 failed this run\n$/);
+      expect(g.received).to.have.length(0);
+
+      const status = fakeCli();
+      await status.run('status', '--state-dir', stateDir);
+      expect(status.stdout.text).to.include('pending     1\n');
     });
   });
 });

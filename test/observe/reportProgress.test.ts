@@ -165,3 +165,103 @@ describe('reportProgress', () => {
     expect(() => reportProgress({ stream, intervalMs: -1 })).to.throw(TypeError, 'Expected `intervalMs` to be a number >= 0, got -1');
   });
 });
+
+describe('reportProgress with lines', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    });
+  });
+
+  const values = { a: stat(1), b: stat(2) };
+  const block = (stats: AgentStats): string => renderStatusBlock(stats, { width: 80 }).map((l) => `\r\x1b[2K${l}`).join('\n');
+
+  it('should print each line where the block was and draw the block again beneath it on a TTY', () => {
+    const stream = new FakeStream(() => testScheduler.now(), true, 80);
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = cold('a----------|', values);
+      const lines = hot(' --x--y-----', { x: 'uploaded /d/x.dat', y: 'uploaded /d/y.dat' });
+      const result = source.pipe(reportProgress({ stream, intervalMs: 100, scheduler: testScheduler, color: false, lines }));
+      expectObservable(result).toBe('a----------|', values);
+      expectSubscriptions(lines.subscriptions).toBe('^----------!');
+    });
+    expect(stream.writes.map(({ at, text }) => [at, text])).to.deep.equal([
+      [0, `${block(values.a)}\n`],
+      [2, `\x1b[5A\r\x1b[0Juploaded /d/x.dat\n${block(values.a)}\n`],
+      [5, `\x1b[5A\r\x1b[0Juploaded /d/y.dat\n${block(values.a)}\n`],
+    ]);
+  });
+
+  it('should print a line that comes before any stats as it is, and count it off the block', () => {
+    const stream = new FakeStream(() => testScheduler.now(), true, 80);
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      const lines = hot('x-', { x: 'first' });
+      const result = cold('-a|', values).pipe(reportProgress({ stream, intervalMs: 100, scheduler: testScheduler, color: false, lines }));
+      expectObservable(result).toBe('-a|', values);
+    });
+    expect(stream.writes.map(({ text }) => text)).to.deep.equal(['first\n', `${block(values.a)}\n`]);
+  });
+
+  it('should count a redraw caused by a line as drawing the latest stats', () => {
+    const stream = new FakeStream(() => testScheduler.now(), true, 80);
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      const lines = hot('--x------', { x: 'line' });
+      const result = cold('ab-------|', values).pipe(reportProgress({ stream, intervalMs: 5, scheduler: testScheduler, color: false, lines }));
+      expectObservable(result).toBe('ab-------|', values);
+    });
+    // b rides along with the line at 2, so the interval ending at 5 has nothing new to draw.
+    expect(stream.writes.map(({ at, text }) => [at, text])).to.deep.equal([
+      [0, `${block(values.a)}\n`],
+      [2, `\x1b[5A\r\x1b[0Jline\n${block(values.b)}\n`],
+    ]);
+  });
+
+  it('should write lines as they come when the stream is not a TTY', () => {
+    const stream = new FakeStream(() => testScheduler.now(), false, 80);
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const lines = hot('-x--', { x: 'a line' });
+      const source = cold<AgentStats>('--|');
+      expectObservable(source.pipe(reportProgress({ stream, scheduler: testScheduler, quiet: false, lines }))).toBe('--|');
+      expectSubscriptions(lines.subscriptions).toBe('^-!');
+    });
+    expect(stream.writes.map(({ text }) => text)).to.deep.equal(['a line\n']);
+  });
+
+  it('should write lines as they come when quiet, even on a TTY', () => {
+    const stream = new FakeStream(() => testScheduler.now(), true, 80);
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const lines = hot('-x--', { x: 'a line' });
+      const source = cold<AgentStats>('--|');
+      expectObservable(source.pipe(reportProgress({ stream, scheduler: testScheduler, quiet: true, lines }))).toBe('--|');
+      expectSubscriptions(lines.subscriptions).toBe('^-!');
+    });
+    expect(stream.writes.map(({ text }) => text)).to.deep.equal(['a line\n']);
+  });
+
+  it('should stop taking lines when unsubscribed early from a never-ending source', () => {
+    const stream = new FakeStream(() => testScheduler.now(), false);
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot<AgentStats>('-------');
+      const lines = hot('-x---y-', { x: 'kept', y: 'never printed' });
+      expectObservable(source.pipe(reportProgress({ stream, scheduler: testScheduler, lines })), '^--!').toBe('-');
+      expectSubscriptions(lines.subscriptions).toBe('^--!');
+    });
+    expect(stream.writes.map(({ text }) => text)).to.deep.equal(['kept\n']);
+  });
+
+  it('should keep passing stats through when the lines error', () => {
+    const stream = new FakeStream(() => testScheduler.now(), false);
+    testScheduler.run(({ cold, hot, expectObservable }) => {
+      const lines = hot('x#', { x: 'before the error' }, new Error('log feed broke'));
+      expectObservable(cold('--a|', values).pipe(reportProgress({ stream, scheduler: testScheduler, lines }))).toBe('--a|', values);
+    });
+    expect(stream.writes.map(({ text }) => text)[0]).to.equal('before the error\n');
+  });
+
+  it('should reject lines that are not an Observable when called', () => {
+    const stream = new FakeStream(() => 0, true);
+    expect(() => reportProgress({ stream, lines: 'x' as never })).to.throw(TypeError, 'Expected `lines` to be an Observable, got x');
+  });
+});
