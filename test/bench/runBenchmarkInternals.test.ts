@@ -130,6 +130,8 @@ describe('runBenchmarkInternals', () => {
           boundMs: 1000,
           boundBinding: 'suffix',
           gapClosed: 0.5,
+          boundAsRunMs: 1100,
+          gapClosedAsRun: 1,
           best: 'splines',
           perFileOverheadMs: 0,
         },
@@ -137,6 +139,7 @@ describe('runBenchmarkInternals', () => {
       );
       expect(text).to.contain('Lower bound on the makespan: 1.000 s (suffix)');
       expect(text).to.contain('gap closed (fifo − best) / (fifo − bound) = 50.0 %');
+      expect(text).to.contain('the bound is 1.100 s and the gap closed 100.0 %');
       expect(text).to.contain('| fifo | 3 | 1.200 | 1.200 | 1.000 | 1.100 | 0.917 | 1.210 | 1.008 | 2.50 | 10 | 0.150 | 0.400 | 1.23 | 0.50 | 0 |');
       expect(text).to.contain('| splines | 3 | 1.100 | 1.100 | 0.917 | 1.100 | 1.000 |');
     });
