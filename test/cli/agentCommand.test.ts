@@ -200,6 +200,36 @@ describe('registerAgentCommand', () => {
       await expectDelivered(g, files);
     });
 
+    it('should take settings from --config below the flags, and print nothing with --quiet', async () => {
+      const g = await startLocalGateway();
+      const file = join(root, 'haste.json');
+      // The file's host is wrong on purpose: the flag must win over it.
+      await writeFile(file, JSON.stringify({ host: 'localhost:1', username: 'lab', include: ['keep'], stateDir: 'state' }));
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      const files = await writeFiles(['a.keep', 'b.skip', 'sub/c.keep']);
+      files.delete('b.skip');
+      const running = cli.run(watched, '--config', file, '--host', g.url, '--quiet');
+      await stopAfter(cli, running, g, files.size);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(process.exitCode ?? 0).to.equal(0);
+      await expectDelivered(g, files);
+      // Only the answer to Ctrl-C itself: no log lines, no status lines, no summary.
+      expect(cli.stdout.text).to.equal('');
+      expect(cli.stderr.text.trim().split('\n')).to.deep.equal([
+        'haste-agent: SIGINT: no new uploads start; waiting up to 30 s for those in flight (again to abort)',
+      ]);
+    });
+
+    it('should exit 2 on a --metrics-port that is not a port, before uploading anything', async () => {
+      const g = await startLocalGateway();
+      await writeFiles(['one.dat']);
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      await cli.run(...target(g), '--metrics-port', '70000');
+      expect(process.exitCode).to.equal(2);
+      expect(cli.stderr.text).to.equal('haste-agent: flag --metrics-port: `metricsPort` must be an integer from 0 to 65535, got "70000"\n');
+      expect(g.received).to.have.length(0);
+    });
+
     it('should exit 2 and name the refusal when the gateway rejects the credentials', async () => {
       const g = await startLocalGateway();
       await writeFiles(['one.dat']);
