@@ -1,9 +1,12 @@
 import { Command } from 'commander';
 import type { CliIo } from './CliIo.js';
 import { registerAgentCommand } from './agentCommand.js';
+import { registerBenchCommand } from './benchCommand.js';
 import { registerDemoCommand } from './demoCommand.js';
 import { registerGatewayCommand } from './gatewayCommand.js';
+import { registerSimulateCommand } from './simulateCommand.js';
 import { registerStatusCommand } from './statusCommand.js';
+import { registerSynthCommand } from './synthCommand.js';
 
 /**
  * Builds the `haste-agent` command line: the agent itself (`haste-agent <path>`) and its
@@ -27,5 +30,8 @@ export function buildProgram(io: CliIo): Command {
   registerGatewayCommand(program, io);
   registerDemoCommand(program, io);
   registerStatusCommand(program, io);
+  registerSynthCommand(program, io);
+  registerBenchCommand(program, io);
+  registerSimulateCommand(program, io);
   return program;
 }
