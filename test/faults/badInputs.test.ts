@@ -12,7 +12,7 @@ import type { GatewayRequest } from '../../src/sinks/GatewayRequest.js';
 import type { GatewayResponse } from '../../src/sinks/GatewayResponse.js';
 import { createFetchPost } from '../../src/sinks/uploaderInternals.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { jsonEvents, sha256, sleep, spawnAgent, until } from './faultKit.js';
+import { jsonEvents, reapAgents, sha256, sleep, spawnAgent, until } from './faultKit.js';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -41,6 +41,7 @@ describe('agent given bad input', () => {
   });
 
   afterEach(async () => {
+    await reapAgents();
     await gateway.close();
     await rm(root, { recursive: true, force: true });
   });

@@ -1,6 +1,7 @@
 // Shared machinery of the fault tests: spawn the real CLI as a child process and watch it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +45,12 @@ export function spawnAgent(args: readonly string[], env: NodeJS.ProcessEnv = {})
     for (const listener of listeners) listener();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
   });
+  running.add(child);
   let gone = false;
   void exited.then(() => {
     gone = true;
@@ -85,6 +90,20 @@ export function spawnAgent(args: readonly string[], env: NodeJS.ProcessEnv = {})
     return match === null ? undefined : Number(match[1]);
   };
   return { child, output: () => ({ stdout, stderr }), exited, waitFor, peakRssKib };
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills (SIGKILL) every agent a test spawned that is still running; call it in afterEach. */
+export async function reapAgents(): Promise<void> {
+  const left = [...running];
+  await Promise.all(
+    left.map(async (child) => {
+      const gone = once(child, 'exit');
+      child.kill('SIGKILL');
+      await gone;
+    }),
+  );
 }
 
 /** Resolves after `ms` milliseconds. */

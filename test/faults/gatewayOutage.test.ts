@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { fileContent, jsonEvents, seededRandom, sha256, sleep, spawnAgent, until } from './faultKit.js';
+import { fileContent, jsonEvents, reapAgents, seededRandom, sha256, sleep, spawnAgent, until } from './faultKit.js';
 
 type Mode = 'pass' | 'busy';
 
@@ -88,6 +88,7 @@ describe('agent against a failing gateway', () => {
   });
 
   afterEach(async () => {
+    await reapAgents();
     await frontend.close();
     await gateway.close();
     await rm(root, { recursive: true, force: true });

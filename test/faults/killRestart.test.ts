@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { fileContent, jsonEvents, seededRandom, sha256, sleep, spawnAgent, until } from './faultKit.js';
+import { fileContent, jsonEvents, reapAgents, seededRandom, sha256, sleep, spawnAgent, until } from './faultKit.js';
 
 const FILES = 200;
 const KILLS = 5;
@@ -25,6 +25,7 @@ describe('agent under kill -9', () => {
   });
 
   afterEach(async () => {
+    await reapAgents();
     await gateway.close();
     await rm(root, { recursive: true, force: true });
   });

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { jsonEvents, seededRandom, sleep, spawnAgent, until } from './faultKit.js';
+import { jsonEvents, reapAgents, seededRandom, sleep, spawnAgent, until } from './faultKit.js';
 
 async function drop(path: string, data: Buffer): Promise<void> {
   await writeFile(`${path}.tmp`, data);
@@ -36,6 +36,7 @@ describe('agent on SIGINT and SIGTERM', () => {
   });
 
   afterEach(async () => {
+    await reapAgents();
     await gateway.close();
     await rm(root, { recursive: true, force: true });
   });
