@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, type Observable, takeUntil, timer, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import type { FileItem } from '../../src/model/FileItem.js';
+import { rescanDirectory } from '../../src/sources/rescanDirectory.js';
+
+const file = (path: string, mtimeMs = 0): FileItem => ({ path, size: 1, mtimeMs, index: 0 });
+
+describe('rescanDirectory', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    });
+  });
+
+  it('should walk once per interval, starting one interval in, and number what it finds', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const walk$ = cold('(ab|)', { a: file('/w/a.png'), b: file('/w/b.png') });
+      const result = rescanDirectory('/w', { intervalMs: 5, minAgeMs: 0, walk: () => walk$, scheduler: testScheduler });
+      expectObservable(result, '^-----------!').toBe('-----(ab)-(cd)', {
+        a: { ...file('/w/a.png'), index: 0 },
+        b: { ...file('/w/b.png'), index: 1 },
+        c: { ...file('/w/a.png'), index: 2 },
+        d: { ...file('/w/b.png'), index: 3 },
+      });
+      expectSubscriptions(walk$.subscriptions).toBe(['-----(^!)', '----------(^!)']);
+    });
+  });
+
+  it('should emit nothing for an empty folder and never complete', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const walk$ = cold<FileItem>('|');
+      expectObservable(rescanDirectory('/w', { intervalMs: 2, walk: () => walk$, scheduler: testScheduler }), '^--------!').toBe('');
+    });
+  });
+
+  it('should keep waiting when the walk never ends, without starting another', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const walk$ = cold<FileItem>('-');
+      expectObservable(rescanDirectory('/w', { intervalMs: 2, walk: () => walk$, scheduler: testScheduler }), '^--------!').toBe('');
+      expectSubscriptions(walk$.subscriptions).toBe('--^------!');
+    });
+  });
+
+  it('should skip files younger than minAgeMs and files outside include', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      // At the first walk (t = 10) a.png is 10 ms old, young.png 1 ms, c.txt does not match.
+      const walk$ = cold('(abc|)', { a: file('/w/a.png', 0), b: file('/w/young.png', 9), c: file('/w/c.txt', 0) });
+      const result = rescanDirectory('/w', { intervalMs: 10, minAgeMs: 5, include: ['png'], walk: () => walk$, scheduler: testScheduler });
+      expectObservable(result, '^-------------!').toBe('----------a', { a: { ...file('/w/a.png', 0), index: 0 } });
+    });
+  });
+
+  it('should error when the walk errors', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const walk$ = cold<FileItem>('-#', undefined, new Error('EIO'));
+      expectObservable(rescanDirectory('/w', { intervalMs: 2, walk: () => walk$, scheduler: testScheduler })).toBe('---#', undefined, new Error('EIO'));
+    });
+  });
+
+  it('should stop walking on unsubscribe', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const walk$ = cold('--a|', { a: file('/w/a.png') });
+      expectObservable(rescanDirectory('/w', { intervalMs: 2, minAgeMs: 0, walk: () => walk$, scheduler: testScheduler }), '^--!').toBe('');
+      expectSubscriptions(walk$.subscriptions).toBe('--^!');
+    });
+  });
+
+  it('should error, not throw, when the injected walk throws', () => {
+    testScheduler.run(({ expectObservable }) => {
+      const walk = (): Observable<FileItem> => {
+        throw new Error('walk broke');
+      };
+      expectObservable(rescanDirectory('/w', { intervalMs: 2, walk, scheduler: testScheduler })).toBe('--#', undefined, new Error('walk broke'));
+    });
+  });
+
+  it('should validate its options eagerly', () => {
+    expect(() => rescanDirectory('')).to.throw(TypeError, '`path`');
+    expect(() => rescanDirectory('/w', { intervalMs: 0 })).to.throw(TypeError, 'Expected `intervalMs` to be an integer >= 1, got 0');
+    expect(() => rescanDirectory('/w', { minAgeMs: -1 })).to.throw(TypeError, 'Expected `minAgeMs` to be an integer >= 0, got -1');
+    expect(() => rescanDirectory('/w', { include: ['.'] })).to.throw(TypeError, '`include`');
+  });
+
+  describe('on a real folder', () => {
+    let root: string;
+
+    beforeEach(async () => {
+      root = await mkdtemp(join(tmpdir(), 'haste-rescan-'));
+    });
+
+    afterEach(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it('should find regular files in subfolders, skipping hidden and partial ones and every symlink', async () => {
+      const outside = await mkdtemp(join(tmpdir(), 'haste-rescan-outside-'));
+      try {
+        await writeFile(join(outside, 'secret.dat'), 'x');
+        await mkdir(join(root, 'sub', 'x.png'), { recursive: true });
+        await mkdir(join(root, '.hidden'));
+        for (const path of ['a.dat', 'sub/b.dat', 'sub/x.png/c.dat', '.hidden/d.dat', 'e.dat.part', '.f.dat']) await writeFile(join(root, path), path);
+        await symlink(join(outside, 'secret.dat'), join(root, 'link.dat'));
+        await symlink(outside, join(root, 'linkdir'));
+        await symlink('loop2', join(root, 'loop1'));
+        await symlink('loop1', join(root, 'loop2'));
+        const old = new Date(Date.now() - 60_000);
+        for (const path of ['a.dat', 'sub/b.dat', 'sub/x.png/c.dat']) await utimes(join(root, path), old, old);
+        // Walks at 50 and 100 ms: whatever a walk finds is in there.
+        const found = await firstValueFrom(rescanDirectory(root, { intervalMs: 50 }).pipe(takeUntil(timer(130)), toArray()));
+        const sizes = Object.fromEntries(found.map((item) => [item.path, item.size]));
+        expect(sizes).to.deep.equal({ [join(root, 'a.dat')]: 5, [join(root, 'sub', 'b.dat')]: 9, [join(root, 'sub', 'x.png', 'c.dat')]: 15 });
+        expect(found.length, 'two walks').to.equal(6);
+      } finally {
+        await rm(outside, { recursive: true, force: true });
+      }
+    });
+  });
+});
