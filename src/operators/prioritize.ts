@@ -90,8 +90,10 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  *   known, 0 while none are). Uploads: reduced files first (lowest index), else the raw file
  *   with the lowest estimate, so files worth reducing stay available to the cores.
  * - `oracle`: the climb with each file's true score from `oracleScores` (no search needed).
- * - `adaptive`: the same uploads and the same candidate as `splines`, but a core reduces it
- *   only when all of these hold: (1) every upload slot is busy (an idle uplink sends files at
+ * - `adaptive`: the same uploads and the same candidate as `splines`. Once a score and the
+ *   bandwidth B are known, a candidate whose estimated score exceeds B is always reduced: it
+ *   saves more uplink time than its reduction costs, so it is done sooner reduced even on an
+ *   idle uplink. Otherwise a core reduces it only when all of these hold: (1) every upload slot is busy (an idle uplink sends files at
  *   once, so reducing would only add latency); (2) a climb candidate's estimated score is > 0
  *   (search candidates are always worth exploring); (3) once both the bandwidth B (bytes/s,
  *   busy-time estimate of the uploads so far, else `initialBandwidth`) and the CPU cost c (ms

@@ -261,12 +261,16 @@ class OraclePolicy implements SchedulingPolicy {
 /** Splines' choice of file, reduced only when it can pay off; see `prioritize`'s JSDoc. */
 class AdaptivePolicy extends SplinesPolicy {
   override pickReduce(context: ReduceContext): number | undefined {
-    if (context.freeUploadSlots > 0) return undefined;
     const candidate = this.pick();
     if (candidate === undefined) return undefined;
     const { seq, explore } = candidate;
-    if (!explore && this.model.known > 0 && this.estimate(seq) <= 0) return undefined;
     const { bandwidth, cpuMsPerByte } = context;
+    // A score (bytes saved per CPU-second) above the bandwidth (bytes per second) means the
+    // reduction saves more uplink time than it costs, so the file is done sooner reduced even
+    // if the uplink is idle now or would drain first: the checks below would only hold it back.
+    if (this.model.known > 0 && bandwidth !== undefined && this.estimate(seq) > bandwidth) return seq;
+    if (context.freeUploadSlots > 0) return undefined;
+    if (!explore && this.model.known > 0 && this.estimate(seq) <= 0) return undefined;
     if (bandwidth !== undefined && bandwidth > 0 && cpuMsPerByte !== undefined) {
       const size = context.sizeOf(seq);
       const reduceMs = cpuMsPerByte * size;

@@ -561,6 +561,15 @@ describe('prioritize', () => {
       expect(splines.at(-2)).to.equal('940 upload-end 4'); // 50 ms reduction + 90 ms upload
     });
 
+    it('should reduce with adaptive on an idle uplink once the estimated score beats the bandwidth', () => {
+      // Score 80 B / 10 ms = 8000 B/s against an uplink of 1000 B/s: reducing saves 80 ms of
+      // uplink for 10 ms of CPU, so files 2 and 3 finish sooner reduced although the uplink is idle.
+      const cheap: FileSpec[] = [0, 0, 200, 400].map((at) => ({ at, size: 100, reduceMs: 10, outSize: 20 }));
+      const lines = simulate(testScheduler, cheap, 1, { strategy: 'adaptive', cores: 1, uploadSlots: 1 });
+      expect(lines.filter((l) => l.includes('reduce-start'))).to.deep.equal(['0 reduce-start 1', '200 reduce-start 2', '400 reduce-start 3']);
+      expect(lines.at(-2)).to.equal('430 upload-end 3');
+    });
+
     it('should leave the last files raw with adaptive when reducing them would keep the uplink waiting', () => {
       const slowReductions: FileSpec[] = Array.from({ length: 6 }, () => ({ at: 0, size: 100, reduceMs: 300, outSize: 80 }));
       const adaptive = simulate(testScheduler, slowReductions, 1, { strategy: 'adaptive', cores: 2 });
