@@ -130,11 +130,15 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  * and post it to a HASTE gateway, reporting every step as an {@link AgentEvent}.
  *
  * Composes `watchDirectory` → (ledger check) → `prioritize` with the image reducer on worker
- * threads and `createUploader` wrapped in `retryUploads`. With a `ledger`, files an earlier run
- * delivered are skipped, every state change is made durable before the next step, and a file
- * is acknowledged only after the gateway's 2xx. A file that changes while it is being sent is
- * recorded as failed (its new version is sent when it settles). A 401, 403 or 412 ends the run
- * with that `GatewayError`: nothing else could succeed, and the ledger keeps the file pending.
+ * threads and `createUploader` wrapped in `retryUploads`. A periodic walk of the folder
+ * (`rescanIntervalMs`) backs up the watcher, and each version (path, size, mtime) is taken once.
+ * Every upload carries `X-HASTE-content-sha256`, the hash of the bytes sent, so a gateway can
+ * drop a repeat. With a `ledger`, files an earlier run delivered are skipped, pending entries
+ * whose file is gone are failed for good, every state change is made durable before the next
+ * step, and a file is acknowledged only after the gateway's 2xx. A file that changes while it
+ * is being sent is recorded as failed (its new version is sent when it settles). A 401, 403 or
+ * 412 ends the run with that `GatewayError`: nothing else could succeed, and the ledger keeps
+ * the file pending.
  *
  * ```text
  * folder:   -a--b-----c------  (stop)--
