@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { defer, from, lastValueFrom, Subject, switchMap, toArray, type Observable } from 'rxjs';
@@ -260,6 +262,40 @@ describe('agent given bad input', () => {
     expect(code, stderr).to.equal(2);
     expect(stderr).to.match(/does not accept tag "nosuchtag" \(412 Precondition Failed\)/);
     expect(gateway.received).to.have.length(0);
+  });
+
+  it('should stop and exit non-zero on 403 Forbidden, keeping the file pending', async () => {
+    await drop(join(watched, 'a.dat'), 'a');
+    let requests = 0;
+    const forbidding = createServer((req, res) => {
+      requests += 1;
+      req.resume();
+      res.writeHead(403, { 'Content-Type': 'text/plain' });
+      res.end('Forbidden: this user may not write to this stream');
+    });
+    forbidding.listen(0, '127.0.0.1');
+    await once(forbidding, 'listening');
+    try {
+      const agent = spawnAgent(cli('--no-reduce').map((arg) => (arg === gateway.url ? `127.0.0.1:${(forbidding.address() as AddressInfo).port}` : arg)), { HASTE_PASSWORD: 'pw' });
+      const { code } = await agent.exited;
+      const { stderr } = agent.output();
+      expect(code, stderr).to.equal(2);
+      expect(stderr.split('\n').filter((line) => line.startsWith('haste-agent:'))).to.have.length(1);
+      expect(stderr).to.match(/answered 403 for .*a\.dat: Forbidden/);
+      // Not retried: nothing else could succeed until a person fixes the permission.
+      expect(requests).to.equal(1);
+      const ledger = await openLedger({ dir: stateDir });
+      try {
+        expect(ledger.pending().map((entry) => basename(entry.path))).to.deep.equal(['a.dat']);
+      } finally {
+        await ledger.close();
+      }
+    } finally {
+      await new Promise<void>((resolve) => {
+        forbidding.close(() => resolve());
+        forbidding.closeAllConnections();
+      });
+    }
   });
 
   it('should keep path traversal in X-HASTE-original_filename inside the store', async () => {

@@ -100,11 +100,13 @@ describe('agent on SIGINT and SIGTERM', () => {
       await ledger.close();
     }
 
+    // Arrives while no agent runs: the next one's initial scan must find it.
+    await drop(join(watched, 'd.dat'), noise(1000, 9));
     const again = start();
-    await until(() => jsonEvents(again.output().stdout).filter((event) => event.type === 'uploaded').length === 3, 'the next run delivered all three', 20_000);
+    await until(() => jsonEvents(again.output().stdout).filter((event) => event.type === 'uploaded').length === 4, 'the next run delivered all four', 20_000);
     again.child.kill('SIGINT');
     expect((await again.exited).code, again.output().stderr).to.equal(0);
-    expect(gateway.received.map((blob) => basename(blob.originalFilename)).sort()).to.deep.equal(names);
+    expect(gateway.received.map((blob) => basename(blob.originalFilename)).sort()).to.deep.equal([...names, 'd.dat']);
     const after = await openLedger({ dir: stateDir });
     try {
       expect(after.pending()).to.deep.equal([]);
