@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { link, mkdir, unlink } from 'node:fs/promises';
+import { link, mkdir, readdir, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createAuthCheck, decodePercent, safeFileName, streamIdPattern, withSuffix } from './gatewayInternals.js';
+import { hashFile } from '../state/hashFile.js';
 import type { ReceivedBlob } from './ReceivedBlob.js';
 import type { RunningGateway } from './RunningGateway.js';
 import { createTokenBucket, type TokenBucket } from './throttleInternals.js';
@@ -94,7 +95,9 @@ function nowhere(): Writable {
  * Cloud"` on every route; an unknown tag gets 412; `GET /` answers `Hello!`. Bodies stream to a
  * temp file that is hard-linked to its final name only once complete, so a stored file is
  * never partial. An optional `X-HASTE-content-sha256` header makes retries idempotent within a
- * stream and is checked against the received bytes.
+ * stream (with a store, across restarts of the gateway too: the first request to a stream hashes
+ * what is stored in it) and is checked against the received
+ * bytes.
  *
  * @example
  * ```ts
@@ -149,6 +152,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const isAuthorised = createAuthCheck(username, password);
   const received: ReceivedBlob[] = [];
   const storedHashes = new Set<string>();
+  const streamsLearnt = new Map<string, Promise<void>>();
+  // A gateway restarted between its 2xx and the agent's retry must still know the repeat, so the
+  // first time a stream is seen its stored blobs are hashed (once per stream per process).
+  const learnStoredHashes = (streamId: string): Promise<void> => {
+    if (store === undefined) return Promise.resolve();
+    let learning = streamsLearnt.get(streamId);
+    if (learning === undefined) {
+      const folder = join(store, streamId);
+      learning = readdir(folder, { withFileTypes: true })
+        .then(async (entries) => {
+          for (const entry of entries) {
+            if (!entry.isFile() || entry.name.startsWith('.')) continue;
+            storedHashes.add(`${streamId}/${await hashFile(join(folder, entry.name))}`);
+          }
+        })
+        .catch(() => undefined);
+      streamsLearnt.set(streamId, learning);
+    }
+    return learning;
+  };
 
   const receiveBlob = async (req: IncomingMessage, res: ServerResponse, streamId: string): Promise<void> => {
     const tag = header(req, 'x-haste-tag');
@@ -174,6 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return;
     }
     const originalFilename = decodePercent(rawFilename);
+    await learnStoredHashes(streamId);
     const duplicate = claimedHash !== undefined && storedHashes.has(`${streamId}/${claimedHash}`);
     const keep = store !== undefined && tag !== 'discard' && !duplicate;
 

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lastValueFrom, Subject, takeWhile, toArray } from 'rxjs';
+import { runAgent } from '../../src/agent/runAgent.js';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -160,5 +162,27 @@ describe('agent against a failing gateway', () => {
     } finally {
       await ledger.close();
     }
+  });
+
+  it('should still drop a repeat after the gateway itself restarted on its store', async () => {
+    await writeFile(join(watched, 'a.dat'), 'sent just before the crash');
+    const send = async (host: string): Promise<void> => {
+      const stop = new Subject<void>();
+      const events = lastValueFrom(
+        runAgent({ path: watched, host, username: 'lab', password: 'pw', reduce: false, streamId: 'resumed', rescanIntervalMs: 0, stop }).pipe(
+          takeWhile((event) => event.type !== 'uploaded', true),
+          toArray(),
+        ),
+      );
+      await events;
+    };
+    await send(gateway.url);
+    const port = gateway.port;
+    await gateway.close();
+    gateway = await startGateway({ port, username: 'lab', password: 'pw', store: join(root, 'store') });
+    await send(gateway.url);
+    expect(gateway.received.map((blob) => blob.duplicate)).to.deep.equal([true]);
+    const storedFiles = (await readdir(join(root, 'store', 'resumed'))).filter((name) => !name.startsWith('.'));
+    expect(storedFiles).to.deep.equal(['a.dat']);
   });
 });
