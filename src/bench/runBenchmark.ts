@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { lastValueFrom, Subject, takeUntil, tap, timer } from 'rxjs';
@@ -65,6 +66,12 @@ export interface RunBenchmarkOptions {
   readonly perFileOverheadMs?: number;
   /** Where synthesized data sets and their measured costs are kept between runs. @default <tmpdir>/haste-agent-bench-cache */
   readonly cacheDir?: string;
+  /**
+   * Where each run's watched folder and reducer spool go. A RAM disk keeps the disk's
+   * write-back stalls (hundreds of MB per run) out of a measurement of scheduling.
+   * @default /dev/shm when it is a writable folder, else the OS temp folder
+   */
+  readonly workDir?: string;
   /** Progress lines. @default () => {} */
   readonly log?: (line: string) => void;
 }
@@ -131,6 +138,13 @@ function positiveNumber(name: string, value: number | undefined): void {
   }
 }
 
+async function writableFolder(folder: string): Promise<boolean> {
+  return access(folder, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
 const USER = 'bench';
 const PASSWORD = 'bench';
 
@@ -141,7 +155,7 @@ const PASSWORD = 'bench';
  * For the scenario it synthesizes (or reuses) the data set and reduces each frame once to
  * measure the cost table (size, reduced size, CPU ms, arrival). Then, in an interleaved order,
  * each run starts `runAgent` on a fresh folder, replays the frames into it at the scenario's
- * rate, and records every event. The uplink is a kernel htb class on the gateway's port when
+ * rate, and records every event (watched folder and spool on /dev/shm when there is one). The uplink is a kernel htb class on the gateway's port when
  * `tc` works here (root), else the gateway's token bucket. The oracle gets the measured scores.
  * `offline` replays the reduced copies and uploads them with strategy none: the makespan if
  * reduction were free. Writes `summary.md`, `summary.json`, `table.json`, a JSON and a CSV per
@@ -189,6 +203,7 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   };
   const outDir = options.out ?? path.resolve('bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'haste-agent-bench-cache');
+  const workDir = options.workDir ?? ((await writableFolder('/dev/shm')) ? '/dev/shm' : os.tmpdir());
 
   const measured = await measureDataset(scenario, cacheDir, log);
   const { table } = measured;
@@ -204,7 +219,7 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   if (shaperChoice === 'tc' && shaper !== 'tc') {
     throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
   }
-  log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s`);
+  log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
   const gateway = await startGateway({
     port: 0,
     username: USER,
@@ -234,8 +249,8 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   }
 
   async function runOnce(strategy: BenchmarkStrategy, rep: number): Promise<BenchmarkRun> {
-    const watchDir = await mkdtemp(path.join(os.tmpdir(), 'haste-bench-watch-'));
-    const spoolDir = await mkdtemp(path.join(os.tmpdir(), 'haste-bench-spool-'));
+    const watchDir = await mkdtemp(path.join(workDir, 'haste-bench-watch-'));
+    const spoolDir = await mkdtemp(path.join(workDir, 'haste-bench-spool-'));
     try {
       const events: AgentEvent[] = [];
       const stop = new Subject<void>();

@@ -27,6 +27,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--shaper <kind>', 'tc (kernel htb on lo, needs root), bucket (gateway token bucket) or auto', 'auto')
     .option('--overhead <ms>', 'per-upload latency the simulator adds', '0')
     .option('--cache <dir>', 'where synthesized data sets are kept between runs')
+    .option('--work-dir <dir>', "where each run's watched folder and spool go (default /dev/shm if writable)")
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const text = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
       const options: RunBenchmarkOptions = {
@@ -43,6 +44,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         shaper: text('shaper') as RunBenchmarkOptions['shaper'],
         perFileOverheadMs: number(text('overhead')),
         ...(text('cache') === undefined ? {} : { cacheDir: resolve(io.cwd, text('cache')!) }),
+        ...(text('workDir') === undefined ? {} : { workDir: resolve(io.cwd, text('workDir')!) }),
         log: (line) => io.stderr.write(`${line}\n`),
       };
       try {
