@@ -82,6 +82,10 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
         throw error;
       }
       const streamId = typeof flags.streamId === 'string' ? flags.streamId : undefined;
+      if (streamId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(streamId)) {
+        fail(`flag --stream-id: must be 1-128 letters, digits, _ or -, got ${JSON.stringify(streamId)}`);
+        return;
+      }
       const retryCap = flags.retryCap === undefined ? undefined : Number(flags.retryCap);
       if (retryCap !== undefined && !(Number.isFinite(retryCap) && retryCap > 0)) {
         fail(`flag --retry-cap: must be a number of seconds > 0, got ${JSON.stringify(flags.retryCap)}`);

@@ -298,6 +298,20 @@ describe('agent given bad input', () => {
     }
   });
 
+  it('should refuse a bad --stream-id or --retry-cap with exit 2 before sending anything', async () => {
+    await drop(join(watched, 'a.dat'), 'a');
+    for (const [flag, value, message] of [
+      ['--stream-id', '../x', /--stream-id: must be 1-128 letters/],
+      ['--retry-cap', '-1', /--retry-cap: must be a number of seconds > 0/],
+    ] as const) {
+      const agent = spawnAgent(cli(flag, value), { HASTE_PASSWORD: 'pw' });
+      const { code } = await agent.exited;
+      expect(code, flag).to.equal(2);
+      expect(agent.output().stderr).to.match(message);
+    }
+    expect(gateway.received).to.have.length(0);
+  });
+
   it('should keep path traversal in X-HASTE-original_filename inside the store', async () => {
     const names = ['../../../escape-1.dat', '..%2F..%2Fescape-2.dat', '/etc/escape-3.dat', '..\\..\\escape-4.dat', '..'];
     for (const name of names) {
