@@ -329,7 +329,6 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         return changed;
       }
       if (key !== undefined) await ledger?.transition(key, 'acknowledged', { lastError: null });
-      outputHashes.delete(versionKey(item));
       if (job.bodyPath !== undefined && job.bodyPath !== item.path) {
         await unlink(job.bodyPath).catch(() => undefined);
       }
@@ -349,6 +348,14 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       return write((l) => (key ? l.transition(key, 'uploading') : Promise.resolve())).pipe(
         switchMap(() => retrying(job)),
         concatMap((outcome) => from(settle(job, outcome))),
+        concatMap(async (outcome) => {
+          // This version is done with; a long-running agent must not keep every hash it saw.
+          hashes.delete(versionKey(job.item));
+          outputHashes.delete(versionKey(job.item));
+          // A reduced copy that was not delivered is redone from the original next time.
+          if (outcome instanceof GatewayError && sendsCopy && job.bodyPath !== undefined) await unlink(job.bodyPath).catch(() => undefined);
+          return outcome;
+        }),
       );
     };
 

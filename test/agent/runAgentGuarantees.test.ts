@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subject, tap, type Observable } from 'rxjs';
+import { of, Subject, tap, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import { runAgent, type RunAgentOptions } from '../../src/agent/runAgent.js';
 import { startGateway } from '../../src/gateway/startGateway.js';
@@ -252,5 +252,17 @@ describe('runAgent', () => {
     expect(events.filter((event) => event.type === 'reduced' && event.reduced).length).to.be.greaterThan(0);
     expect(await readdir(join(stateDir, 'spool'))).to.deep.equal([]);
     for (const [name, data] of originals) expect(await readFile(join(watched, name)), name).to.deep.equal(data);
+  });
+
+  it('should remove a reduced copy whose upload failed, since the next run reduces the original again', async () => {
+    const stateDir = join(root, 'state');
+    ledger = await openLedger({ dir: stateDir, fsync: false });
+    for (let i = 0; i < 6; i += 1) await drop(watched, `img${i}.png`, await reduciblePng(i + 21));
+    const refusing = (): Observable<GatewayResponse> => of({ status: 400, text: 'refused', bytesSent: 0 });
+    const events = await runUntil({ ...base(), strategy: 'fifo', cores: 1, uploadSlots: 1, ledger, post: refusing }, 6);
+    expect(events.filter((event) => event.type === 'reduced' && event.reduced).length).to.be.greaterThan(0);
+    expect(events.filter((event) => event.type === 'failed')).to.have.length(6);
+    expect(await readdir(join(stateDir, 'spool'))).to.deep.equal([]);
+    expect(ledger.pending()).to.have.length(6);
   });
 });
