@@ -158,6 +158,38 @@ describe('agent given bad input', () => {
     }
   });
 
+  it('should fail a file over the gateway\'s size limit with a clear 413, once, without retrying', async () => {
+    const small = await startGateway({ port: 0, username: 'lab', password: 'pw', maxBodyBytes: 2 ** 20 });
+    try {
+      const handle = await open(join(watched, 'too-big.bin'), 'w');
+      await handle.truncate(20 * 2 ** 20);
+      await handle.close();
+      const collected = await new Promise<AgentEvent[]>((resolve, reject) => {
+        const seen: AgentEvent[] = [];
+        const subscription = runAgent({ path: watched, host: small.url, username: 'lab', password: 'pw', reduce: false, rescanIntervalMs: 0 }).subscribe({
+          next: (event) => {
+            seen.push(event);
+            if (event.type === 'failed' || event.type === 'uploaded') {
+              subscription.unsubscribe();
+              resolve(seen);
+            }
+          },
+          error: reject,
+        });
+      });
+      const failed = collected.filter((event) => event.type === 'failed');
+      expect(failed).to.have.length(1);
+      expect(failed[0]?.type === 'failed' ? [failed[0].status, failed[0].error] : []).to.deep.equal([
+        413,
+        `Gateway ${small.url} answered 413 for ${join(watched, 'too-big.bin')}: The body exceeds 1048576 bytes.`,
+      ]);
+      expect(collected.filter((event) => event.type === 'retried')).to.deep.equal([]);
+      expect(small.received).to.deep.equal([]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('should record a file deleted before its upload as failed for good, never as sent', async () => {
     await drop(join(watched, 'doomed.dat'), 'here now, gone soon');
     await drop(join(watched, 'kept.dat'), 'stays');
