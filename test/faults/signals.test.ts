@@ -81,14 +81,11 @@ describe('agent on SIGINT and SIGTERM', () => {
     const inFlight = firstUploadStarted(agent.output().stdout) ?? '';
     agent.child.kill('SIGINT');
     await agent.waitFor(/no new uploads start/);
-    const abortedAt = Date.now();
     agent.child.kill('SIGTERM');
     await agent.exited;
-    const took = Date.now() - abortedAt;
     const { stderr } = agent.output();
     expect(stderr).to.include('second SIGTERM: aborting uploads in flight');
-    // The upload needed over a second more; an abort does not wait for it.
-    expect(took, 'ms from the second signal to exit').to.be.below(1000);
+    // The upload needed over a second more: an abort that waited for it would have delivered it.
     expect(gateway.received).to.have.length(0);
 
     const ledger = await openLedger({ dir: stateDir });
