@@ -28,7 +28,9 @@ async function listTree(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
 }
 
-describe('agent given bad input', () => {
+describe('agent given bad input', function () {
+  // Real processes, real outages and big files take longer than the suite's default timeout.
+  this.timeout(60_000);
   let root: string;
   let watched: string;
   let stateDir: string;

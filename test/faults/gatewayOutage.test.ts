@@ -69,7 +69,9 @@ class Frontend {
   }
 }
 
-describe('agent against a failing gateway', () => {
+describe('agent against a failing gateway', function () {
+  // Real processes, real outages and big files take longer than the suite's default timeout.
+  this.timeout(60_000);
   let root: string;
   let watched: string;
   let stateDir: string;

@@ -10,7 +10,9 @@ import { fileContent, jsonEvents, reapAgents, seededRandom, sha256, sleep, spawn
 const FILES = 200;
 const KILLS = 5;
 
-describe('agent under kill -9', () => {
+describe('agent under kill -9', function () {
+  // Real processes, real outages and big files take longer than the suite's default timeout.
+  this.timeout(90_000);
   let root: string;
   let watched: string;
   let stateDir: string;

@@ -37,7 +37,9 @@ function openssl(args: readonly string[], cwd: string): void {
   }
 }
 
-describe('agent security', () => {
+describe('agent security', function () {
+  // Real processes, real outages and big files take longer than the suite's default timeout.
+  this.timeout(30_000);
   let root: string;
   let watched: string;
   let stateDir: string;

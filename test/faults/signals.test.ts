@@ -19,7 +19,9 @@ function noise(bytes: number, seed: number): Buffer {
 
 const names = ['a.dat', 'b.dat', 'c.dat'];
 
-describe('agent on SIGINT and SIGTERM', () => {
+describe('agent on SIGINT and SIGTERM', function () {
+  // Real processes, real outages and big files take longer than the suite's default timeout.
+  this.timeout(30_000);
   let root: string;
   let watched: string;
   let stateDir: string;
