@@ -10,6 +10,8 @@ export { GatewayError } from './model/GatewayError.js';
 // Sources
 export { watchDirectory } from './sources/watchDirectory.js';
 export type { WatchDirectoryOptions, AwaitWriteFinishOptions } from './sources/watchDirectory.js';
+export { rescanDirectory } from './sources/rescanDirectory.js';
+export type { RescanDirectoryOptions } from './sources/rescanDirectory.js';
 
 // Operators: edge prioritisation
 export { estimateBandwidth } from './operators/estimateBandwidth.js';
@@ -60,6 +62,8 @@ export { openLedger } from './state/openLedger.js';
 export type { OpenLedgerOptions } from './state/openLedger.js';
 export { readLedgerSummary } from './state/readLedgerSummary.js';
 export { hashFile } from './state/hashFile.js';
+export { resumeStreamId } from './state/resumeStreamId.js';
+export type { ResumeStreamIdOptions } from './state/resumeStreamId.js';
 export { LedgerLockedError } from './state/LedgerLockedError.js';
 export type { Ledger, LedgerKey, LedgerUpdate, LedgerTransitionExtra, LedgerSummary } from './state/Ledger.js';
 export type { LedgerEntry, LedgerState, LedgerReduction } from './state/LedgerEntry.js';
