@@ -55,7 +55,7 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--stream-id <id>', 'gateway stream to post to (default: a new one per run, or the interrupted run\'s while files are pending)')
     .option('--delete-after-upload', 'delete each original once the gateway acknowledged it')
     .option('--max-retries <n>', 'give up on a file after this many retries (default: unlimited)')
-    .option('--retry-cap <seconds>', 'longest wait between retries, before jitter; a Retry-After may ask for longer (default: 30)')
+    .option('--retry-cap <seconds>', `longest wait between retries, before jitter; a Retry-After may ask for longer (default: ${agentDefaults.retryCap})`)
     .option('--ca <file>', 'PEM file of a private certificate authority for an https gateway')
     .option('--grace <seconds>', `on Ctrl-C, how long uploads in flight may finish (default: ${agentDefaults.grace})`)
     .addOption(new Option('--log-format <format>', 'log lines as text or one JSON object per event (default: "human")').choices(['human', 'json']))
@@ -81,17 +81,11 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
         }
         throw error;
       }
-      const streamId = typeof flags.streamId === 'string' ? flags.streamId : undefined;
-      if (streamId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(streamId)) {
-        fail(`flag --stream-id: must be 1-128 letters, digits, _ or -, got ${JSON.stringify(streamId)}`);
+      if (config.streamId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(config.streamId)) {
+        fail(`--stream-id must be 1-128 letters, digits, _ or -, got ${JSON.stringify(config.streamId)}`);
         return;
       }
-      const retryCap = flags.retryCap === undefined ? undefined : Number(flags.retryCap);
-      if (retryCap !== undefined && !(Number.isFinite(retryCap) && retryCap > 0)) {
-        fail(`flag --retry-cap: must be a number of seconds > 0, got ${JSON.stringify(flags.retryCap)}`);
-        return;
-      }
-      await runConfigured(config, io, fail, streamId, retryCap);
+      await runConfigured(config, io, fail);
     });
 }
 
@@ -99,8 +93,6 @@ async function runConfigured(
   config: AgentConfig,
   io: CliIo,
   fail: (message: string, code?: number) => void,
-  givenStreamId: string | undefined,
-  retryCapSeconds: number | undefined,
 ): Promise<void> {
   const missing = (name: string, hint: string): void => fail(`missing ${name} (${hint}); see --help`);
   if (config.path === undefined) return missing('<path>', 'the folder to watch');
@@ -153,7 +145,7 @@ async function runConfigured(
 
   try {
     // A restart continues the interrupted stream, so the gateway can drop a repeated file by its hash.
-    const streamId = givenStreamId ?? (await resumeStreamId({ ledger, fresh: formatStreamId({ tag: config.tag ?? agentDefaults.tag }) }).catch(() => undefined));
+    const streamId = config.streamId ?? (await resumeStreamId({ ledger, fresh: formatStreamId({ tag: config.tag ?? agentDefaults.tag }) }).catch(() => undefined));
     const events$ = runAgent({
       ...(streamId === undefined ? {} : { streamId }),
       path: watched,
@@ -167,7 +159,7 @@ async function runConfigured(
       uploadSlots: config.concurrency ?? config.uploadSlots,
       reduce: config.reduce,
       reducer: { tolerance: config.tolerance },
-      retry: { maxRetries: config.maxRetries, ...(retryCapSeconds === undefined ? {} : { capMs: retryCapSeconds * 1000 }) },
+      retry: { maxRetries: config.maxRetries, capMs: config.retryCap * 1000 },
       post: createFetchPost(ca === undefined ? {} : { ca }),
       ledger,
       resend: config.resend,

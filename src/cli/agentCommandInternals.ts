@@ -19,6 +19,7 @@ export const agentDefaults: AgentConfig = {
   verbose: false,
   statusInterval: 10,
   grace: 30,
+  retryCap: 30,
 };
 
 /**

@@ -57,4 +57,8 @@ export interface AgentConfig {
   readonly statusInterval: number;
   /** Seconds that uploads in flight may take to finish after SIGINT/SIGTERM before they are aborted. */
   readonly grace: number;
+  /** The gateway stream to post to; by default a new one per run, or the interrupted run's while files are pending. */
+  readonly streamId?: string;
+  /** Longest wait between retries in seconds, before jitter; a Retry-After may ask for longer. */
+  readonly retryCap: number;
 }

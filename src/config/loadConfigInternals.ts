@@ -34,6 +34,8 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   metricsPort: { kind: 'integer', min: 0, max: 65535 },
   statusInterval: { kind: 'number', min: 0, exclusive: true },
   grace: { kind: 'number', min: 0 },
+  streamId: { kind: 'string' },
+  retryCap: { kind: 'number', min: 0, exclusive: true },
 };
 
 export type FieldName = keyof AgentConfig;

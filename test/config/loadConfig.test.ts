@@ -21,6 +21,7 @@ const defaults: AgentConfig = {
   verbose: false,
   statusInterval: 10,
   grace: 30,
+  retryCap: 30,
 };
 
 describe('loadConfig', () => {

@@ -335,8 +335,8 @@ describe('agent given bad input', function () {
   it('should refuse a bad --stream-id or --retry-cap with exit 2 before sending anything', async () => {
     await drop(join(watched, 'a.dat'), 'a');
     for (const [flag, value, message] of [
-      ['--stream-id', '../x', /--stream-id: must be 1-128 letters/],
-      ['--retry-cap', '-1', /--retry-cap: must be a number of seconds > 0/],
+      ['--stream-id', '../x', /--stream-id must be 1-128 letters/],
+      ['--retry-cap', '-1', /--retry-cap: `retryCap` must be a number > 0/],
     ] as const) {
       const agent = spawnAgent(cli(flag, value), { HASTE_PASSWORD: 'pw' });
       const { code } = await agent.exited;
