@@ -29,6 +29,7 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     .option('--size <px>', 'image width and height', '512')
     .option('--mode <mode>', 'scheduling strategy', 'adaptive')
     .option('--cores <n>', 'worker threads reducing images', '1')
+    .option('--uplink <bytes-per-second>', 'throttle the embedded gateway to this upload rate, so that reducing pays (0: no limit)', '1000000')
     .option('--keep', 'keep the temporary folder (images, gateway store, ledger) and print where')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const fail = (message: string): void => {
@@ -39,10 +40,12 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
       const rate = Number(flags.rate);
       const size = Number(flags.size);
       const cores = Number(flags.cores);
+      const uplink = Number(flags.uplink);
       if (!Number.isInteger(count) || count < 1) return fail(`--count must be an integer >= 1, got ${JSON.stringify(flags.count)}`);
       if (!(rate > 0)) return fail(`--rate must be a number > 0, got ${JSON.stringify(flags.rate)}`);
       if (!Number.isInteger(size) || size < 16) return fail(`--size must be an integer >= 16, got ${JSON.stringify(flags.size)}`);
       if (!Number.isInteger(cores) || cores < 1) return fail(`--cores must be an integer >= 1, got ${JSON.stringify(flags.cores)}`);
+      if (!(uplink >= 0)) return fail(`--uplink must be a number of bytes per second >= 0, got ${JSON.stringify(flags.uplink)}`);
       const mode = String(flags.mode) as PrioritizeStrategy;
       if (!['none', 'fifo', 'splines', 'adaptive'].includes(mode)) return fail(`--mode must be none, fifo, splines or adaptive, got ${JSON.stringify(flags.mode)}`);
 
@@ -51,13 +54,19 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
       const watched = join(root, 'watched');
       await mkdir(watched, { recursive: true });
       const password = randomBytes(12).toString('hex');
-      const gateway = await startGateway({ port: 0, username: 'demo', password, store: join(root, 'store') });
+      const gateway = await startGateway({
+        port: 0,
+        username: 'demo',
+        password,
+        store: join(root, 'store'),
+        ...(uplink > 0 ? { maxBytesPerSecond: uplink } : {}),
+      });
       const ledger = await openLedger({ dir: join(root, 'state') });
       const out = (line: string): void => {
         io.stdout.write(`${line}\n`);
       };
       try {
-        out(`HASTE gateway on ${gateway.url}; generating ${count} ${size}x${size} images`);
+        out(`HASTE gateway on ${gateway.url} (${uplink > 0 ? `uplink limited to ${(uplink / 1e6).toFixed(2)} MB/s` : 'no uplink limit'}); generating ${count} ${size}x${size} images`);
         const generated = await synthesizeDataset({ out: frames, count, seed: 2019, size });
         out(`watching ${watched}; writing ${rate} images/s; strategy ${mode}, ${cores} core(s)`);
 
@@ -119,6 +128,9 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
           `done: ${sent.size}/${count} acknowledged (${stored} stored by the gateway), ${failed} failed; ` +
             `${kib(rawBytes)} seen, ${kib(sentBytes)} sent (${rawBytes > 0 ? Math.round((1 - sentBytes / rawBytes) * 100) : 0}% saved); makespan ${makespan.toFixed(2)} s`,
         );
+        if (uplink > 0) {
+          out(`at ${(uplink / 1e6).toFixed(2)} MB/s, sending everything as it is would have kept the uplink busy ${(rawBytes / uplink).toFixed(2)} s; what was sent took ${(sentBytes / uplink).toFixed(2)} s`);
+        }
         if (sent.size !== count || stored !== count) {
           process.exitCode = 1;
         }

@@ -19,6 +19,7 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
     .option('--password <password>', 'their password (env HASTE_PASSWORD; argv is visible in ps)')
     .option('--tags <tags>', 'accepted tags, comma-separated; "discard" stores nothing', collectList)
     .option('--max-body-bytes <n>', 'largest blob accepted (413 beyond)', String(2 ** 30))
+    .option('--max-bytes-per-second <n>', 'read uploads no faster than this, shared by all connections, to stand in for a slow uplink')
     .action(async (flags: Record<string, string | undefined>) => {
       const fail = (message: string): void => {
         io.stderr.write(`haste-agent gateway: ${message}\n`);
@@ -26,10 +27,14 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
       };
       const port = Number(flags.port);
       const maxBodyBytes = Number(flags.maxBodyBytes);
+      const maxBytesPerSecond = flags.maxBytesPerSecond === undefined ? undefined : Number(flags.maxBytesPerSecond);
       const username = flags.username ?? io.env.HASTE_USERNAME;
       const password = flags.password ?? io.env.HASTE_PASSWORD;
       if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be an integer from 0 to 65535, got ${JSON.stringify(flags.port)}`);
       if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) return fail(`--max-body-bytes must be an integer >= 0, got ${JSON.stringify(flags.maxBodyBytes)}`);
+      if (maxBytesPerSecond !== undefined && !(Number.isFinite(maxBytesPerSecond) && maxBytesPerSecond > 0)) {
+        return fail(`--max-bytes-per-second must be a number > 0, got ${JSON.stringify(flags.maxBytesPerSecond)}`);
+      }
       if (username === undefined || username === '') return fail('missing --username (or HASTE_USERNAME)');
       if (password === undefined || password === '') return fail('missing --password (or HASTE_PASSWORD)');
       const tags = (flags.tags ?? 'vironova,discard').split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
@@ -42,6 +47,7 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
           password,
           tags,
           maxBodyBytes,
+          ...(maxBytesPerSecond === undefined ? {} : { maxBytesPerSecond }),
           ...(flags.store === undefined ? {} : { store: resolve(io.cwd, flags.store) }),
           log: (line) => io.stdout.write(`${line}\n`),
         });

@@ -8,9 +8,27 @@ describe('registerDemoCommand', () => {
     const cli = fakeCli();
     await cli.run('demo', '--count', '4', '--size', '64', '--rate', '20');
     expect(process.exitCode ?? 0).to.equal(0);
-    expect(cli.stdout.text).to.match(/^HASTE gateway on http:\/\/127\.0\.0\.1:\d+; generating 4 64x64 images\n/);
+    expect(cli.stdout.text).to.match(/^HASTE gateway on http:\/\/127\.0\.0\.1:\d+ \(uplink limited to 1\.00 MB\/s\); generating 4 64x64 images\n/);
     expect(cli.stdout.text).to.match(/\ndone: 4\/4 acknowledged \(4 stored by the gateway\), 0 failed; /);
     expect(cli.stdout.text.split('\n').filter((line) => / HTTP 200$/.test(line))).to.have.length(4);
+  });
+
+  it('should reduce images when the uplink is the bottleneck, and send them as they are when it is not', async () => {
+    const slow = fakeCli();
+    await slow.run('demo', '--count', '6', '--size', '256', '--rate', '20', '--uplink', '100000');
+    expect(process.exitCode ?? 0).to.equal(0);
+    expect(slow.stdout.text).to.match(/\n {2}frame_\d+\.png {2}reduced [\d.]+ KiB -> [\d.]+ KiB {2}HTTP 200\n/);
+    const fast = fakeCli();
+    await fast.run('demo', '--count', '3', '--size', '64', '--rate', '20', '--uplink', '0');
+    expect(fast.stdout.text).to.include('(no uplink limit)');
+    expect(fast.stdout.text).not.to.include(' reduced ');
+  });
+
+  it('should exit 2 on a bad --uplink', async () => {
+    const cli = fakeCli();
+    await cli.run('demo', '--uplink', 'fast');
+    expect(process.exitCode).to.equal(2);
+    expect(cli.stderr.text).to.equal('haste-agent demo: --uplink must be a number of bytes per second >= 0, got "fast"\n');
   });
 
   it('should exit 2 on a bad --count before starting anything', async () => {

@@ -78,6 +78,14 @@ describe('registerGatewayCommand', () => {
     expect(cli.stderr.text).to.equal('haste-agent gateway: missing --username (or HASTE_USERNAME)\n');
   });
 
+  it('should exit 2 on a --max-bytes-per-second that is not a positive number', async () => {
+    const cli = fakeCli({ env: { HASTE_PASSWORD: password, HASTE_USERNAME: 'lab' } });
+    await cli.run('gateway', '--port', '0', '--max-bytes-per-second', '0');
+    expect(process.exitCode).to.equal(2);
+    expect(cli.stderr.text).to.equal('haste-agent gateway: --max-bytes-per-second must be a number > 0, got "0"\n');
+    expect(cli.listeners()).to.equal(0);
+  });
+
   it('should exit 2 on a port that is not one', async () => {
     const cli = fakeCli({ env: { HASTE_PASSWORD: password, HASTE_USERNAME: 'lab' } });
     await cli.run('gateway', '--port', '70000');
