@@ -216,9 +216,19 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       pool = createWorkerPool({ size: cores, reducerOptions: { ...options.reducer, spoolDir } });
     };
 
-    const admit = (item: FileItem): Observable<FileItem> =>
-      defer(async (): Promise<FileItem[]> => {
-        // Hashed even without a ledger: the hash goes out as X-HASTE-content-sha256.
+    const admitUnhashed = (item: FileItem): FileItem => {
+      side.next({ type: 'seen', at: now(), path: item.path, bytes: item.size });
+      return { ...item, index: admitted++ };
+    };
+
+    const admit = (item: FileItem): Observable<FileItem> => {
+      // Without a ledger nothing at admission needs the content hash, so it waits for the upload
+      // (see `upload`): hashing here would serialise every arrival behind a full read of the
+      // file on the threadpool the reducer and the uploads share, and the scheduler would learn
+      // of files late. With a ledger the hash is part of the version's key.
+      const book = ledger;
+      if (book === undefined) return defer(() => of(admitUnhashed(item)));
+      return defer(async (): Promise<FileItem[]> => {
         let hash: string;
         try {
           hash = await hashFile(item.path);
@@ -229,17 +239,15 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
           return [];
         }
         const key = { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
-        if (ledger !== undefined) {
-          if (!resend && ledger.getByKey(key)?.state === 'acknowledged') {
-            side.next({ type: 'skipped', at: now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
-            return [];
-          }
-          await ledger.record({ ...key, state: 'seen', lastError: null });
+        if (!resend && book.getByKey(key)?.state === 'acknowledged') {
+          side.next({ type: 'skipped', at: now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
+          return [];
         }
+        await book.record({ ...key, state: 'seen', lastError: null });
         hashes.set(versionKey(item), hash);
-        side.next({ type: 'seen', at: now(), path: item.path, bytes: item.size });
-        return [{ ...item, index: admitted++ }];
+        return [admitUnhashed(item)];
       }).pipe(concatMap((items) => from(items)));
+    };
 
     const unreduced = (item: FileItem, reason: string): Reduction => ({
       item,
@@ -261,7 +269,9 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         switchMap(run),
         concatMap((reduction) =>
           from(
-            reduction.reduced && reduction.outputPath !== undefined
+            // Only the ledger needs the copy's hash now; otherwise the upload hashes it, so the
+            // core is not held while the copy is read back.
+            ledger !== undefined && reduction.reduced && reduction.outputPath !== undefined
               ? hashFile(reduction.outputPath).then((hash) => {
                   outputHashes.set(versionKey(item), hash);
                 })
@@ -345,17 +355,23 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
     const upload = (given: UploadJob): Observable<UploadResult | GatewayError> => {
       const key = ledgerKey(given.item);
       const sendsCopy = given.bodyPath !== undefined && given.bodyPath !== given.item.path;
-      const bodySha256 = sendsCopy ? outputHashes.get(versionKey(given.item)) : hashes.get(versionKey(given.item));
-      const job: UploadJob = bodySha256 === undefined ? given : { ...given, bodySha256 };
+      const body = given.bodyPath ?? given.item.path;
+      const known = sendsCopy ? outputHashes.get(versionKey(given.item)) : hashes.get(versionKey(given.item));
+      // Hashed here, per upload slot, unless admission (ledger) or the reducer already did. A
+      // body that cannot be read fails the upload with the fs error as its cause, so an
+      // unreadable hash is left out rather than reported twice.
+      const bodySha256$: Observable<string | undefined> =
+        known === undefined ? defer(() => hashFile(body).catch(() => undefined)) : of(known);
       return write((l) => (key ? l.transition(key, 'uploading') : Promise.resolve())).pipe(
-        switchMap(() => retrying(job)),
-        concatMap((outcome) => from(settle(job, outcome))),
+        switchMap(() => bodySha256$),
+        map((bodySha256): UploadJob => (bodySha256 === undefined ? given : { ...given, bodySha256 })),
+        switchMap((job) => retrying(job).pipe(concatMap((outcome) => from(settle(job, outcome))))),
         concatMap(async (outcome) => {
           // This version is done with; a long-running agent must not keep every hash it saw.
-          hashes.delete(versionKey(job.item));
-          outputHashes.delete(versionKey(job.item));
+          hashes.delete(versionKey(given.item));
+          outputHashes.delete(versionKey(given.item));
           // A reduced copy that was not delivered is redone from the original next time.
-          if (outcome instanceof GatewayError && sendsCopy && job.bodyPath !== undefined) await unlink(job.bodyPath).catch(() => undefined);
+          if (outcome instanceof GatewayError && sendsCopy) await unlink(body).catch(() => undefined);
           return outcome;
         }),
       );

@@ -102,6 +102,13 @@ export interface BenchmarkRun {
   readonly simAsRunMs: number;
   /** The lower bound on the same as-run table (arrivals as seen, CPU as it ran here). */
   readonly boundAsRunMs: number;
+  /**
+   * Latest a file was put in place by the replay, against its due time `i / rate` after the
+   * first file was: how far the (simulated) instrument fell behind.
+   */
+  readonly placedLagMaxMs: number;
+  /** Latest a file was seen (admitted by the agent), against the same due time. */
+  readonly seenLagMaxMs: number;
   /** Bytes waiting for or on the uplink, `[seconds since the first seen, bytes]` at each event. */
   readonly queued: readonly (readonly [number, number])[];
   readonly files: readonly FileRecord[];
@@ -237,7 +244,7 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       for (const strategy of order) {
         const result = await runOnce(strategy, rep);
         runs.push(result);
-        log(`${strategy} rep ${rep + 1}/${reps}: ${(result.makespanMs / 1000).toFixed(3)} s, ${(result.bytesSent / 1e6).toFixed(2)} MB, ${result.filesReduced} reduced${result.failures > 0 ? `, ${result.failures} failed` : ''}`);
+        log(`${strategy} rep ${rep + 1}/${reps}: ${(result.makespanMs / 1000).toFixed(3)} s, ${(result.bytesSent / 1e6).toFixed(2)} MB, ${result.filesReduced} reduced, lag placed ${Math.round(result.placedLagMaxMs)} ms seen ${Math.round(result.seenLagMaxMs)} ms${result.failures > 0 ? `, ${result.failures} failed` : ''}`);
         const stem = path.join(outDir, 'runs', `${strategy}-${rep + 1}`);
         await writeFile(`${stem}.json`, `${JSON.stringify(result)}\n`);
         await writeFile(`${stem}.csv`, filesCsv(result.files));
@@ -292,11 +299,27 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       );
       await ready;
       const sources = strategy === 'offline' ? measured.reducedPaths : measured.files.map((file) => file.path);
-      await lastValueFrom(replayDataset({ files: sources, into: watchDir, rateHz: scenario.rateHz }), { defaultValue: undefined });
+      const placedAt = new Map<string, number>();
+      await lastValueFrom(replayDataset({ files: sources, into: watchDir, rateHz: scenario.rateHz }).pipe(tap((file) => placedAt.set(path.basename(file.path), file.at))), {
+        defaultValue: undefined,
+      });
       await done;
       const cpu = process.cpuUsage(cpuBefore);
 
-      const digest = digestEvents(events);
+      const digested = digestEvents(events);
+      // Event times and placement times are both scheduler.now() (asyncScheduler), one clock.
+      const digest = {
+        ...digested,
+        files: digested.files.map((file) => {
+          const at = placedAt.get(file.name);
+          return at === undefined ? file : { ...file, placedMs: at - digested.startAt };
+        }),
+      };
+      const intervalMs = 1000 / scenario.rateHz;
+      const indexByName = new Map(sources.map((source, i) => [path.basename(source), i]));
+      const firstPlacedMs = Math.min(...digest.files.map((file) => file.placedMs ?? Infinity));
+      const lagMax = (pick: (file: FileRecord) => number | undefined): number =>
+        Math.max(...digest.files.map((file) => (pick(file) ?? NaN) - firstPlacedMs - (indexByName.get(file.name) ?? NaN) * intervalMs).filter(Number.isFinite));
       const { simAsRunMs, boundAsRunMs } = simulateAsRun(strategy, digest.files);
       const uploaded = digest.files.filter((file) => file.uploadedMs !== undefined);
       const latencies = uploaded.map((file) => file.uploadedMs! - (file.seenMs ?? 0));
@@ -314,6 +337,8 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
         reducerCpuSec: events.reduce((sum, event) => sum + (event.type === 'reduced' ? event.cpuMs : 0), 0) / 1000,
         simAsRunMs,
         boundAsRunMs,
+        placedLagMaxMs: lagMax((file) => file.placedMs),
+        seenLagMaxMs: lagMax((file) => file.seenMs),
         queued: digest.queued.map(([t, bytes]) => [t / 1000, bytes] as const),
         files: digest.files,
       };

@@ -173,6 +173,8 @@ export function gapClosed(fifoMs: number, bestMs: number, boundMs: number): numb
 export interface FileRecord {
   readonly name: string;
   readonly bytes: number;
+  /** When the replay had put the file in place (its rename done), on the same clock as `seenMs`. */
+  readonly placedMs?: number;
   readonly seenMs?: number;
   readonly reduced?: boolean;
   readonly reducedBytes?: number;
@@ -236,7 +238,7 @@ export function csvField(value: unknown): string {
 
 /** The per-file CSV of one run. */
 export function filesCsv(files: readonly FileRecord[]): string {
-  const columns = ['name', 'bytes', 'seenMs', 'reduced', 'reducedBytes', 'reduceCpuMs', 'uploadStartMs', 'uploadedMs', 'latencyMs', 'sentBytes', 'error'] as const;
+  const columns = ['name', 'bytes', 'placedMs', 'seenMs', 'reduced', 'reducedBytes', 'reduceCpuMs', 'uploadStartMs', 'uploadedMs', 'latencyMs', 'sentBytes', 'error'] as const;
   const rows = files.map((file) =>
     columns
       .map((column) => {

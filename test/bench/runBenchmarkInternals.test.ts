@@ -87,13 +87,13 @@ describe('runBenchmarkInternals', () => {
   describe('filesCsv', () => {
     it('should write a header, one row per file with its latency, and quote what needs it', () => {
       const csv = filesCsv([
-        { name: 'a.png', bytes: 100, seenMs: 5, uploadedMs: 25.04, sentBytes: 100 },
+        { name: 'a.png', bytes: 100, placedMs: 3.04, seenMs: 5, uploadedMs: 25.04, sentBytes: 100 },
         { name: 'b,c.png', bytes: 7, error: 'said "no"' },
       ]);
       const lines = csv.trimEnd().split('\n');
-      expect(lines[0]).to.equal('name,bytes,seenMs,reduced,reducedBytes,reduceCpuMs,uploadStartMs,uploadedMs,latencyMs,sentBytes,error');
-      expect(lines[1]).to.equal('a.png,100,5,,,,,25,20,100,');
-      expect(lines[2]).to.equal('"b,c.png",7,,,,,,,,,"said ""no"""');
+      expect(lines[0]).to.equal('name,bytes,placedMs,seenMs,reduced,reducedBytes,reduceCpuMs,uploadStartMs,uploadedMs,latencyMs,sentBytes,error');
+      expect(lines[1]).to.equal('a.png,100,3,5,,,,,25,20,100,');
+      expect(lines[2]).to.equal('"b,c.png",7,,,,,,,,,,"said ""no"""');
       expect(csvField(undefined)).to.equal('');
     });
   });
