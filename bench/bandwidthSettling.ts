@@ -69,6 +69,7 @@ const run = promisify(execFile);
 // lo's qdisc is machine-wide, so the removal must happen however this process ends, and only
 // if this process is the one that added it.
 let tcShaped = false;
+let tcUsed = false;
 function removeTcNow(): void {
   if (!tcShaped) return;
   tcShaped = false;
@@ -132,10 +133,133 @@ async function makeFiles(dir: string): Promise<FileItem[]> {
   return items;
 }
 
+/**
+ * The fix proposed for estimateBandwidth, measured here beside it (not used by the library).
+ *
+ * The operator's window starts at the earliest *start* among the uploads it keeps and ends at
+ * the latest finish, so with parallel uploads both edges cut through uploads it cannot see:
+ * at the leading edge, uploads already dropped were sharing the link; at the trailing edge,
+ * uploads still in flight were. Their bytes are missing but their time is counted, so the
+ * estimate runs low by about (slots - 1) partial files per window. Anchoring the window at a
+ * *finish* (that of the newest upload at or before the horizon, whose own bytes are then left
+ * out, or the first finish while the window still holds the whole run) cuts both edges the
+ * same way: at the anchor, uploads in flight get all their bytes for part of their time, which
+ * on average makes up for the uploads in flight at the trailing edge.
+ */
+class FinishAnchoredMeter {
+  private finished: { startedAt: number; finishedAt: number; bytes: number }[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  add(result: UploadResult, now: number): number | undefined {
+    this.finished.push({ startedAt: result.startedAt, finishedAt: result.finishedAt, bytes: result.bytes });
+    this.finished.sort((a, b) => a.finishedAt - b.finishedAt);
+    if (this.finished.length === 1) {
+      const only = this.finished[0]!;
+      return only.finishedAt > only.startedAt ? (only.bytes * 1000) / (only.finishedAt - only.startedAt) : undefined;
+    }
+    const horizon = now - this.windowMs;
+    let anchor = 0;
+    while (anchor + 2 < this.finished.length && this.finished[anchor + 1]!.finishedAt <= horizon) anchor += 1;
+    this.finished = this.finished.slice(anchor);
+    const from = this.finished[0]!.finishedAt;
+    const counted = this.finished.slice(1).map((entry) => ({ ...entry, startedAt: Math.max(entry.startedAt, from) }));
+    counted.sort((a, b) => a.startedAt - b.startedAt);
+    let bytes = 0;
+    let busy = 0;
+    let coveredUntil = -Infinity;
+    for (const entry of counted) {
+      bytes += entry.bytes;
+      const start = Math.max(entry.startedAt, coveredUntil);
+      if (entry.finishedAt > start) busy += entry.finishedAt - start;
+      coveredUntil = Math.max(coveredUntil, entry.finishedAt);
+    }
+    return busy > 0 ? (bytes * 1000) / busy : undefined;
+  }
+}
+
+/**
+ * The second proposal: each finished upload's bytes over its fair share of the link.
+ *
+ * While k uploads are in flight each gets about 1/k of the link (TCP flows through one
+ * bottleneck queue; the gateway's bucket serves chunks first come first served), so an upload
+ * that sent `bytes` over [s, f] saw the link at bytes / ∫ 1/k(t) dt. Summing bytes and shares
+ * over the window makes the window edges harmless: every upload is counted whole, with exactly
+ * its own share of the time. It needs to know uploads still in flight (k counts them), i.e.
+ * their start events, which the operator does not receive today; by an upload's finish every
+ * upload that overlapped it has started, so its share is final then.
+ */
+class FairShareMeter {
+  private readonly startedAt = new Map<number, number>();
+  private readonly finishedAt = new Map<number, number>();
+  private window: { finishedAt: number; bytes: number; shareMs: number }[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  started(id: number, at: number): void {
+    this.startedAt.set(id, at);
+  }
+
+  add(id: number, result: UploadResult, now: number): number | undefined {
+    const s = result.startedAt;
+    const f = result.finishedAt;
+    this.finishedAt.set(id, f);
+    const edges: [number, number][] = [];
+    for (const [other, start] of this.startedAt) {
+      const end = this.finishedAt.get(other) ?? Number.POSITIVE_INFINITY;
+      if (start < f && end > s) edges.push([Math.max(start, s), 1], [Math.min(end, f), -1]);
+    }
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let active = 0;
+    let previous = s;
+    let shareMs = 0;
+    for (const [at, delta] of edges) {
+      if (active > 0) shareMs += (at - previous) / active;
+      active += delta;
+      previous = at;
+    }
+    // Forget uploads that can no longer overlap one still to finish.
+    const oldestOpen = Math.min(...[...this.startedAt].filter(([other]) => !this.finishedAt.has(other)).map(([, at]) => at));
+    for (const [other, start] of this.startedAt) {
+      if ((this.finishedAt.get(other) ?? Number.POSITIVE_INFINITY) < Math.min(oldestOpen, now - this.windowMs) && start < now) {
+        this.startedAt.delete(other);
+        this.finishedAt.delete(other);
+      }
+    }
+    this.window.push({ finishedAt: f, bytes: result.bytes, shareMs });
+    const horizon = now - this.windowMs;
+    this.window = this.window.filter((entry, i, all) => entry.finishedAt > horizon || i === all.length - 1);
+    const bytes = this.window.reduce((sum, entry) => sum + entry.bytes, 0);
+    const share = this.window.reduce((sum, entry) => sum + entry.shareMs, 0);
+    return share > 0 ? (bytes * 1000) / share : undefined;
+  }
+}
+
+/** What tc's class for the gateway port says it passed, to prove the shaping stayed ours. */
+async function tcClassSentBytes(): Promise<number | undefined> {
+  const { stdout } = await run('tc', ['-s', 'class', 'show', 'dev', 'lo', 'classid', '1:10']).catch(() => ({ stdout: '' }));
+  const match = /Sent (\d+) bytes/.exec(stdout);
+  return match === null ? undefined : Number(match[1]);
+}
+
 interface Sample {
   readonly t: number;
   readonly bps: number;
+  /** The proposed finish-anchored estimate from the same results, for comparison. */
+  readonly anchoredBps: number | undefined;
+  /** The proposed fair-share estimate from the same results, for comparison. */
+  readonly fairBps: number | undefined;
   readonly finished: number;
+}
+
+/** When every estimate from then on stays in band, or undefined when the last is out. */
+function settlingTime(samples: readonly Sample[], estimate: (sample: Sample) => number | undefined, rate: number): number | undefined {
+  let lastOut = -1;
+  samples.forEach((sample, i) => {
+    const bps = estimate(sample);
+    if (bps === undefined || Math.abs(bps / rate - 1) > TOLERANCE) lastOut = i;
+  });
+  return lastOut === samples.length - 1 ? undefined : samples[lastOut + 1]?.t;
 }
 
 interface RunOutcome {
@@ -143,6 +267,8 @@ interface RunOutcome {
   readonly slots: number;
   readonly shaper: string;
   readonly settledAt: number | undefined;
+  readonly anchoredSettledAt: number | undefined;
+  readonly fairSettledAt: number | undefined;
   readonly pass: boolean;
   readonly truthBps: number;
   readonly uploads: number;
@@ -164,6 +290,7 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
       // Checked again per run: another benchmark may have shaped lo since, and `add` would replace it.
       if (!(await tcWorks())) throw new Error('lo is no longer free to shape (another htb on it?)');
       tcShaped = true;
+      tcUsed = true;
       await run('sh', [shapeScript, 'add', String(gateway.port), String(Math.round(rate))]);
     }
     const upload = createUploader({ host: gateway.url, username: 'bench', password: 'bench', tag: 'discard' });
@@ -171,11 +298,16 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
     const nextItem = (): FileItem => {
       const file = files[next % files.length]!;
       const item = { ...file, index: next };
+      fair.started(next, asyncScheduler.now());
       next += 1;
       return item;
     };
     const results: UploadResult[] = [];
     let failures = 0;
+    const anchored = new FinishAnchoredMeter(5000);
+    let anchoredBps: number | undefined;
+    const fair = new FairShareMeter(5000);
+    let fairBps: number | undefined;
     const t0 = asyncScheduler.now();
     const slot = () =>
       defer(() => upload({ item: nextItem() })).pipe(
@@ -191,10 +323,12 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
             if (failures <= 3) console.error(`  upload failed: ${result.message}`);
           } else {
             results.push(result);
+            anchoredBps = anchored.add(result, asyncScheduler.now());
+            fairBps = fair.add(result.item.index, result, asyncScheduler.now());
           }
         }),
         estimateBandwidth(),
-        map((bps): Sample => ({ t: asyncScheduler.now() - t0, bps, finished: results.length })),
+        map((bps): Sample => ({ t: asyncScheduler.now() - t0, bps, anchoredBps, fairBps, finished: results.length })),
         toArray(),
       ),
     );
@@ -203,38 +337,51 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
     let truthBps = Number.NaN;
     for (const result of results) truthBps = truthMeter.add(result, 0) ?? Number.NaN;
 
-    const inBand = (bps: number): boolean => Math.abs(bps / rate - 1) <= TOLERANCE;
-    let lastOut = -1;
-    samples.forEach((sample, i) => {
-      if (!inBand(sample.bps)) lastOut = i;
-    });
-    const settledAt = lastOut === samples.length - 1 ? undefined : samples[lastOut + 1]?.t;
+    const tcSent = shaper === 'tc' ? await tcClassSentBytes() : undefined;
+    const settledAt = settlingTime(samples, (sample) => sample.bps, rate);
+    const anchoredSettledAt = settlingTime(samples, (sample) => sample.anchoredBps, rate);
+    const fairSettledAt = settlingTime(samples, (sample) => sample.fairBps, rate);
     const pass = settledAt !== undefined && settledAt <= SETTLE_WITHIN_MS && failures === 0;
 
     console.log(`\n== rate ${mb(rate)} MB/s, ${slots} slot(s), shaped by ${shaper === 'tc' ? 'tc htb on lo' : 'the gateway token bucket'} ==`);
-    console.log('  t (s)   uploads done  estimate MB/s  ratio   [min ratio, max ratio] of the estimates in this 0.5 s');
+    console.log('  Each row: the last estimate in a 0.5 s bin as a ratio to the shaped rate, [min, max] of the bin; ✗ = out of ±10%.');
+    console.log('  The last two columns are the proposed fixes, computed from the same results (not the library).');
+    console.log('  t (s)  uploads  estimate MB/s  estimateBandwidth           finish-anchored             fair-share');
+    const ratio = (x: number): string => x.toFixed(3);
+    const column = (row: readonly Sample[], pick: (sample: Sample) => number | undefined): string => {
+      const ratios = row.map((sample) => (pick(sample) ?? Number.NaN) / rate);
+      const ok = ratios.every((x) => Math.abs(x - 1) <= TOLERANCE);
+      return `${ratio(ratios.at(-1)!)} [${ratio(Math.min(...ratios))}, ${ratio(Math.max(...ratios))}]${ok ? '  ' : ' ✗'}`.padEnd(28);
+    };
     for (let from = 0; from < (samples.at(-1)?.t ?? 0) + 1; from += ROW_MS) {
       const row = samples.filter((sample) => sample.t >= from && sample.t < from + ROW_MS);
       const last = row.at(-1);
       if (last === undefined) continue;
-      const ratios = row.map((sample) => sample.bps / rate);
-      const flag = ratios.every((ratio) => Math.abs(ratio - 1) <= TOLERANCE) ? '' : '  out of ±10%';
-      const drain = from >= RUN_MS ? '  (draining)' : '';
       console.log(
-        `  ${sec(last.t).padStart(5)}  ${String(last.finished).padStart(12)}  ${mb(last.bps).padStart(13)}  ${(last.bps / rate).toFixed(3)}` +
-          `   [${Math.min(...ratios).toFixed(3)}, ${Math.max(...ratios).toFixed(3)}]${flag}${drain}`,
+        `  ${sec(last.t).padStart(5)}  ${String(last.finished).padStart(7)}  ${mb(last.bps).padStart(13)}  ` +
+          `${column(row, (sample) => sample.bps)}${column(row, (sample) => sample.anchoredBps)}${column(row, (sample) => sample.fairBps)}${from >= RUN_MS ? '(draining)' : ''}`.trimEnd(),
       );
     }
     console.log(
       `  delivered (whole run, busy time, nothing in flight): ${mb(truthBps)} MB/s = ${(truthBps / rate).toFixed(3)} × shaped; ` +
         `${results.length} uploads, ${failures} failed`,
     );
+    if (shaper === 'tc') {
+      const uploaded = results.reduce((sum, result) => sum + result.bytes, 0);
+      // Another process replacing or deleting lo's qdisc mid-run would make the figures meaningless.
+      const intact = tcSent !== undefined && tcSent >= uploaded;
+      console.log(
+        `  tc class 1:10 passed ${tcSent ?? '?'} bytes for ${uploaded} uploaded: ${intact ? 'shaping stayed in place' : 'WARNING: shaping was not in place for the whole run'}`,
+      );
+    }
     console.log(
       settledAt === undefined
         ? `  never settled within ±10% -> FAIL`
         : `  every estimate from ${sec(settledAt)} s on is within ±10% -> ${pass ? 'PASS' : 'FAIL'} (limit ${sec(SETTLE_WITHIN_MS)} s)`,
     );
-    return { rate, slots, shaper, settledAt, pass, truthBps, uploads: results.length, failures };
+    const when = (at: number | undefined): string => (at === undefined ? 'never settled' : `within ±10% from ${sec(at)} s on`);
+    console.log(`  proposed: finish-anchored ${when(anchoredSettledAt)}; fair-share ${when(fairSettledAt)}`);
+    return { rate, slots, shaper, settledAt, anchoredSettledAt, fairSettledAt, pass, truthBps, uploads: results.length, failures };
   } finally {
     if (shaper === 'tc') {
       tcShaped = false;
@@ -271,16 +418,19 @@ try {
   }
 
   console.log('\n== summary ==');
-  console.log('  rate MB/s  slots  shaper  delivered/shaped  settled at (s)  result');
+  console.log('  rate MB/s  slots  shaper  delivered/shaped  settled at (s)  result  | proposed, settled at (s): finish-anchored  fair-share');
   for (const o of outcomes) {
     console.log(
       `  ${mb(o.rate).padStart(9)}  ${String(o.slots).padStart(5)}  ${o.shaper.padEnd(6)}  ${(o.truthBps / o.rate).toFixed(3).padStart(16)}` +
-        `  ${(o.settledAt === undefined ? 'never' : sec(o.settledAt)).padStart(14)}  ${o.pass ? 'PASS' : 'FAIL'}`,
+        `  ${(o.settledAt === undefined ? 'never' : sec(o.settledAt)).padStart(14)}  ${o.pass ? 'PASS' : 'FAIL'}` +
+        `  | ${(o.anchoredSettledAt === undefined ? 'never' : sec(o.anchoredSettledAt)).padStart(41)}` +
+        `  ${(o.fairSettledAt === undefined ? 'never' : sec(o.fairSettledAt)).padStart(10)}`,
     );
   }
   if (outcomes.some((o) => !o.pass)) process.exitCode = 1;
 } finally {
   removeTcNow();
   removeTempDirNow();
-  console.log(`lo qdisc afterwards: ${await loQdisc()}`);
+  // Only a qdisc this run added is this run's to judge; another benchmark may have its own on lo.
+  console.log(`lo qdisc afterwards${tcUsed ? '' : ' (this run did not shape lo)'}: ${await loQdisc()}`);
 }
