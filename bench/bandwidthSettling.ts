@@ -148,10 +148,12 @@ async function makeFiles(dir: string): Promise<FileItem[]> {
  */
 class FinishAnchoredMeter {
   private finished: { startedAt: number; finishedAt: number; bytes: number }[] = [];
+  private readonly wholeRun = new BandwidthMeter(Number.POSITIVE_INFINITY);
 
   constructor(private readonly windowMs: number) {}
 
   add(result: UploadResult, now: number): number | undefined {
+    const wholeRunBps = this.wholeRun.add(result, now);
     this.finished.push({ startedAt: result.startedAt, finishedAt: result.finishedAt, bytes: result.bytes });
     this.finished.sort((a, b) => a.finishedAt - b.finishedAt);
     if (this.finished.length === 1) {
@@ -163,6 +165,11 @@ class FinishAnchoredMeter {
     while (anchor + 2 < this.finished.length && this.finished[anchor + 1]!.finishedAt <= horizon) anchor += 1;
     this.finished = this.finished.slice(anchor);
     const from = this.finished[0]!.finishedAt;
+    const last = this.finished.at(-1)!.finishedAt;
+    // Uploads that finish just after the anchor got most of their bytes before it; until the span
+    // is as long as the anchor upload took, that over-count dwarfs the time, so fall back to the
+    // operator's arithmetic (the window still holds the whole run then).
+    if (last - from < from - this.finished[0]!.startedAt) return wholeRunBps;
     const counted = this.finished.slice(1).map((entry) => ({ ...entry, startedAt: Math.max(entry.startedAt, from) }));
     counted.sort((a, b) => a.startedAt - b.startedAt);
     let bytes = 0;
