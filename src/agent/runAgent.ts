@@ -185,6 +185,12 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
     const side = new Subject<AgentEvent>();
     const hashes = new Map<string, string>();
     const outputHashes = new Map<string, string>();
+    // Without a ledger: body hashes started when the body appeared and not waited for there, so
+    // the upload usually finds them done. Keyed by version, reduced copies under `copy:`.
+    const hashesAhead = new Map<string, Promise<string | undefined>>();
+    const hashAhead = (key: string, file: string): void => {
+      hashesAhead.set(key, hashFile(file).catch(() => undefined));
+    };
     const taken = new Set<string>();
     let admitted = 0;
     let spoolDir: string | undefined;
@@ -214,6 +220,14 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       }
       await mkdir(spoolDir, { recursive: true });
       pool = createWorkerPool({ size: cores, reducerOptions: { ...options.reducer, spoolDir } });
+      // The pool starts a thread only when it is first given a file, and a thread needs a few
+      // hundred ms to load sharp: the first files of a run would find the cores cold. Asking
+      // each thread for a file that does not exist starts them all now, while the watcher
+      // starts; the answer ("cannot read") is dropped, and no event is reported.
+      for (let slot = 0; slot < cores; slot += 1) {
+        const absent: FileItem = { path: join(spoolDir, `.warm-up-${slot}.png`), size: 0, mtimeMs: 0, index: -1 };
+        pool.reduce(absent).subscribe({ error: () => undefined });
+      }
     };
 
     const admitUnhashed = (item: FileItem): FileItem => {
@@ -227,7 +241,12 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       // file on the threadpool the reducer and the uploads share, and the scheduler would learn
       // of files late. With a ledger the hash is part of the version's key.
       const book = ledger;
-      if (book === undefined) return defer(() => of(admitUnhashed(item)));
+      if (book === undefined) {
+        return defer(() => {
+          hashAhead(versionKey(item), item.path);
+          return of(admitUnhashed(item));
+        });
+      }
       return defer(async (): Promise<FileItem[]> => {
         let hash: string;
         try {
@@ -267,10 +286,12 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       };
       return write((l) => (key ? l.transition(key, 'reducing') : Promise.resolve())).pipe(
         switchMap(run),
+        tap((reduction) => {
+          // The core is not held while the copy is read back (unless the ledger needs its hash).
+          if (ledger === undefined && reduction.reduced && reduction.outputPath !== undefined) hashAhead(`copy:${versionKey(item)}`, reduction.outputPath);
+        }),
         concatMap((reduction) =>
           from(
-            // Only the ledger needs the copy's hash now; otherwise the upload hashes it, so the
-            // core is not held while the copy is read back.
             ledger !== undefined && reduction.reduced && reduction.outputPath !== undefined
               ? hashFile(reduction.outputPath).then((hash) => {
                   outputHashes.set(versionKey(item), hash);
@@ -356,20 +377,23 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       const key = ledgerKey(given.item);
       const sendsCopy = given.bodyPath !== undefined && given.bodyPath !== given.item.path;
       const body = given.bodyPath ?? given.item.path;
-      const known = sendsCopy ? outputHashes.get(versionKey(given.item)) : hashes.get(versionKey(given.item));
-      // Hashed here, per upload slot, unless admission (ledger) or the reducer already did. A
-      // body that cannot be read fails the upload with the fs error as its cause, so an
+      const version = versionKey(given.item);
+      const known = sendsCopy ? outputHashes.get(version) : hashes.get(version);
+      const ahead = hashesAhead.get(sendsCopy ? `copy:${version}` : version);
+      // A body that cannot be read fails the upload with the fs error as its cause, so an
       // unreadable hash is left out rather than reported twice.
       const bodySha256$: Observable<string | undefined> =
-        known === undefined ? defer(() => hashFile(body).catch(() => undefined)) : of(known);
+        known !== undefined ? of(known) : ahead !== undefined ? from(ahead) : defer(() => hashFile(body).catch(() => undefined));
       return write((l) => (key ? l.transition(key, 'uploading') : Promise.resolve())).pipe(
         switchMap(() => bodySha256$),
         map((bodySha256): UploadJob => (bodySha256 === undefined ? given : { ...given, bodySha256 })),
         switchMap((job) => retrying(job).pipe(concatMap((outcome) => from(settle(job, outcome))))),
         concatMap(async (outcome) => {
           // This version is done with; a long-running agent must not keep every hash it saw.
-          hashes.delete(versionKey(given.item));
-          outputHashes.delete(versionKey(given.item));
+          hashes.delete(version);
+          outputHashes.delete(version);
+          hashesAhead.delete(version);
+          hashesAhead.delete(`copy:${version}`);
           // A reduced copy that was not delivered is redone from the original next time.
           if (outcome instanceof GatewayError && sendsCopy) await unlink(body).catch(() => undefined);
           return outcome;

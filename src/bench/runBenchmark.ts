@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { lastValueFrom, Subject, takeUntil, tap, timer } from 'rxjs';
 import { runAgent } from '../agent/runAgent.js';
@@ -8,6 +9,7 @@ import { startGateway } from '../gateway/startGateway.js';
 import type { FileItem } from '../model/FileItem.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
+import { replayInChild, startGatewayInChild } from './benchChildInternals.js';
 import { boxPlotSvg } from './boxPlotSvg.js';
 import { lineChartSvg } from './lineChartSvg.js';
 import { lowerBoundMakespan, type MakespanLowerBound } from './lowerBoundMakespan.js';
@@ -72,6 +74,20 @@ export interface RunBenchmarkOptions {
    * @default /dev/shm when it is a writable folder, else the OS temp folder
    */
   readonly workDir?: string;
+  /**
+   * Run the gateway and the replay (the instrument writing files) in their own processes, as
+   * they are in a deployment, so they compete with the agent only for the cores, not for its
+   * event loop and libuv threadpool. `false` runs all three in this process (the old harness).
+   * @default true
+   */
+  readonly isolate?: boolean;
+  /**
+   * Pause between the agent being ready and the replay's first file. An agent is started
+   * before acquisition, so its reducer threads have loaded by the first frame; without the
+   * pause the first frames would wait a few hundred ms for them, which no simulator models.
+   * @default 1000
+   */
+  readonly warmUpMs?: number;
   /** Progress lines. @default () => {} */
   readonly log?: (line: string) => void;
 }
@@ -89,7 +105,10 @@ export interface BenchmarkRun {
   /** Seen → acknowledged, over the files. */
   readonly latencyP50Ms: number;
   readonly latencyP95Ms: number;
-  /** `process.cpuUsage` over the run: agent, reducer threads and the embedded gateway together. */
+  /**
+   * `process.cpuUsage` over the run: the agent and its reducer threads, plus the gateway and the
+   * replay when they are not `isolate`d.
+   */
   readonly processCpuSec: number;
   /** Sum of the reducer's own `cpuMs`. */
   readonly reducerCpuSec: number;
@@ -161,8 +180,11 @@ const PASSWORD = 'bench';
  *
  * For the scenario it synthesizes (or reuses) the data set and reduces each frame once to
  * measure the cost table (size, reduced size, CPU ms, arrival). Then, in an interleaved order,
- * each run starts `runAgent` on a fresh folder, replays the frames into it at the scenario's
- * rate, and records every event (watched folder and spool on /dev/shm when there is one). The uplink is a kernel htb class on the gateway's port when
+ * each run starts `runAgent` on a fresh folder, waits `warmUpMs`, replays the frames into it at
+ * the scenario's rate, and records every event (watched folder and spool on /dev/shm when there
+ * is one). The gateway and the replay run in child processes (`isolate`), as a gateway and an
+ * instrument would be, so they do not delay the agent's event loop or threadpool, nor it
+ * theirs. The uplink is a kernel htb class on the gateway's port when
  * `tc` works here (root), else the gateway's token bucket. The oracle gets the measured scores.
  * `offline` replays the reduced copies and uploads them with strategy none: the makespan if
  * reduction were free. Writes `summary.md`, `summary.json`, `table.json`, a JSON and a CSV per
@@ -198,6 +220,14 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
     throw new TypeError(`Expected \`shaper\` to be tc, bucket or auto, got ${String(shaperChoice)}`);
   }
   const perFileOverheadMs = options.perFileOverheadMs ?? 0;
+  const isolate = options.isolate ?? true;
+  const warmUpMs = options.warmUpMs ?? 1000;
+  if (!(typeof warmUpMs === 'number' && warmUpMs >= 0 && Number.isFinite(warmUpMs))) {
+    throw new TypeError(`Expected \`warmUpMs\` to be a finite number >= 0, got ${String(warmUpMs)}`);
+  }
+  if (typeof isolate !== 'boolean') {
+    throw new TypeError(`Expected \`isolate\` to be a boolean, got ${String(isolate)}`);
+  }
   const log = options.log ?? (() => {});
   const base = scenarioFor(scenarioName, options.small ?? false);
   const scenario: Scenario = {
@@ -227,12 +257,8 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
     throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
   }
   log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
-  const gateway = await startGateway({
-    port: 0,
-    username: USER,
-    password: PASSWORD,
-    ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}),
-  });
+  const gatewayOptions = { username: USER, password: PASSWORD, ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}) };
+  const gateway = isolate ? await startGatewayInChild(gatewayOptions) : await startGateway({ port: 0, ...gatewayOptions });
   const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, bandwidth) : async () => {};
 
   const runs: BenchmarkRun[] = [];
@@ -298,9 +324,11 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
         { defaultValue: undefined },
       );
       await ready;
+      await delay(warmUpMs);
       const sources = strategy === 'offline' ? measured.reducedPaths : measured.files.map((file) => file.path);
       const placedAt = new Map<string, number>();
-      await lastValueFrom(replayDataset({ files: sources, into: watchDir, rateHz: scenario.rateHz }).pipe(tap((file) => placedAt.set(path.basename(file.path), file.at))), {
+      const replayOptions = { files: sources, into: watchDir, rateHz: scenario.rateHz };
+      await lastValueFrom((isolate ? replayInChild(replayOptions) : replayDataset(replayOptions)).pipe(tap((file) => placedAt.set(path.basename(file.path), file.at))), {
         defaultValue: undefined,
       });
       await done;
@@ -433,6 +461,8 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       gapClosedAsRun: closedAsRun,
       best,
       perFileOverheadMs,
+      isolated: isolate,
+      warmUpMs,
     },
     summary,
   );

@@ -176,6 +176,9 @@ export interface FileRecord {
   /** When the replay had put the file in place (its rename done), on the same clock as `seenMs`. */
   readonly placedMs?: number;
   readonly seenMs?: number;
+  /** When the reducer took the file and when it gave it back (wall time, not CPU). */
+  readonly reduceStartMs?: number;
+  readonly reducedMs?: number;
   readonly reduced?: boolean;
   readonly reducedBytes?: number;
   readonly reduceCpuMs?: number;
@@ -207,8 +210,11 @@ export function digestEvents(events: readonly AgentEvent[]): {
         update(event.path, { bytes: event.bytes, seenMs: t });
         waiting += event.bytes;
         break;
+      case 'reduce-start':
+        update(event.path, { reduceStartMs: t });
+        continue;
       case 'reduced':
-        update(event.path, { reduced: event.reduced, reducedBytes: event.bytesOut, reduceCpuMs: event.cpuMs });
+        update(event.path, { reducedMs: t, reduced: event.reduced, reducedBytes: event.bytesOut, reduceCpuMs: event.cpuMs });
         waiting -= event.bytesIn - event.bytesOut;
         break;
       case 'upload-start':
@@ -297,6 +303,10 @@ export interface SummaryHeader {
   readonly gapClosedAsRun: number;
   readonly best: string;
   readonly perFileOverheadMs: number;
+  /** Whether the gateway and the replay ran in their own processes. @default false */
+  readonly isolated?: boolean;
+  /** Pause between the agent being ready and the first frame. @default 0 */
+  readonly warmUpMs?: number;
 }
 
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
@@ -313,6 +323,11 @@ export function summaryMarkdown(header: SummaryHeader, rows: readonly SummaryRow
       `Best strategy: ${header.best}; gap closed (fifo − best) / (fifo − bound) = ${fixed(header.gapClosed * 100, 1)} %. ` +
       `On the runs' own arrivals and CPU times the bound is ${fixed(header.boundAsRunMs / 1000, 3)} s and the gap closed ${fixed(header.gapClosedAsRun * 100, 1)} %. ` +
       `Simulator: virtual-time prioritize on the measured table ("sim"), and on each run's own arrival and reducer times ("sim as run"); per-file overhead ${fixed(header.perFileOverheadMs, 1)} ms.`,
+    '',
+    (header.isolated === true
+      ? 'The gateway and the replay (the instrument) ran in their own processes, so they shared only the cores with the agent, not its event loop or libuv threadpool'
+      : 'The gateway, the replay (the instrument) and the agent ran in one process, sharing its event loop and libuv threadpool') +
+      `; the agent was started ${fixed((header.warmUpMs ?? 0) / 1000, 1)} s before the first frame.`,
     '',
     '| strategy | runs | makespan (s) | × bound | × fifo | sim (s) | sim / real | sim as run (s) | as run / real | MB sent | reduced | latency p50 (s) | latency p95 (s) | process CPU (s) | reducer CPU (s) | failures |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

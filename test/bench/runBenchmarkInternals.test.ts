@@ -73,6 +73,8 @@ describe('runBenchmarkInternals', () => {
         name: 'a.png',
         bytes: 100,
         seenMs: 0,
+        reduceStartMs: 10,
+        reducedMs: 30,
         reduced: true,
         reducedBytes: 40,
         reduceCpuMs: 20,
@@ -134,10 +136,14 @@ describe('runBenchmarkInternals', () => {
           gapClosedAsRun: 1,
           best: 'splines',
           perFileOverheadMs: 0,
+          isolated: true,
+          warmUpMs: 1000,
         },
         [row('fifo', 1200), row('splines', 1100)],
       );
       expect(text).to.contain('Lower bound on the makespan: 1.000 s (suffix)');
+      expect(text).to.contain('ran in their own processes');
+      expect(text).to.contain('the agent was started 1.0 s before the first frame');
       expect(text).to.contain('gap closed (fifo − best) / (fifo − bound) = 50.0 %');
       expect(text).to.contain('the bound is 1.100 s and the gap closed 100.0 %');
       expect(text).to.contain('| fifo | 3 | 1.200 | 1.200 | 1.000 | 1.100 | 0.917 | 1.210 | 1.008 | 2.50 | 10 | 0.150 | 0.400 | 1.23 | 0.50 | 0 |');
