@@ -192,53 +192,62 @@ class FinishAnchoredMeter {
  * bottleneck queue; the gateway's bucket serves chunks first come first served), so an upload
  * that sent `bytes` over [s, f] saw the link at bytes / ∫ 1/k(t) dt. Summing bytes and shares
  * over the window makes the window edges harmless: every upload is counted whole, with exactly
- * its own share of the time. It needs to know uploads still in flight (k counts them), i.e.
- * their start events, which the operator does not receive today; by an upload's finish every
- * upload that overlapped it has started, so its share is final then.
+ * its own share of the time, and uploads already out of the window still count in k.
+ *
+ * k is exact only if the meter hears of uploads when they start (`started`); the operator today
+ * sees finished uploads only. Without starts, k misses uploads still in flight, so the newest
+ * uploads' shares come out too long (a low bias, like the operator's trailing edge) until those
+ * uploads finish; shares are recomputed at every estimate so older ones become exact.
  */
 class FairShareMeter {
-  private readonly startedAt = new Map<number, number>();
-  private readonly finishedAt = new Map<number, number>();
-  private window: { finishedAt: number; bytes: number; shareMs: number }[] = [];
+  private readonly intervals = new Map<number, { startedAt: number; finishedAt?: number; bytes?: number }>();
 
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly hearsStarts: boolean,
+  ) {}
 
   started(id: number, at: number): void {
-    this.startedAt.set(id, at);
+    if (this.hearsStarts) this.intervals.set(id, { startedAt: at });
   }
 
   add(id: number, result: UploadResult, now: number): number | undefined {
-    const s = result.startedAt;
-    const f = result.finishedAt;
-    this.finishedAt.set(id, f);
-    const edges: [number, number][] = [];
-    for (const [other, start] of this.startedAt) {
-      const end = this.finishedAt.get(other) ?? Number.POSITIVE_INFINITY;
-      if (start < f && end > s) edges.push([Math.max(start, s), 1], [Math.min(end, f), -1]);
+    this.intervals.set(id, { startedAt: result.startedAt, finishedAt: result.finishedAt, bytes: result.bytes });
+    const all = [...this.intervals.values()];
+    const finished = all.filter((entry) => entry.finishedAt !== undefined).sort((x, y) => x.finishedAt! - y.finishedAt!);
+    const horizon = now - this.windowMs;
+    const window = finished.filter((entry, i) => entry.finishedAt! > horizon || i === finished.length - 1);
+    let bytes = 0;
+    let shareMs = 0;
+    for (const entry of window) {
+      bytes += entry.bytes!;
+      shareMs += this.share(entry.startedAt, entry.finishedAt!, all);
     }
-    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    // Keep what can still overlap an upload in the window or one still to finish.
+    const keepFrom = Math.min(...window.map((entry) => entry.startedAt), ...all.filter((entry) => entry.finishedAt === undefined).map((entry) => entry.startedAt));
+    for (const [key, entry] of this.intervals) {
+      if (entry.finishedAt !== undefined && entry.finishedAt < keepFrom) this.intervals.delete(key);
+    }
+    return shareMs > 0 ? (bytes * 1000) / shareMs : undefined;
+  }
+
+  /** ∫ 1/k(t) dt over [s, f], k counting every known upload in flight at t. */
+  private share(s: number, f: number, all: readonly { startedAt: number; finishedAt?: number }[]): number {
+    const edges: [number, number][] = [];
+    for (const entry of all) {
+      const end = entry.finishedAt ?? Number.POSITIVE_INFINITY;
+      if (entry.startedAt < f && end > s) edges.push([Math.max(entry.startedAt, s), 1], [Math.min(end, f), -1]);
+    }
+    edges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
     let active = 0;
     let previous = s;
-    let shareMs = 0;
+    let total = 0;
     for (const [at, delta] of edges) {
-      if (active > 0) shareMs += (at - previous) / active;
+      if (active > 0) total += (at - previous) / active;
       active += delta;
       previous = at;
     }
-    // Forget uploads that can no longer overlap one still to finish.
-    const oldestOpen = Math.min(...[...this.startedAt].filter(([other]) => !this.finishedAt.has(other)).map(([, at]) => at));
-    for (const [other, start] of this.startedAt) {
-      if ((this.finishedAt.get(other) ?? Number.POSITIVE_INFINITY) < Math.min(oldestOpen, now - this.windowMs) && start < now) {
-        this.startedAt.delete(other);
-        this.finishedAt.delete(other);
-      }
-    }
-    this.window.push({ finishedAt: f, bytes: result.bytes, shareMs });
-    const horizon = now - this.windowMs;
-    this.window = this.window.filter((entry, i, all) => entry.finishedAt > horizon || i === all.length - 1);
-    const bytes = this.window.reduce((sum, entry) => sum + entry.bytes, 0);
-    const share = this.window.reduce((sum, entry) => sum + entry.shareMs, 0);
-    return share > 0 ? (bytes * 1000) / share : undefined;
+    return total;
   }
 }
 
@@ -249,13 +258,14 @@ async function tcClassSentBytes(): Promise<number | undefined> {
   return match === null ? undefined : Number(match[1]);
 }
 
+/** The proposed estimators, fed the same results as the operator (and, for one, the starts). */
+const CANDIDATES = ['finish-anchored', 'fair-share', 'fair-share+starts'] as const;
+
 interface Sample {
   readonly t: number;
   readonly bps: number;
-  /** The proposed finish-anchored estimate from the same results, for comparison. */
-  readonly anchoredBps: number | undefined;
-  /** The proposed fair-share estimate from the same results, for comparison. */
-  readonly fairBps: number | undefined;
+  /** The candidates' estimates at the same moment, in CANDIDATES order. */
+  readonly candidates: readonly (number | undefined)[];
   readonly finished: number;
 }
 
@@ -274,8 +284,7 @@ interface RunOutcome {
   readonly slots: number;
   readonly shaper: string;
   readonly settledAt: number | undefined;
-  readonly anchoredSettledAt: number | undefined;
-  readonly fairSettledAt: number | undefined;
+  readonly candidatesSettledAt: readonly (number | undefined)[];
   readonly pass: boolean;
   readonly truthBps: number;
   readonly uploads: number;
@@ -312,9 +321,9 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
     const results: UploadResult[] = [];
     let failures = 0;
     const anchored = new FinishAnchoredMeter(5000);
-    let anchoredBps: number | undefined;
-    const fair = new FairShareMeter(5000);
-    let fairBps: number | undefined;
+    const fairBlind = new FairShareMeter(5000, false);
+    const fair = new FairShareMeter(5000, true);
+    let candidates: (number | undefined)[] = [];
     const t0 = asyncScheduler.now();
     const slot = () =>
       defer(() => upload({ item: nextItem() })).pipe(
@@ -330,12 +339,16 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
             if (failures <= 3) console.error(`  upload failed: ${result.message}`);
           } else {
             results.push(result);
-            anchoredBps = anchored.add(result, asyncScheduler.now());
-            fairBps = fair.add(result.item.index, result, asyncScheduler.now());
+            const now = asyncScheduler.now();
+            candidates = [
+              anchored.add(result, now),
+              fairBlind.add(result.item.index, result, now),
+              fair.add(result.item.index, result, now),
+            ];
           }
         }),
         estimateBandwidth(),
-        map((bps): Sample => ({ t: asyncScheduler.now() - t0, bps, anchoredBps, fairBps, finished: results.length })),
+        map((bps): Sample => ({ t: asyncScheduler.now() - t0, bps, candidates, finished: results.length })),
         toArray(),
       ),
     );
@@ -346,28 +359,28 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
 
     const tcSent = shaper === 'tc' ? await tcClassSentBytes() : undefined;
     const settledAt = settlingTime(samples, (sample) => sample.bps, rate);
-    const anchoredSettledAt = settlingTime(samples, (sample) => sample.anchoredBps, rate);
-    const fairSettledAt = settlingTime(samples, (sample) => sample.fairBps, rate);
+    const candidatesSettledAt = CANDIDATES.map((_, i) => settlingTime(samples, (sample) => sample.candidates[i], rate));
     const pass = settledAt !== undefined && settledAt <= SETTLE_WITHIN_MS && failures === 0;
 
     console.log(`\n== rate ${mb(rate)} MB/s, ${slots} slot(s), shaped by ${shaper === 'tc' ? 'tc htb on lo' : 'the gateway token bucket'} ==`);
     console.log('  Each row: the last estimate in a 0.5 s bin as a ratio to the shaped rate, [min, max] of the bin; ✗ = out of ±10%.');
-    console.log('  The last two columns are the proposed fixes, computed from the same results (not the library).');
-    console.log('  t (s)  uploads  estimate MB/s  estimateBandwidth           finish-anchored             fair-share');
+    console.log('  The columns after estimateBandwidth are the proposed fixes, computed here from the same results.');
+    console.log(`  t (s)  uploads  estimate MB/s  ${['estimateBandwidth', ...CANDIDATES].map((name) => name.padEnd(24)).join('')}`.trimEnd());
     const ratio = (x: number): string => x.toFixed(3);
     const column = (row: readonly Sample[], pick: (sample: Sample) => number | undefined): string => {
       const ratios = row.map((sample) => (pick(sample) ?? Number.NaN) / rate);
       const ok = ratios.every((x) => Math.abs(x - 1) <= TOLERANCE);
-      return `${ratio(ratios.at(-1)!)} [${ratio(Math.min(...ratios))}, ${ratio(Math.max(...ratios))}]${ok ? '  ' : ' ✗'}`.padEnd(28);
+      return `${ratio(ratios.at(-1)!)} [${ratio(Math.min(...ratios))},${ratio(Math.max(...ratios))}]${ok ? '' : '✗'}`.padEnd(24);
     };
     for (let from = 0; from < (samples.at(-1)?.t ?? 0) + 1; from += ROW_MS) {
       const row = samples.filter((sample) => sample.t >= from && sample.t < from + ROW_MS);
       const last = row.at(-1);
       if (last === undefined) continue;
-      console.log(
+      const line =
         `  ${sec(last.t).padStart(5)}  ${String(last.finished).padStart(7)}  ${mb(last.bps).padStart(13)}  ` +
-          `${column(row, (sample) => sample.bps)}${column(row, (sample) => sample.anchoredBps)}${column(row, (sample) => sample.fairBps)}${from >= RUN_MS ? '(draining)' : ''}`.trimEnd(),
-      );
+        `${column(row, (sample) => sample.bps)}${CANDIDATES.map((_, i) => column(row, (sample) => sample.candidates[i])).join('')}` +
+        `${from >= RUN_MS ? '(draining)' : ''}`;
+      console.log(line.trimEnd());
     }
     console.log(
       `  delivered (whole run, busy time, nothing in flight): ${mb(truthBps)} MB/s = ${(truthBps / rate).toFixed(3)} × shaped; ` +
@@ -386,9 +399,19 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
         ? `  never settled within ±10% -> FAIL`
         : `  every estimate from ${sec(settledAt)} s on is within ±10% -> ${pass ? 'PASS' : 'FAIL'} (limit ${sec(SETTLE_WITHIN_MS)} s)`,
     );
+    const late = samples.filter((sample) => sample.t >= SETTLE_WITHIN_MS);
+    const spread = (pick: (sample: Sample) => number | undefined): string => {
+      const ratios = late.map((sample) => (pick(sample) ?? Number.NaN) / rate);
+      const mean = ratios.reduce((sum, x) => sum + x, 0) / ratios.length;
+      return `mean ${ratio(mean)} [${ratio(Math.min(...ratios))}, ${ratio(Math.max(...ratios))}]`;
+    };
+    console.log(
+      `  ratios from ${sec(SETTLE_WITHIN_MS)} s on: estimateBandwidth ${spread((sample) => sample.bps)}; ` +
+        CANDIDATES.map((name, i) => `${name} ${spread((sample) => sample.candidates[i])}`).join('; '),
+    );
     const when = (at: number | undefined): string => (at === undefined ? 'never settled' : `within ±10% from ${sec(at)} s on`);
-    console.log(`  proposed: finish-anchored ${when(anchoredSettledAt)}; fair-share ${when(fairSettledAt)}`);
-    return { rate, slots, shaper, settledAt, anchoredSettledAt, fairSettledAt, pass, truthBps, uploads: results.length, failures };
+    console.log(`  proposed: ${CANDIDATES.map((name, i) => `${name} ${when(candidatesSettledAt[i])}`).join('; ')}`);
+    return { rate, slots, shaper, settledAt, candidatesSettledAt, pass, truthBps, uploads: results.length, failures };
   } finally {
     if (shaper === 'tc') {
       tcShaped = false;
@@ -425,13 +448,12 @@ try {
   }
 
   console.log('\n== summary ==');
-  console.log('  rate MB/s  slots  shaper  delivered/shaped  settled at (s)  result  | proposed, settled at (s): finish-anchored  fair-share');
+  console.log(`  rate MB/s  slots  shaper  delivered/shaped  settled at (s)  result  | proposed, settled at (s): ${CANDIDATES.join('  ')}`);
   for (const o of outcomes) {
     console.log(
       `  ${mb(o.rate).padStart(9)}  ${String(o.slots).padStart(5)}  ${o.shaper.padEnd(6)}  ${(o.truthBps / o.rate).toFixed(3).padStart(16)}` +
         `  ${(o.settledAt === undefined ? 'never' : sec(o.settledAt)).padStart(14)}  ${o.pass ? 'PASS' : 'FAIL'}` +
-        `  | ${(o.anchoredSettledAt === undefined ? 'never' : sec(o.anchoredSettledAt)).padStart(41)}` +
-        `  ${(o.fairSettledAt === undefined ? 'never' : sec(o.fairSettledAt)).padStart(10)}`,
+        `  | ${' '.repeat(26)}${CANDIDATES.map((name, i) => (o.candidatesSettledAt[i] === undefined ? 'never' : sec(o.candidatesSettledAt[i]!)).padStart(name.length)).join('  ')}`,
     );
   }
   if (outcomes.some((o) => !o.pass)) process.exitCode = 1;
