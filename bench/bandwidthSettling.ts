@@ -11,7 +11,11 @@
  * asyncScheduler. It then lets the uploads in flight finish, so the busy-time rate of the whole
  * run (no window, nothing in flight) is a ground truth for what the shaper actually delivered:
  * if that is off, blame the shaping; if it is right but the windowed estimate is not, blame
- * the operator.
+ * the operator. With tc, the htb class's byte counter is also checked against the bytes
+ * uploaded, since lo is shared and another process could have replaced the qdisc mid-run.
+ *
+ * Beside the operator the table shows candidate fixes computed from the same results
+ * (FinishAnchoredMeter, FairShareMeter below); PASS/FAIL is the operator's alone.
  *
  * Defaults: rates 2 MB/s and 10 MB/s, 2 slots (about 25 s). Exit code 1 when any run fails.
  */
