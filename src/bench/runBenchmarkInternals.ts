@@ -321,7 +321,7 @@ export function summaryMarkdown(header: SummaryHeader, rows: readonly SummaryRow
     '',
     `Lower bound on the makespan: ${fixed(header.boundMs / 1000, 3)} s (${header.boundBinding}). ` +
       `Best strategy: ${header.best}; gap closed (fifo − best) / (fifo − bound) = ${fixed(header.gapClosed * 100, 1)} %. ` +
-      `On the runs' own arrivals and CPU times the bound is ${fixed(header.boundAsRunMs / 1000, 3)} s and the gap closed ${fixed(header.gapClosedAsRun * 100, 1)} %. ` +
+      `On the runs' own arrivals and reducer core times (reduce-start to reduced) the bound is ${fixed(header.boundAsRunMs / 1000, 3)} s and the gap closed ${fixed(header.gapClosedAsRun * 100, 1)} %. ` +
       `Simulator: virtual-time prioritize on the measured table ("sim"), and on each run's own arrival and reducer times ("sim as run"); per-file overhead ${fixed(header.perFileOverheadMs, 1)} ms.`,
     '',
     (header.isolated === true
