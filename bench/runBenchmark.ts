@@ -8,25 +8,11 @@
  */
 import { Command } from 'commander';
 import { registerBenchCommand } from '../src/cli/benchCommand.js';
-import type { CliIo } from '../src/cli/CliIo.js';
+import { processIo } from '../src/cli/processIo.js';
 import { registerSimulateCommand } from '../src/cli/simulateCommand.js';
 import { registerSynthCommand } from '../src/cli/synthCommand.js';
 
-const io: CliIo = {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  onSignal: (handler) => {
-    const listener = (signal: NodeJS.Signals): void => handler(signal as 'SIGINT' | 'SIGTERM');
-    process.on('SIGINT', listener);
-    process.on('SIGTERM', listener);
-    return () => {
-      process.off('SIGINT', listener);
-      process.off('SIGTERM', listener);
-    };
-  },
-};
+const io = processIo();
 const program = new Command('bench');
 registerBenchCommand(program, io);
 registerSimulateCommand(program, io);

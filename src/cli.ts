@@ -1,26 +1,9 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/buildProgram.js';
-import type { CliIo } from './cli/CliIo.js';
+import { processIo } from './cli/processIo.js';
 
-const io: CliIo = {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  onSignal: (handler) => {
-    const onInt = (): void => handler('SIGINT');
-    const onTerm = (): void => handler('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    return () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-    };
-  },
-};
-
-const program = buildProgram(io);
+const program = buildProgram(processIo());
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

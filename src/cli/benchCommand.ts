@@ -28,6 +28,8 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--overhead <ms>', 'per-upload latency the simulator adds', '0')
     .option('--cache <dir>', 'where synthesized data sets are kept between runs')
     .option('--work-dir <dir>', "where each run's watched folder and spool go (default /dev/shm if writable)")
+    .option('--no-isolate', 'run the gateway and the replay in the agent\'s own process instead of their own')
+    .option('--warm-up <ms>', 'start the agent this long before the first frame', '1000')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const text = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
       const options: RunBenchmarkOptions = {
@@ -45,6 +47,8 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         perFileOverheadMs: number(text('overhead')),
         ...(text('cache') === undefined ? {} : { cacheDir: resolve(io.cwd, text('cache')!) }),
         ...(text('workDir') === undefined ? {} : { workDir: resolve(io.cwd, text('workDir')!) }),
+        isolate: flags.isolate !== false,
+        warmUpMs: number(text('warmUp')),
         log: (line) => io.stderr.write(`${line}\n`),
       };
       try {
