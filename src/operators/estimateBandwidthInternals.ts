@@ -1,4 +1,4 @@
-// The busy-time bandwidth meter shared by estimateBandwidth and the adaptive scheduler.
+// The bandwidth meter shared by estimateBandwidth and the adaptive scheduler.
 
 interface Interval {
   readonly startedAt: number;
@@ -6,43 +6,196 @@ interface Interval {
   readonly bytes: number;
 }
 
+interface Sample extends Interval {
+  /** Whether the meter heard of it when it started, so it was counted while in flight too. */
+  readonly announced: boolean;
+}
+
+interface Span {
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
+/** Inserts by finishedAt; uploads end in about the order they are reported, so this is O(1) mostly. */
+function insertByFinish<T extends Span>(list: T[], entry: T): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]!.finishedAt > entry.finishedAt) i -= 1;
+  list.splice(i, 0, entry);
+}
+
+/** Drops the entries of a finish-ordered list that finished before `from`. */
+function dropBefore(list: Span[], from: number): void {
+  let i = 0;
+  while (i < list.length && list[i]!.finishedAt < from) i += 1;
+  if (i > 0) list.splice(0, i);
+}
+
 /**
- * Bytes delivered over the time the uplink was busy, within a sliding window.
+ * Bytes per second of the uplink, from uploads that finished within a sliding window.
  *
- * Busy time is the union of the upload intervals: uploads in flight together share the link, so
- * summing their durations would count the same second twice, and the gaps between uploads say
- * nothing about the link's capacity.
+ * Uploads in flight together share the link, and which of them the window sees decides the
+ * arithmetic. When the meter hears every upload start (`start`), each finished upload's bytes are
+ * set against its fair share of the time it took, ∫ 1/k(t) dt with k(t) the uploads in flight at
+ * t; each upload is then counted whole with exactly its own time, so uploads cut by the window's
+ * edges or still in flight cost nothing, and idle gaps are never counted. What remains is how
+ * unevenly the link really shares between the uploads at the window's edges. Results that arrive
+ * without a start (`add`) leave k unknown while they were in flight, so then the window is
+ * anchored at a finish instead (see `anchored`): an estimate without a bias of its own, but
+ * noisier.
  */
-export class BandwidthMeter {
-  private intervals: Interval[] = [];
+export class BandwidthMeter<K = unknown> {
+  private readonly inFlight = new Map<K, number>();
+  /** Successful uploads, by finish. */
+  private samples: Sample[] = [];
+  /** Failed uploads, by finish: they shared the link (k) but say nothing of its rate. */
+  private failed: Span[] = [];
 
   constructor(private readonly windowMs: number) {}
 
-  /** Adds one finished upload and returns bytes/second, or undefined while no busy time is known. */
-  add(interval: Interval, now: number): number | undefined {
-    if (Number.isFinite(interval.startedAt) && Number.isFinite(interval.finishedAt) && interval.bytes >= 0) {
-      this.intervals.push(interval);
-    }
+  /** Notes that the upload `key` started at `at`, so it is counted among those sharing the link. */
+  start(key: K, at: number): void {
+    if (Number.isFinite(at)) this.inFlight.set(key, at);
+  }
+
+  /**
+   * Records the upload `key` as finished with `interval` and returns bytes/second, or undefined
+   * while nothing is known. An unknown key is taken as a result without a start, like `add`.
+   */
+  finish(key: K, interval: Interval, now: number): number | undefined {
+    const announced = this.inFlight.delete(key);
+    this.record(interval, announced);
     return this.rate(now);
   }
 
-  rate(now: number): number | undefined {
-    const horizon = now - this.windowMs;
-    // Keep at least the latest upload, so a slow link (one upload longer than the window)
-    // still has an estimate.
-    this.intervals = this.intervals.filter(
-      (entry, i, all) => entry.finishedAt > horizon || i === all.length - 1,
-    );
-    const sorted = [...this.intervals].sort((a, b) => a.startedAt - b.startedAt);
-    let bytes = 0;
-    let busy = 0;
-    let coveredUntil = -Infinity;
-    for (const entry of sorted) {
-      bytes += entry.bytes;
-      const start = Math.max(entry.startedAt, coveredUntil);
-      if (entry.finishedAt > start) busy += entry.finishedAt - start;
-      coveredUntil = Math.max(coveredUntil, entry.finishedAt);
-    }
-    return busy > 0 ? (bytes * 1000) / busy : undefined;
+  /** Records the upload `key` as failed at `at`: it shared the link until then, but gives no sample. */
+  fail(key: K, at: number): void {
+    const startedAt = this.inFlight.get(key);
+    if (startedAt === undefined) return;
+    this.inFlight.delete(key);
+    if (Number.isFinite(at) && at >= startedAt) insertByFinish(this.failed, { startedAt, finishedAt: at });
   }
+
+  /** Adds a finished upload whose start the meter did not hear of, and returns bytes/second or undefined. */
+  add(interval: Interval, now: number): number | undefined {
+    this.record(interval, false);
+    return this.rate(now);
+  }
+
+  /** The estimate at `now` without adding anything, or undefined while nothing is known. */
+  rate(now: number): number | undefined {
+    const { samples } = this;
+    if (samples.length === 0) return undefined;
+    const horizon = now - this.windowMs;
+    // The latest upload always counts, so a link slower than one upload per window still has a rate.
+    let first = 0;
+    while (first < samples.length - 1 && samples[first]!.finishedAt <= horizon) first += 1;
+    let windowStart = Number.POSITIVE_INFINITY;
+    let allAnnounced = true;
+    for (let i = first; i < samples.length; i++) {
+      windowStart = Math.min(windowStart, samples[i]!.startedAt);
+      allAnnounced &&= samples[i]!.announced;
+    }
+    const rate = allAnnounced ? this.fairShare(first) : this.anchored(horizon);
+    // Forget what can no longer overlap an upload in the window or one still to finish, but keep
+    // the anchored estimate's anchor: the newest sample at or before the horizon.
+    let keepFrom = windowStart;
+    for (const startedAt of this.inFlight.values()) keepFrom = Math.min(keepFrom, startedAt);
+    if (first > 0) keepFrom = Math.min(keepFrom, samples[first - 1]!.finishedAt);
+    dropBefore(this.samples, keepFrom);
+    dropBefore(this.failed, keepFrom);
+    return rate;
+  }
+
+  private record(interval: Interval, announced: boolean): void {
+    const { startedAt, finishedAt, bytes } = interval;
+    if (Number.isFinite(startedAt) && Number.isFinite(finishedAt) && finishedAt >= startedAt && bytes >= 0) {
+      insertByFinish(this.samples, { startedAt, finishedAt, bytes, announced });
+    }
+  }
+
+  /** Bytes over fair shares of the samples from `first` on. */
+  private fairShare(first: number): number | undefined {
+    const shares = cumulativeShares(this.samples, this.failed, this.inFlight.values());
+    let bytes = 0;
+    let shareMs = 0;
+    for (let i = first; i < this.samples.length; i++) {
+      const upload = this.samples[i]!;
+      bytes += upload.bytes;
+      shareMs += shares.get(upload.finishedAt)! - shares.get(upload.startedAt)!;
+    }
+    return shareMs > 0 ? (bytes * 1000) / shareMs : undefined;
+  }
+
+  /**
+   * The window anchored at a finish, for uploads whose starts were not heard of.
+   *
+   * Taking the union of the kept uploads' spans (bytes over busy time) runs low with parallel
+   * uploads: at the window's start the span reaches back over uploads already dropped, at its end
+   * over uploads still in flight, and both shared the link uncounted. Starting the window at the
+   * *finish* of the newest upload at or before the horizon (whose own bytes are then left out)
+   * cuts both edges alike: uploads in flight at the anchor bring all their bytes for part of their
+   * time, which on average makes up for those in flight at the end.
+   */
+  private anchored(horizon: number): number | undefined {
+    const { samples } = this;
+    if (samples.length === 1) return busyRate(samples);
+    let anchor = 0;
+    while (anchor + 2 < samples.length && samples[anchor + 1]!.finishedAt <= horizon) anchor += 1;
+    const from = samples[anchor]!.finishedAt;
+    const span = samples.at(-1)!.finishedAt - from;
+    // Uploads finishing just after the anchor sent most of their bytes before it; until the span
+    // after the anchor is as long as the anchor upload took, that over-count would dwarf the
+    // time, so use the plain busy-time rate (at start-up the window still holds everything).
+    if (span < from - samples[anchor]!.startedAt) return busyRate(samples.slice(anchor));
+    return busyRate(samples.slice(anchor + 1).map((upload) => ({ ...upload, startedAt: Math.max(upload.startedAt, from) })));
+  }
+}
+
+/** Bytes over the union of the uploads' spans, so parallel time is not double-counted and gaps are skipped. */
+function busyRate(uploads: readonly { startedAt: number; finishedAt: number; bytes: number }[]): number | undefined {
+  const sorted = [...uploads].sort((a, b) => a.startedAt - b.startedAt);
+  let bytes = 0;
+  let busy = 0;
+  let coveredUntil = Number.NEGATIVE_INFINITY;
+  for (const upload of sorted) {
+    bytes += upload.bytes;
+    const start = Math.max(upload.startedAt, coveredUntil);
+    if (upload.finishedAt > start) busy += upload.finishedAt - start;
+    coveredUntil = Math.max(coveredUntil, upload.finishedAt);
+  }
+  return busy > 0 ? (bytes * 1000) / busy : undefined;
+}
+
+/**
+ * G(t) = ∫ 1/k over the busy time before t, at every start and finish of the uploads given, k
+ * counting those in flight; an upload's fair share of the link is then G(finish) - G(start),
+ * because k is at least 1 (itself) throughout its span. One sweep serves every upload in the window.
+ */
+function cumulativeShares(samples: readonly Span[], failed: readonly Span[], inFlightStarts: Iterable<number>): Map<number, number> {
+  const starts: number[] = [...inFlightStarts];
+  const ends: number[] = [];
+  for (const list of [samples, failed]) {
+    for (const upload of list) {
+      starts.push(upload.startedAt);
+      ends.push(upload.finishedAt);
+    }
+  }
+  starts.sort((a, b) => a - b);
+  ends.sort((a, b) => a - b);
+  const shares = new Map<number, number>();
+  let active = 0;
+  let previous = 0;
+  let total = 0;
+  let s = 0;
+  let e = 0;
+  // Ends before starts at the same instant, so back-to-back uploads do not overlap.
+  while (s < starts.length || e < ends.length) {
+    const isEnd = e < ends.length && (s === starts.length || ends[e]! <= starts[s]!);
+    const at = isEnd ? ends[e++]! : starts[s++]!;
+    if (active > 0) total += (at - previous) / active;
+    active += isEnd ? -1 : 1;
+    previous = at;
+    shares.set(at, total);
+  }
+  return shares;
 }

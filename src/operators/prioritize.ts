@@ -167,7 +167,7 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
       const policy = createPolicy(strategy);
       const items = new Map<number, FileItem>();
       const ready = new BinaryHeap<{ seq: number; job: UploadJob }>((a, b) => a.seq < b.seq);
-      const meter = new BandwidthMeter(bandwidthWindowMs);
+      const meter = new BandwidthMeter<number>(bandwidthWindowMs);
       let bandwidth = initialBandwidth;
       let arrivals = 0;
       let reducing = 0;
@@ -256,11 +256,14 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
         const item = job.item;
         queuedBytes -= job.bodySize ?? item.size;
         uploading += 1;
+        // The meter must know every upload in flight to give each finished one its fair share of the link.
+        meter.start(seq, scheduler.now());
         subscriber.next({ type: 'upload-start', item, at: scheduler.now(), job });
         const finish = (result: UploadResult | GatewayError) => {
           uploading -= 1;
           items.delete(seq);
-          if (!(result instanceof GatewayError)) bandwidth = meter.add(result, scheduler.now()) ?? bandwidth;
+          if (result instanceof GatewayError) meter.fail(seq, scheduler.now());
+          else bandwidth = meter.finish(seq, result, scheduler.now()) ?? bandwidth;
           subscriber.next({ type: 'upload-end', item, at: scheduler.now(), result });
           dispatch();
         };

@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { BandwidthMeter } from '../../src/operators/estimateBandwidthInternals.js';
+
+describe('BandwidthMeter', () => {
+  it('should give each of three overlapping uploads its fair share of a constant-rate link', () => {
+    // 1000 B/s shared by a (300 B), b (600 B), c (900 B) all started at 0: a ends at 900 ms
+    // (333 B/s each), b at 1500 ms (then 500 B/s each), c at 1800 ms (alone).
+    const meter = new BandwidthMeter<string>(5000);
+    for (const key of ['a', 'b', 'c']) meter.start(key, 0);
+    expect(meter.finish('a', { startedAt: 0, finishedAt: 900, bytes: 300 }, 900)).to.be.closeTo(1000, 1e-9);
+    expect(meter.finish('b', { startedAt: 0, finishedAt: 1500, bytes: 600 }, 1500)).to.be.closeTo(1000, 1e-9);
+    expect(meter.finish('c', { startedAt: 0, finishedAt: 1800, bytes: 900 }, 1800)).to.be.closeTo(1000, 1e-9);
+  });
+
+  it('should keep counting an upload in flight that started before the window', () => {
+    // A long upload runs beside 1 s uploads on a 1000 B/s link, so each short one gets 500 B.
+    const meter = new BandwidthMeter<number>(1000);
+    meter.start(-1, 0);
+    for (let i = 0; i < 10; i++) {
+      meter.start(i, i * 1000);
+      const rate = meter.finish(i, { startedAt: i * 1000, finishedAt: (i + 1) * 1000, bytes: 500 }, (i + 1) * 1000);
+      expect(rate).to.be.closeTo(1000, 1e-9);
+    }
+  });
+
+  it('should count a failed upload as sharing the link until it failed, but not as a sample', () => {
+    const meter = new BandwidthMeter<string>(5000);
+    meter.start('ok', 0);
+    meter.start('failed', 0);
+    meter.fail('failed', 500);
+    // 0-500 ms at half the link (250 B), then alone (500 B): 750 B over a 750 ms share.
+    expect(meter.finish('ok', { startedAt: 0, finishedAt: 1000, bytes: 750 }, 1000)).to.be.closeTo(1000, 1e-9);
+  });
+
+  it('should ignore failing an upload it never heard start', () => {
+    const meter = new BandwidthMeter<string>(5000);
+    meter.fail('unknown', 100);
+    expect(meter.rate(100)).to.equal(undefined);
+    expect(meter.add({ startedAt: 0, finishedAt: 1000, bytes: 1000 }, 1000)).to.equal(1000);
+  });
+
+  it('should skip idle time between uploads', () => {
+    const meter = new BandwidthMeter<string>(10_000);
+    meter.start('a', 0);
+    meter.finish('a', { startedAt: 0, finishedAt: 1000, bytes: 1000 }, 1000);
+    meter.start('b', 5000);
+    expect(meter.finish('b', { startedAt: 5000, finishedAt: 6000, bytes: 1000 }, 6000)).to.equal(1000);
+  });
+
+  it('should anchor the window at a finish for results without starts', () => {
+    // Two uploads always in flight on a 1000 B/s link, staggered by half an upload: from the
+    // second on, each runs 1000 ms and sends 500 B. Busy time over the union of the kept spans
+    // would reach back 500 ms over an upload already dropped; the anchored window does not.
+    const meter = new BandwidthMeter(2000);
+    let rate: number | undefined;
+    for (let i = 1; i < 12; i++) rate = meter.add({ startedAt: i * 500 - 500, finishedAt: i * 500 + 500, bytes: 500 }, i * 500 + 500);
+    expect(rate).to.be.closeTo(1000, 1e-9);
+  });
+
+  it('should use the anchored estimate when any upload in the window arrived without a start', () => {
+    const meter = new BandwidthMeter<string>(5000);
+    meter.start('a', 0);
+    meter.start('b', 0);
+    meter.finish('a', { startedAt: 0, finishedAt: 1000, bytes: 500 }, 1000);
+    // 'c' is not 'b': a result whose start the meter never heard of.
+    expect(meter.finish('c', { startedAt: 0, finishedAt: 3000, bytes: 2500 }, 3000)).to.equal(1250);
+  });
+
+  it('should ignore intervals that are not finite or end before they start', () => {
+    const meter = new BandwidthMeter(5000);
+    expect(meter.add({ startedAt: Number.NaN, finishedAt: 1000, bytes: 10 }, 1000)).to.equal(undefined);
+    expect(meter.add({ startedAt: 1000, finishedAt: 500, bytes: 10 }, 1000)).to.equal(undefined);
+    expect(meter.add({ startedAt: 0, finishedAt: 1000, bytes: 10 }, 1000)).to.equal(10);
+  });
+});
