@@ -7,15 +7,17 @@
  * stack. For each rate × slot count it starts the embedded gateway (port 0, tag `discard`, no
  * store), shapes the uplink to it (tc htb on lo when root and working, else the gateway's own
  * token bucket; `auto` picks), and for ~10 s keeps `slots` uploads of 256 KiB–1 MiB random files
- * in flight through `createUploader`, feeding every result to `estimateBandwidth()` on the real
- * asyncScheduler. It then lets the uploads in flight finish, so the busy-time rate of the whole
+ * in flight through `createUploader`, feeding `estimateBandwidth()` on the real asyncScheduler
+ * an `upload-start` event as each upload starts and an `upload-end` as it ends, as prioritize
+ * emits them in the agent. It then lets the uploads in flight finish, so the busy-time rate of the whole
  * run (no window, nothing in flight) is a ground truth for what the shaper actually delivered:
  * if that is off, blame the shaping; if it is right but the windowed estimate is not, blame
  * the operator. With tc, the htb class's byte counter is also checked against the bytes
  * uploaded, since lo is shared and another process could have replaced the qdisc mid-run.
  *
- * Beside the operator the table shows candidate fixes computed from the same results
- * (FinishAnchoredMeter, FairShareMeter below); PASS/FAIL is the operator's alone.
+ * Beside the operator the table shows the operator fed the bare results only (no starts, so its
+ * finish-anchored fallback), and the candidate fixes as first measured here (FinishAnchoredMeter,
+ * FairShareMeter below); PASS/FAIL is the operator's, fed events, alone.
  *
  * Defaults: rates 2 MB/s and 10 MB/s, 2 slots (about 25 s). Exit code 1 when any run fails.
  */
@@ -27,13 +29,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { asyncScheduler, defer, EMPTY, lastValueFrom, map, merge, of, repeat, tap, toArray } from 'rxjs';
+import { asyncScheduler, defer, EMPTY, lastValueFrom, merge, of, repeat, Subject, tap, toArray } from 'rxjs';
 import { startGateway } from '../src/gateway/startGateway.js';
 import { GatewayError } from '../src/model/GatewayError.js';
 import type { FileItem } from '../src/model/FileItem.js';
 import type { UploadResult } from '../src/model/UploadResult.js';
 import { estimateBandwidth } from '../src/operators/estimateBandwidth.js';
-import { BandwidthMeter } from '../src/operators/estimateBandwidthInternals.js';
+import type { ScheduleEvent } from '../src/operators/ScheduleEvent.js';
 import { createUploader } from '../src/sinks/createUploader.js';
 
 const RUN_MS = 10_000;
@@ -137,6 +139,21 @@ async function makeFiles(dir: string): Promise<FileItem[]> {
   return items;
 }
 
+/** Bytes over the union of the uploads' spans: exact once nothing is in flight and no window cuts. */
+function busyTimeRate(results: readonly UploadResult[]): number | undefined {
+  const sorted = [...results].sort((a, b) => a.startedAt - b.startedAt);
+  let bytes = 0;
+  let busy = 0;
+  let coveredUntil = -Infinity;
+  for (const entry of sorted) {
+    bytes += entry.bytes;
+    const start = Math.max(entry.startedAt, coveredUntil);
+    if (entry.finishedAt > start) busy += entry.finishedAt - start;
+    coveredUntil = Math.max(coveredUntil, entry.finishedAt);
+  }
+  return busy > 0 ? (bytes * 1000) / busy : undefined;
+}
+
 /**
  * The fix proposed for estimateBandwidth, measured here beside it (not used by the library).
  *
@@ -152,12 +169,13 @@ async function makeFiles(dir: string): Promise<FileItem[]> {
  */
 class FinishAnchoredMeter {
   private finished: { startedAt: number; finishedAt: number; bytes: number }[] = [];
-  private readonly wholeRun = new BandwidthMeter(Number.POSITIVE_INFINITY);
+  private readonly wholeRun: UploadResult[] = [];
 
   constructor(private readonly windowMs: number) {}
 
   add(result: UploadResult, now: number): number | undefined {
-    const wholeRunBps = this.wholeRun.add(result, now);
+    this.wholeRun.push(result);
+    const wholeRunBps = busyTimeRate(this.wholeRun);
     this.finished.push({ startedAt: result.startedAt, finishedAt: result.finishedAt, bytes: result.bytes });
     this.finished.sort((a, b) => a.finishedAt - b.finishedAt);
     if (this.finished.length === 1) {
@@ -263,7 +281,7 @@ async function tcClassSentBytes(): Promise<number | undefined> {
 }
 
 /** The proposed estimators, fed the same results as the operator (and, for one, the starts). */
-const CANDIDATES = ['finish-anchored', 'fair-share', 'fair-share+starts'] as const;
+const CANDIDATES = ['operator, results only', 'finish-anchored', 'fair-share', 'fair-share+starts'] as const;
 
 interface Sample {
   readonly t: number;
@@ -319,6 +337,7 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
       const file = files[next % files.length]!;
       const item = { ...file, index: next };
       fair.started(next, asyncScheduler.now());
+      events.next({ type: 'upload-start', item, at: asyncScheduler.now(), job: { item } });
       next += 1;
       return item;
     };
@@ -329,15 +348,24 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
     const fair = new FairShareMeter(5000, true);
     let candidates: (number | undefined)[] = [];
     const t0 = asyncScheduler.now();
+    let bareBps: number | undefined;
+    const bare = new Subject<UploadResult | GatewayError>();
+    bare.pipe(estimateBandwidth()).subscribe((bps) => (bareBps = bps));
+    // Starts reach the operator when they happen, ends after the bare-results estimate is taken,
+    // so every sample sees all columns at the same moment.
+    const events = new Subject<ScheduleEvent>();
+    const samples: Sample[] = [];
+    events.pipe(estimateBandwidth()).subscribe((bps) => samples.push({ t: asyncScheduler.now() - t0, bps, candidates, finished: results.length }));
     const slot = () =>
       defer(() => upload({ item: nextItem() })).pipe(
         // Stop starting uploads after RUN_MS but let those in flight finish, so that the whole
         // run's busy-time rate is exact (nothing in flight, nothing outside a window).
         repeat({ delay: () => (asyncScheduler.now() - t0 < RUN_MS ? of(0) : EMPTY) }),
       );
-    const samples = await lastValueFrom(
+    await lastValueFrom(
       merge(...Array.from({ length: slots }, slot)).pipe(
         tap((result) => {
+          bare.next(result);
           if (result instanceof GatewayError) {
             failures += 1;
             if (failures <= 3) console.error(`  upload failed: ${result.message}`);
@@ -345,21 +373,21 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
             results.push(result);
             const now = asyncScheduler.now();
             candidates = [
+              bareBps,
               anchored.add(result, now),
               fairBlind.add(result.item.index, result, now),
               fair.add(result.item.index, result, now),
             ];
           }
+          events.next({ type: 'upload-end', item: result.item!, at: asyncScheduler.now(), result });
         }),
-        estimateBandwidth(),
-        map((bps): Sample => ({ t: asyncScheduler.now() - t0, bps, candidates, finished: results.length })),
         toArray(),
       ),
     );
+    events.complete();
+    bare.complete();
 
-    const truthMeter = new BandwidthMeter(Number.POSITIVE_INFINITY);
-    let truthBps = Number.NaN;
-    for (const result of results) truthBps = truthMeter.add(result, 0) ?? Number.NaN;
+    const truthBps = busyTimeRate(results) ?? Number.NaN;
 
     const tcSent = shaper === 'tc' ? await tcClassSentBytes() : undefined;
     const settledAt = settlingTime(samples, (sample) => sample.bps, rate);
@@ -368,7 +396,7 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
 
     console.log(`\n== rate ${mb(rate)} MB/s, ${slots} slot(s), shaped by ${shaper === 'tc' ? 'tc htb on lo' : 'the gateway token bucket'} ==`);
     console.log('  Each row: the last estimate in a 0.5 s bin as a ratio to the shaped rate, [min, max] of the bin; ✗ = out of ±10%.');
-    console.log('  The columns after estimateBandwidth are the proposed fixes, computed here from the same results.');
+    console.log('  estimateBandwidth is fed start and end events; after it: the operator fed results only, then the fixes first proposed, from the same results.');
     console.log(`  t (s)  uploads  estimate MB/s  ${['estimateBandwidth', ...CANDIDATES].map((name) => name.padEnd(24)).join('')}`.trimEnd());
     const ratio = (x: number): string => x.toFixed(3);
     const column = (row: readonly Sample[], pick: (sample: Sample) => number | undefined): string => {
