@@ -93,11 +93,12 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  * - `adaptive`: the same uploads and the same candidate as `splines`. Once a score and the
  *   bandwidth B are known, a candidate whose estimated score exceeds B is always reduced: it
  *   saves more uplink time than its reduction costs, so it is done sooner reduced even on an
- *   idle uplink. Otherwise a core reduces it only when all of these hold: (1) every upload slot is busy (an idle uplink sends files at
- *   once, so reducing would only add latency); (2) a climb candidate's estimated score is > 0
- *   (search candidates are always worth exploring); (3) once both the bandwidth B (bytes/s,
- *   busy-time estimate of the uploads so far, else `initialBandwidth`) and the CPU cost c (ms
- *   per input byte, over the reductions so far) are known: `c * size < (Q - size) / B * 1000`,
+ *   idle uplink. Otherwise a core reduces it only when all of these hold: (1) every upload
+ *   slot is busy (an idle uplink sends files at once, so reducing would only add latency);
+ *   (2) a climb candidate's estimated score is > 0 (search candidates are always worth
+ *   exploring); (3) once both the bandwidth B (bytes/s, the fair-share estimate of the uploads
+ *   so far, see `estimateBandwidth`, else `initialBandwidth`) and the CPU cost c (ms per input
+ *   byte, over the reductions so far) are known: `c * size < (Q - size) / B * 1000`,
  *   where Q is the bytes waiting for the uplink. That is, the reduction must end before the
  *   uplink could drain everything else, so the uplink never waits for a core. Otherwise the core
  *   idles until the next event.
