@@ -38,6 +38,7 @@ import { watchDirectory, type WatchDirectoryOptions } from '../sources/watchDire
 import type { Ledger } from '../state/Ledger.js';
 import { hashFile } from '../state/hashFile.js';
 import { isFatalStatus, isReducibleImage, toAgentEvent, versionKey } from './runAgentInternals.js';
+import { notReduced } from '../reducers/reduceImageInternals.js';
 
 /** Options for {@link runAgent}. */
 export interface RunAgentOptions {
@@ -268,20 +269,11 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       }).pipe(concatMap((items) => from(items)));
     };
 
-    const unreduced = (item: FileItem, reason: string): Reduction => ({
-      item,
-      reduced: false,
-      bytesIn: item.size,
-      bytesOut: item.size,
-      cpuMs: 0,
-      reason,
-    });
-
     const reduce = (item: FileItem): Observable<Reduction> => {
       const key = ledgerKey(item);
       const run = (): Observable<Reduction> => {
         if (options.reduceFile !== undefined) return options.reduceFile(item);
-        if (!isReducibleImage(item.path) || pool === undefined) return of(unreduced(item, 'not an image the reducer knows'));
+        if (!isReducibleImage(item.path) || pool === undefined) return of(notReduced(item, item.size, 0, 'not an image the reducer knows'));
         return pool.reduce(item);
       };
       return write((l) => (key ? l.transition(key, 'reducing') : Promise.resolve())).pipe(

@@ -3,14 +3,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lastValueFrom, Subject } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import sharp from 'sharp';
 import { runAgent, type RunAgentOptions } from '../../src/agent/runAgent.js';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import { GatewayError } from '../../src/model/GatewayError.js';
-import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import { openLedger } from '../../src/state/openLedger.js';
+import { runUntil } from './agentTestKit.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -63,26 +63,6 @@ describe('runAgent', () => {
     password: 'pw',
     watch: { awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } },
   });
-
-  /** Runs the agent until `count` files ended (uploaded, failed or skipped), then stops it. */
-  function runUntil(options: RunAgentOptions, count: number): Promise<AgentEvent[]> {
-    const stop = new Subject<void>();
-    let ended = 0;
-    const events: AgentEvent[] = [];
-    return new Promise<AgentEvent[]>((resolve, reject) => {
-      runAgent({ ...options, stop }).subscribe({
-        next: (event) => {
-          events.push(event);
-          if (event.type === 'uploaded' || event.type === 'failed' || event.type === 'skipped') {
-            ended += 1;
-            if (ended === count) stop.next();
-          }
-        },
-        error: reject,
-        complete: () => resolve(events),
-      });
-    });
-  }
 
   it('should deliver every file to the gateway, the unreduced ones byte-identical', async () => {
     const files = new Map<string, Buffer>();

@@ -16,6 +16,7 @@ import { createFetchPost } from '../../src/sinks/uploaderInternals.js';
 import type { Ledger } from '../../src/state/Ledger.js';
 import { hashFile } from '../../src/state/hashFile.js';
 import { openLedger } from '../../src/state/openLedger.js';
+import { runUntil } from './agentTestKit.js';
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -78,26 +79,6 @@ describe('runAgent', () => {
     rescanIntervalMs: 0,
     watch: { awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } },
   });
-
-  /** Runs the agent until `count` files ended (uploaded, failed or skipped), then stops it. */
-  function runUntil(options: RunAgentOptions, count: number): Promise<AgentEvent[]> {
-    const stop = new Subject<void>();
-    let ended = 0;
-    const events: AgentEvent[] = [];
-    return new Promise<AgentEvent[]>((resolve, reject) => {
-      runAgent({ ...options, stop }).subscribe({
-        next: (event) => {
-          events.push(event);
-          if (event.type === 'uploaded' || event.type === 'failed' || event.type === 'skipped') {
-            ended += 1;
-            if (ended === count) stop.next();
-          }
-        },
-        error: reject,
-        complete: () => resolve(events),
-      });
-    });
-  }
 
   /** The real transport, remembering each request's headers. */
   function recordingPost(requests: GatewayRequest[]): (request: GatewayRequest) => Observable<GatewayResponse> {
