@@ -1,43 +1,14 @@
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
-import sharp from 'sharp';
 import { runAgent, type RunAgentOptions } from '../../src/agent/runAgent.js';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import { GatewayError } from '../../src/model/GatewayError.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { runUntil } from './agentTestKit.js';
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-/** A 96×96 grey PNG: dark noisy border, bright noisy centre, so reduction saves bytes. */
-async function microscopyPng(seed: number): Promise<Buffer> {
-  const size = 96;
-  const pixels = Buffer.alloc(size * size);
-  let state = seed * 2654435761 + 1;
-  const random = (): number => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-  for (let y = 0; y < size; y += 1) {
-    for (let x = 0; x < size; x += 1) {
-      const inside = (x - 48) ** 2 + (y - 48) ** 2 < 30 ** 2;
-      pixels[y * size + x] = inside ? 120 + Math.floor(random() * 130) : Math.floor(random() * 25);
-    }
-  }
-  return sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
-}
-
-/** Writes a file the way instruments should: a temporary name, then a rename into place. */
-async function drop(dir: string, name: string, data: Buffer): Promise<void> {
-  const temporary = join(dir, `${name}.tmp`);
-  await writeFile(temporary, data);
-  await rename(temporary, join(dir, name));
-}
+import { drop, reduciblePng, runUntil, sha256 } from './agentTestKit.js';
 
 describe('runAgent', () => {
   let root: string;
@@ -80,7 +51,7 @@ describe('runAgent', () => {
 
   it('should reduce images when every upload slot is busy and send the smaller copy', async () => {
     const originals = new Map<string, Buffer>();
-    for (let i = 0; i < 6; i += 1) originals.set(`img${i}.png`, await microscopyPng(i + 1));
+    for (let i = 0; i < 6; i += 1) originals.set(`img${i}.png`, await reduciblePng(i + 1));
     for (const [name, data] of originals) await drop(watched, name, data);
     const events = await runUntil({ ...base(), strategy: 'fifo', cores: 1, uploadSlots: 1 }, originals.size);
     const reduced = events.filter((e) => e.type === 'reduced' && e.reduced);

@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { of, Subject, tap, type Observable } from 'rxjs';
-import sharp from 'sharp';
 import { runAgent, type RunAgentOptions } from '../../src/agent/runAgent.js';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
@@ -16,32 +14,7 @@ import { createFetchPost } from '../../src/sinks/uploaderInternals.js';
 import type { Ledger } from '../../src/state/Ledger.js';
 import { hashFile } from '../../src/state/hashFile.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { runUntil } from './agentTestKit.js';
-
-const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-
-/** A grey PNG with a dark noisy border and a bright noisy disc, which the reducer shrinks. */
-async function reduciblePng(seed: number): Promise<Buffer> {
-  const size = 96;
-  const pixels = Buffer.alloc(size * size);
-  let state = seed * 7919 + 1;
-  const random = (): number => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-  for (let y = 0; y < size; y += 1) {
-    for (let x = 0; x < size; x += 1) {
-      const inside = (x - 48) ** 2 + (y - 48) ** 2 < 30 ** 2;
-      pixels[y * size + x] = inside ? 120 + Math.floor(random() * 130) : Math.floor(random() * 25);
-    }
-  }
-  return sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
-}
-
-async function drop(dir: string, name: string, data: Buffer | string): Promise<void> {
-  await writeFile(join(dir, `${name}.tmp`), data);
-  await rename(join(dir, `${name}.tmp`), join(dir, name));
-}
+import { drop, reduciblePng, runUntil, sha256 } from './agentTestKit.js';
 
 async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
