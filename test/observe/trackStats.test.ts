@@ -3,28 +3,9 @@ import { TestScheduler } from 'rxjs/testing';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import type { AgentStats } from '../../src/observe/AgentStats.js';
 import { trackStats } from '../../src/observe/trackStats.js';
+import { idleStats } from './statsFixtures.js';
 
-const zero: AgentStats = {
-  updatedAt: 0,
-  filesSeen: 0,
-  filesReducing: 0,
-  filesReduced: 0,
-  filesUploading: 0,
-  filesUploaded: 0,
-  filesPending: 0,
-  filesFailed: 0,
-  filesSkipped: 0,
-  bytesSeen: 0,
-  bytesSent: 0,
-  bytesSaved: 0,
-  errors: 0,
-  retries: 0,
-  uplinkBytesPerSecond: undefined,
-  backlogBytes: 0,
-  backlogSeconds: 0,
-  etaAt: undefined,
-  lastError: undefined,
-};
+const zero: AgentStats = idleStats;
 
 function stats(overrides: Partial<AgentStats>): AgentStats {
   return { ...zero, ...overrides };
