@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../../src/bench/synthesizeDatasetInternals.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cliEntry = join(repoRoot, 'src', 'cli.ts');
@@ -118,17 +119,8 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (the data generator's mulberry32), so a failing run can be replayed from its seed. */
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** Content for test file `n`: 2-20 KB, unique per `n` (the index is written into it). */
 export function fileContent(n: number, random: () => number): Buffer {
