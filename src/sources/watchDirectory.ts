@@ -11,6 +11,7 @@ import {
   toFileItems,
   watcherEvents,
 } from './watchDirectoryInternals.js';
+import { createNativeWatcher } from './nativeWatcherInternals.js';
 
 /** How long a file must stay the same size before it counts as written. */
 export interface AwaitWriteFinishOptions {
@@ -46,8 +47,9 @@ export interface WatchDirectoryOptions {
    */
   awaitWriteFinish?: boolean | AwaitWriteFinishOptions;
   /**
-   * Poll instead of using native events; needed on network shares (SMB, NFS) where native
-   * events do not arrive.
+   * Poll (with chokidar) instead of using native events; needed on network shares (SMB, NFS)
+   * where native events do not arrive. Polling re-reads each folder, so its cost grows with
+   * the number of files in it.
    * @default false
    */
   usePolling?: boolean;
@@ -72,8 +74,10 @@ export interface WatchDirectoryOptions {
 /**
  * Watches a folder recursively and emits each settled file as a `FileItem`.
  *
- * A thin adapter over chokidar: hidden and partially written files are ignored, a file is
- * reported once per (size, mtimeMs), and `index` counts emissions from 0 per subscription.
+ * Hidden and partially written files are ignored, a file is reported once per (size, mtimeMs),
+ * and `index` counts emissions from 0 per subscription. Events come from the OS per folder
+ * (`fs.watch`), and each one costs an lstat of the entry it names, however full the folder is;
+ * with `usePolling`, chokidar polls instead (network shares send no events).
  *
  * ```
  * disk:    --a.png--a.png(appended)--.tmp--b.tif--a.png(rewritten)--
@@ -110,27 +114,33 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
   const requestedRoot = resolve(path);
 
   return defer(() => {
-    // followSymlinks: false makes chokidar lstat the root too, so a root that is itself a
-    // symlink (macOS /tmp) would be taken for a file; watch its target instead.
+    // Symlinks are never followed below the root, and a root that is itself a symlink (macOS
+    // /tmp) would be taken for one; watch its target instead.
     const root = realpathOrSelf(requestedRoot);
-    return watcherEvents(
-      root,
-      () =>
-        watch(root, {
-          ignored: (candidate, stats) =>
-            isIgnoredPath(root, candidate) || (stats?.isFile() === true && !matchesInclude(candidate, include)),
-          ignoreInitial,
-          awaitWriteFinish,
-          usePolling,
-          interval,
-          // chokidar polls "binary" files (png, tif…) at binaryInterval; instrument output is mostly that.
-          binaryInterval: interval,
-          depth,
-          followSymlinks: false,
-          persistent: true,
-        }),
-      onReady,
-    );
+    const ignored = (candidate: string, isFile: boolean): boolean =>
+      isIgnoredPath(root, candidate) || (isFile && !matchesInclude(candidate, include));
+    const createWatcher = usePolling
+      ? () =>
+          watch(root, {
+            ignored: (candidate, stats) => ignored(candidate, stats?.isFile() === true),
+            ignoreInitial,
+            awaitWriteFinish,
+            usePolling,
+            interval,
+            // chokidar polls "binary" files (png, tif…) at binaryInterval; instrument output is mostly that.
+            binaryInterval: interval,
+            depth,
+            followSymlinks: false,
+            persistent: true,
+          })
+      : () =>
+          createNativeWatcher(root, {
+            ignored: (candidate, kind) => ignored(candidate, kind === 'file'),
+            ignoreInitial,
+            awaitWriteFinish,
+            depth,
+          });
+    return watcherEvents(root, createWatcher, onReady);
   }).pipe(
     filter((candidate) => matchesInclude(candidate, include)),
     // lstat, not stat: a symlink must never be reported as the file it points to.
@@ -165,7 +175,7 @@ function realpathOrSelf(path: string): string {
   try {
     return realpathSync(path);
   } catch {
-    // Not there yet: chokidar waits for it to appear.
+    // Not there yet: the watcher waits for it to appear.
     return path;
   }
 }

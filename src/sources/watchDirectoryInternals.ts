@@ -77,7 +77,7 @@ export interface FileStat {
   isFile(): boolean;
 }
 
-/** The part of a chokidar `FSWatcher` the adapter talks to. */
+/** The part of a watcher (chokidar's `FSWatcher`, or the native one) the adapter talks to. */
 export interface WatcherLike {
   on(event: 'add' | 'change', listener: (path: string) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
