@@ -6,21 +6,25 @@ import path from 'node:path';
 import { lastValueFrom, Subject, takeUntil, tap, timer } from 'rxjs';
 import { runAgent } from '../agent/runAgent.js';
 import { startGateway } from '../gateway/startGateway.js';
+import { createWorkerPool } from '../reducers/createWorkerPool.js';
 import type { FileItem } from '../model/FileItem.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { replayInChild, startGatewayInChild } from './benchChildInternals.js';
 import { boxPlotSvg } from './boxPlotSvg.js';
 import { lineChartSvg } from './lineChartSvg.js';
+import type { FileCost } from './FileCost.js';
 import { lowerBoundMakespan, type MakespanLowerBound } from './lowerBoundMakespan.js';
 import { replayDataset } from './replayDataset.js';
 import {
+  calibrationSample,
   digestEvents,
   filesCsv,
   gapClosed,
   measureDataset,
   median,
   percentile,
+  scaleCosts,
   scenarioBandwidth,
   scenarioFor,
   SCENARIO_NAMES,
@@ -113,6 +117,16 @@ export interface BenchmarkRun {
   /** Sum of the reducer's own `cpuMs`. */
   readonly reducerCpuSec: number;
   /**
+   * How long the reducer took, just before this run, on a sample of frames spread over the
+   * stream, against the table's times for them (1.1 = 10 % slower than when the table was
+   * measured). A machine's speed drifts between the table and the runs, and between runs.
+   */
+  readonly reducerSpeed: number;
+  /** The lower bound on the table with its CPU times scaled by `reducerSpeed`: this run's bound. */
+  readonly boundMs: number;
+  /** The simulator's makespan on that scaled table. */
+  readonly simMs: number;
+  /**
    * The simulator's makespan for this run's own conditions: arrivals at the times the files
    * were seen, reductions at the time each held the core in this run, reduce-start to reduced
    * (the reducer's own time plus its file I/O and the hand-off to and from the worker; files it
@@ -142,10 +156,15 @@ export interface BenchmarkResult {
   readonly bound: MakespanLowerBound;
   readonly runs: readonly BenchmarkRun[];
   readonly summary: readonly SummaryRow[];
-  /** Online strategy with the smallest median makespan. */
+  /** Online strategy with the smallest median ratio of makespan to its run's bound. */
   readonly best: string;
-  /** `(fifo − best) / (fifo − bound)`; NaN without fifo. */
+  /**
+   * `(fifo − best) / (fifo − bound)` on the median ratios of each run's makespan to its own
+   * bound (`BenchmarkRun.boundMs`), so that the machine's speed on the day cancels; NaN without fifo.
+   */
   readonly gapClosed: number;
+  /** The same on the median makespans against the bound of the table as measured (`bound`). */
+  readonly gapClosedOnTable: number;
   /** The same against the median as-run bound (the CPU costs this machine showed during the runs). */
   readonly gapClosedAsRun: number;
   /** The summary table as Markdown (also `summary.md`). */
@@ -173,6 +192,8 @@ async function writableFolder(folder: string): Promise<boolean> {
 }
 
 const USER = 'bench';
+/** Frames timed before each run; about 1.5 s of reducer time on the full cpu-scarce scenario. */
+const CALIBRATION_FRAMES = 24;
 const PASSWORD = 'bench';
 
 /**
@@ -258,6 +279,26 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
     throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
   }
   log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
+  // The table may have been measured long ago (it is cached) or on a quieter machine: time the
+  // reducer on a sample before each run and compare the run with the bound at that speed.
+  const sample = calibrationSample(table, CALIBRATION_FRAMES);
+  const sampleTableMs = sample.reduce((sum, position) => sum + table[position]!.cpuMs, 0);
+  const calibrationSpool = await mkdtemp(path.join(workDir, 'haste-bench-calibration-'));
+  const calibrator = createWorkerPool({ size: 1, reducerOptions: { ...scenario.reducer, spoolDir: calibrationSpool } });
+  const timeSample = async (positions: readonly number[]): Promise<number> => {
+    let ms = 0;
+    for (const position of positions) {
+      const file = measured.files[position]!;
+      const reduction = await lastValueFrom(calibrator.reduce({ path: file.path, size: file.bytes, mtimeMs: 0, index: file.index }));
+      ms += reduction.cpuMs;
+      if (reduction.outputPath !== undefined) await rm(reduction.outputPath, { force: true });
+    }
+    return ms;
+  };
+  const reducerSpeed = async (): Promise<number> => (sample.length === 0 ? 1 : (await timeSample(sample)) / sampleTableMs);
+  // A fresh worker's first frames are slow (module load, libvips start-up), which no run sees.
+  await timeSample(sample.slice(0, 2));
+
   const gatewayOptions = { username: USER, password: PASSWORD, ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}) };
   const gateway = isolate ? await startGatewayInChild(gatewayOptions) : await startGateway({ port: 0, ...gatewayOptions });
   const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, bandwidth) : async () => {};
@@ -269,9 +310,10 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       // always landing on the same strategy.
       const order = strategies.map((_, i) => strategies[(i + rep) % strategies.length]!);
       for (const strategy of order) {
-        const result = await runOnce(strategy, rep);
+        const speed = await reducerSpeed();
+        const result = await runOnce(strategy, rep, speed);
         runs.push(result);
-        log(`${strategy} rep ${rep + 1}/${reps}: ${(result.makespanMs / 1000).toFixed(3)} s, ${(result.bytesSent / 1e6).toFixed(2)} MB, ${result.filesReduced} reduced, lag placed ${Math.round(result.placedLagMaxMs)} ms seen ${Math.round(result.seenLagMaxMs)} ms${result.failures > 0 ? `, ${result.failures} failed` : ''}`);
+        log(`${strategy} rep ${rep + 1}/${reps}: ${(result.makespanMs / 1000).toFixed(3)} s (× ${(result.makespanMs / result.boundMs).toFixed(3)} its bound, reducer at × ${speed.toFixed(2)} the table), ${(result.bytesSent / 1e6).toFixed(2)} MB, ${result.filesReduced} reduced, lag placed ${Math.round(result.placedLagMaxMs)} ms seen ${Math.round(result.seenLagMaxMs)} ms${result.failures > 0 ? `, ${result.failures} failed` : ''}`);
         const stem = path.join(outDir, 'runs', `${strategy}-${rep + 1}`);
         await writeFile(`${stem}.json`, `${JSON.stringify(result)}\n`);
         await writeFile(`${stem}.csv`, filesCsv(result.files));
@@ -280,9 +322,11 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   } finally {
     await unshape();
     await gateway.close();
+    await calibrator.close();
+    await rm(calibrationSpool, { recursive: true, force: true });
   }
 
-  async function runOnce(strategy: BenchmarkStrategy, rep: number): Promise<BenchmarkRun> {
+  async function runOnce(strategy: BenchmarkStrategy, rep: number, speed: number): Promise<BenchmarkRun> {
     const watchDir = await mkdtemp(path.join(workDir, 'haste-bench-watch-'));
     const spoolDir = await mkdtemp(path.join(workDir, 'haste-bench-spool-'));
     try {
@@ -352,6 +396,7 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       const { simAsRunMs, boundAsRunMs } = simulateAsRun(strategy, digest.files);
       const uploaded = digest.files.filter((file) => file.uploadedMs !== undefined);
       const latencies = uploaded.map((file) => file.uploadedMs! - (file.seenMs ?? 0));
+      const scaled = scaleCosts(table, speed);
       return {
         strategy,
         rep: rep + 1,
@@ -364,6 +409,9 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
         latencyP95Ms: percentile(latencies, 0.95),
         processCpuSec: (cpu.user + cpu.system) / 1e6,
         reducerCpuSec: events.reduce((sum, event) => sum + (event.type === 'reduced' ? event.cpuMs : 0), 0) / 1000,
+        reducerSpeed: speed,
+        boundMs: lowerBoundMakespan(scaled, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores }).makespanMs,
+        simMs: simulated(strategy, scaled),
         simAsRunMs,
         boundAsRunMs,
         placedLagMaxMs: lagMax((file) => file.placedMs),
@@ -411,15 +459,16 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
     return { simAsRunMs, boundAsRunMs };
   }
 
-  const simulated = (strategy: BenchmarkStrategy): number =>
-    simulate({
-      files: strategy === 'offline' ? table.map((file) => ({ ...file, bytes: file.reducedBytes })) : table,
+  function simulated(strategy: BenchmarkStrategy, files: readonly FileCost[]): number {
+    return simulate({
+      files: strategy === 'offline' ? files.map((file) => ({ ...file, bytes: file.reducedBytes })) : files,
       bandwidthBytesPerSec: bandwidth,
       strategy: strategy === 'offline' ? 'none' : strategy,
       cores: scenario.cores,
       uploadSlots: scenario.uploadSlots,
       perFileOverheadMs,
     }).makespanMs;
+  }
 
   const medianOf = (strategy: BenchmarkStrategy, pick: (run: BenchmarkRun) => number): number =>
     median(runs.filter((run) => run.strategy === strategy).map(pick));
@@ -430,9 +479,9 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       strategy,
       runs: runs.filter((run) => run.strategy === strategy).length,
       makespanMs,
-      ratioToBound: makespanMs / bound.makespanMs,
+      ratioToBound: medianOf(strategy, (run) => run.makespanMs / run.boundMs),
       ratioToFifo: makespanMs / fifoMs,
-      simMakespanMs: simulated(strategy),
+      simMakespanMs: medianOf(strategy, (run) => run.simMs),
       simAsRunMs: medianOf(strategy, (run) => run.simAsRunMs),
       bytesSent: medianOf(strategy, (run) => run.bytesSent),
       filesReduced: medianOf(strategy, (run) => run.filesReduced),
@@ -444,9 +493,12 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
     };
   });
   const online = summary.filter((row) => row.strategy !== 'offline' && Number.isFinite(row.makespanMs));
-  const bestRow = online.reduce<SummaryRow | undefined>((best, row) => (best === undefined || row.makespanMs < best.makespanMs ? row : best), undefined);
+  const bestRow = online.reduce<SummaryRow | undefined>((best, row) => (best === undefined || row.ratioToBound < best.ratioToBound ? row : best), undefined);
   const best = bestRow?.strategy ?? '–';
-  const closed = bestRow === undefined ? NaN : gapClosed(fifoMs, bestRow.makespanMs, bound.makespanMs);
+  const fifoRatio = summary.find((row) => row.strategy === 'fifo')?.ratioToBound ?? NaN;
+  const closed = bestRow === undefined ? NaN : gapClosed(fifoRatio, bestRow.ratioToBound, 1);
+  const closedOnTable = bestRow === undefined ? NaN : gapClosed(fifoMs, bestRow.makespanMs, bound.makespanMs);
+  const speeds = runs.map((run) => run.reducerSpeed);
   const boundAsRunMs = median(runs.map((run) => run.boundAsRunMs).filter((ms) => Number.isFinite(ms)));
   const closedAsRun = bestRow === undefined ? NaN : gapClosed(fifoMs, bestRow.makespanMs, boundAsRunMs);
   const markdown = summaryMarkdown(
@@ -463,6 +515,8 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       boundMs: bound.makespanMs,
       boundBinding: bound.binding,
       gapClosed: closed,
+      gapClosedOnTable: closedOnTable,
+      reducerSpeed: { frames: sample.length, min: Math.min(...speeds), max: Math.max(...speeds) },
       boundAsRunMs,
       gapClosedAsRun: closedAsRun,
       best,
@@ -476,7 +530,7 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   await writeFile(path.join(outDir, 'summary.md'), markdown);
   await writeFile(
     path.join(outDir, 'summary.json'),
-    `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, boundAsRunMs, best, gapClosed: closed, gapClosedAsRun: closedAsRun, summary }, null, 1)}\n`,
+    `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, boundAsRunMs, best, gapClosed: closed, gapClosedOnTable: closedOnTable, gapClosedAsRun: closedAsRun, summary }, null, 1)}\n`,
   );
   const makespanSvg = boxPlotSvg({
     title: `Makespan per strategy (${scenario.name}; bound ${(bound.makespanMs / 1000).toFixed(2)} s)`,
@@ -505,5 +559,18 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   await svgToPng(makespanSvg, path.join(outDir, 'makespan.png'));
   await svgToPng(queuedSvg, path.join(outDir, 'queued.png'));
 
-  return { scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, runs, summary, best, gapClosed: closed, gapClosedAsRun: closedAsRun, markdown, outDir };
+  return {
+    scenario,
+    bandwidthBytesPerSec: bandwidth,
+    shaper,
+    bound,
+    runs,
+    summary,
+    best,
+    gapClosed: closed,
+    gapClosedOnTable: closedOnTable,
+    gapClosedAsRun: closedAsRun,
+    markdown,
+    outDir,
+  };
 }

@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { FileCost } from '../../src/bench/FileCost.js';
+import { lowerBoundMakespan } from '../../src/bench/lowerBoundMakespan.js';
 import { runBenchmark } from '../../src/bench/runBenchmark.js';
+import { scaleCosts } from '../../src/bench/runBenchmarkInternals.js';
+
 
 describe('runBenchmark', () => {
   let dir: string;
@@ -28,6 +32,7 @@ describe('runBenchmark', () => {
       out,
       cacheDir: path.join(dir, 'cache'),
     });
+    const measured = (JSON.parse(await readFile(path.join(out, 'table.json'), 'utf8')) as { files: FileCost[] }).files;
     expect(result.shaper).to.equal('bucket');
     expect(result.runs.map((run) => [run.strategy, run.filesUploaded, run.failures])).to.deep.equal([
       ['none', 8, 0],
@@ -40,6 +45,14 @@ describe('runBenchmark', () => {
     // unshaped in its first burst (max(16 KiB, 1/20 s of rate): here most of these tiny files).
     const burstMs = Math.max(16384 / result.bandwidthBytesPerSec, 1 / 20) * 1000;
     for (const run of result.runs) expect(run.makespanMs).to.be.at.least(result.bound.makespanMs - burstMs);
+    // Each run carries the reducer's speed timed just before it, and the bound scaled by it.
+    for (const run of result.runs) {
+      expect(run.reducerSpeed).to.be.greaterThan(0);
+      expect(run.boundMs).to.be.closeTo(
+        lowerBoundMakespan(scaleCosts(measured, run.reducerSpeed), { bandwidthBytesPerSec: result.bandwidthBytesPerSec, cores: result.scenario.cores }).makespanMs,
+        1e-6,
+      );
+    }
 
     const files = await readdir(out);
     expect(files).to.include.members(['summary.md', 'summary.json', 'table.json', 'makespan.svg', 'makespan.png', 'queued.svg', 'queued.png', 'runs']);

@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import {
+  calibrationSample,
   csvField,
   digestEvents,
   filesCsv,
   gapClosed,
   median,
   percentile,
+  scaleCosts,
   scenarioBandwidth,
   scenarioFor,
   summaryMarkdown,
@@ -24,6 +26,30 @@ describe('runBenchmarkInternals', () => {
 
     it('should be NaN when fifo already sits at the bound', () => {
       expect(gapClosed(10, 10, 10)).to.be.NaN;
+    });
+  });
+
+  describe('calibrationSample', () => {
+    const file = (index: number, reducedBytes: number, cpuMs = 10) => ({ index, arrivalMs: index, bytes: 100, reducedBytes, cpuMs });
+
+    it('should spread the sample evenly over the files the reducer shrinks, first and last included', () => {
+      const table = Array.from({ length: 10 }, (_, i) => file(i, i === 3 ? 100 : 40));
+      // Reducible: 0 1 2 4 5 6 7 8 9 (3 does not shrink); picks at 0, 8/3, 16/3 and 8 of those, rounded.
+      expect(calibrationSample(table, 4)).to.deep.equal([0, 4, 6, 9]);
+    });
+
+    it('should take every reducible file when there are no more than asked for, and none for an empty table', () => {
+      expect(calibrationSample([file(0, 40), file(1, 100), file(2, 50, 0), file(3, 60)], 5)).to.deep.equal([0, 3]);
+      expect(calibrationSample([], 5)).to.deep.equal([]);
+      expect(calibrationSample([file(0, 40)], 0)).to.deep.equal([]);
+    });
+  });
+
+  describe('scaleCosts', () => {
+    it('should multiply only the CPU times, leaving the original table as it was', () => {
+      const table = [{ index: 0, arrivalMs: 5, bytes: 100, reducedBytes: 40, cpuMs: 10 }];
+      expect(scaleCosts(table, 1.5)).to.deep.equal([{ index: 0, arrivalMs: 5, bytes: 100, reducedBytes: 40, cpuMs: 15 }]);
+      expect(table[0]!.cpuMs).to.equal(10);
     });
   });
 
@@ -132,6 +158,8 @@ describe('runBenchmarkInternals', () => {
           boundMs: 1000,
           boundBinding: 'suffix',
           gapClosed: 0.5,
+          gapClosedOnTable: 0.25,
+          reducerSpeed: { frames: 24, min: 1.05, max: 1.2 },
           boundAsRunMs: 1100,
           gapClosedAsRun: 1,
           best: 'splines',
@@ -144,7 +172,8 @@ describe('runBenchmarkInternals', () => {
       expect(text).to.contain('Lower bound on the makespan: 1.000 s (suffix)');
       expect(text).to.contain('ran in their own processes');
       expect(text).to.contain('the agent was started 1.0 s before the first frame');
-      expect(text).to.contain('gap closed (fifo − best) / (fifo − bound) = 50.0 %');
+      expect(text).to.contain('gap closed (fifo − best) / (fifo − bound) = 50.0 % (25.0 % on the median makespans against the unscaled bound)');
+      expect(text).to.contain('timed on 24 frames of the stream: it took 1.05–1.20 × the table');
       expect(text).to.contain('the bound is 1.100 s and the gap closed 100.0 %');
       expect(text).to.contain('| fifo | 3 | 1.200 | 1.200 | 1.000 | 1.100 | 0.917 | 1.210 | 1.008 | 2.50 | 10 | 0.150 | 0.400 | 1.23 | 0.50 | 0 |');
       expect(text).to.contain('| splines | 3 | 1.100 | 1.100 | 0.917 | 1.100 | 1.000 |');
