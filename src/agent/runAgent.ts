@@ -279,12 +279,15 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       return write((l) => (key ? l.transition(key, 'reducing') : Promise.resolve())).pipe(
         switchMap(run),
         tap((reduction) => {
+          if (!reduction.reduced || reduction.outputPath === undefined) return;
+          // A reducer that hashed the bytes it wrote saves reading the copy back.
+          if (reduction.outputSha256 !== undefined) outputHashes.set(versionKey(item), reduction.outputSha256);
           // The core is not held while the copy is read back (unless the ledger needs its hash).
-          if (ledger === undefined && reduction.reduced && reduction.outputPath !== undefined) hashAhead(`copy:${versionKey(item)}`, reduction.outputPath);
+          else if (ledger === undefined) hashAhead(`copy:${versionKey(item)}`, reduction.outputPath);
         }),
         concatMap((reduction) =>
           from(
-            ledger !== undefined && reduction.reduced && reduction.outputPath !== undefined
+            ledger !== undefined && reduction.reduced && reduction.outputPath !== undefined && !outputHashes.has(versionKey(item))
               ? hashFile(reduction.outputPath).then((hash) => {
                   outputHashes.set(versionKey(item), hash);
                 })

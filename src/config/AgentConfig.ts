@@ -61,4 +61,10 @@ export interface AgentConfig {
   readonly streamId?: string;
   /** Longest wait between retries in seconds, before jitter; a Retry-After may ask for longer. */
   readonly retryCap: number;
+  /**
+   * Milliseconds between polls of the folder, instead of the OS's file events: for network
+   * shares (SMB, NFS), where no events arrive. Polling re-reads every folder, so it costs more
+   * the more files they hold. Events when absent.
+   */
+  readonly poll?: number;
 }

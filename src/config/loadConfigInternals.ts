@@ -36,6 +36,7 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   grace: { kind: 'number', min: 0 },
   streamId: { kind: 'string' },
   retryCap: { kind: 'number', min: 0, exclusive: true },
+  poll: { kind: 'integer', min: 1 },
 };
 
 export type FieldName = keyof AgentConfig;

@@ -20,6 +20,12 @@ export interface Reduction {
   readonly bytesOut: number;
   /** CPU time the reduction took, in milliseconds. */
   readonly cpuMs: number;
+  /**
+   * SHA-256 of the reduced copy's bytes as lowercase hex, when the reducer knows it (the image
+   * reducer hashes the bytes it writes), so that the uploader need not read the copy back to
+   * label it with `X-HASTE-content-sha256`. Left out, the copy is hashed from disk.
+   */
+  readonly outputSha256?: string;
   /** Why the file was not reduced, when it was not. */
   readonly reason?: string;
 }

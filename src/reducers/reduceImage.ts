@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -127,5 +128,13 @@ async function reduceNormalised(
     await rm(outputPath, { force: true }).catch(() => undefined);
     return notReduced(item, bytesIn, cpuMs, `Cannot write ${outputPath}: ${messageOf(error)}`);
   }
-  return { item, reduced: true, outputPath, bytesIn, bytesOut: encoded.length, cpuMs };
+  return {
+    item,
+    reduced: true,
+    outputPath,
+    bytesIn,
+    bytesOut: encoded.length,
+    cpuMs,
+    outputSha256: createHash('sha256').update(encoded).digest('hex'),
+  };
 }

@@ -3,10 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { of, Subject, tap, type Observable } from 'rxjs';
+import { defer, of, Subject, tap, type Observable } from 'rxjs';
 import { runAgent, type RunAgentOptions } from '../../src/agent/runAgent.js';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
+import type { FileItem } from '../../src/model/FileItem.js';
+import type { Reduction } from '../../src/model/Reduction.js';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import type { GatewayRequest } from '../../src/sinks/GatewayRequest.js';
 import type { GatewayResponse } from '../../src/sinks/GatewayResponse.js';
@@ -80,6 +82,27 @@ describe('runAgent', () => {
     }
     expect(reducedSeen, 'some hashes are those of reduced copies').to.be.greaterThan(0);
   });
+
+  for (const withLedger of [false, true]) {
+    it(`should hash from disk the copy of a reducer that does not give its hash (${withLedger ? 'with' : 'without'} a ledger)`, async () => {
+      if (withLedger) ledger = await openLedger({ dir: join(root, 'state'), fsync: false });
+      await drop(watched, 'log.dat', 'abcdefgh'.repeat(64));
+      const spool = join(root, 'custom-spool');
+      await mkdir(spool);
+      // Keeps the first half: a reduction the agent cannot know the hash of.
+      const reduceFile = (item: FileItem): Observable<Reduction> =>
+        defer(async () => {
+          const outputPath = join(spool, 'half.dat');
+          await writeFile(outputPath, (await readFile(item.path)).subarray(0, item.size / 2));
+          return { item, reduced: true, outputPath, bytesIn: item.size, bytesOut: item.size / 2, cpuMs: 1 };
+        });
+      const requests: GatewayRequest[] = [];
+      await runUntil({ ...base(), ...(ledger ? { ledger } : {}), strategy: 'fifo', reduceFile, post: recordingPost(requests) }, 1);
+
+      expect(gateway.received.map((blob) => blob.sha256)).to.deep.equal([sha256('abcdefgh'.repeat(32))]);
+      expect(requests.map((request) => request.headers['X-HASTE-content-sha256'])).to.deep.equal([sha256('abcdefgh'.repeat(32))]);
+    });
+  }
 
   it('should let the gateway drop a repeat of a file it already stored in the stream', async () => {
     await drop(watched, 'a.dat', 'same bytes');

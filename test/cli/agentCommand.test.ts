@@ -134,6 +134,13 @@ describe('registerAgentCommand', () => {
       expect(cli.stderr.text).to.equal('haste-agent: flag --cores: `cores` must be an integer >= 1, got "two"\n');
     });
 
+    it('should exit 2 with the rule when --poll is not a positive number of milliseconds', async () => {
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      await cli.run(watched, '--host', 'localhost:1', '--username', 'lab', '--poll', '0');
+      expect(process.exitCode).to.equal(2);
+      expect(cli.stderr.text).to.equal('haste-agent: flag --poll: `poll` must be an integer >= 1, got "0"\n');
+    });
+
     it('should list every bad field of a --config file once, each naming the file', async () => {
       const file = join(root, 'haste.json');
       await writeFile(file, JSON.stringify({ hots: 'gateway:8080', cores: 0, mode: 'splnes', reduce: 'yes' }));
@@ -186,6 +193,16 @@ describe('registerAgentCommand', () => {
       expect(cli.stderr.text).to.match(/stopped; 4 acknowledged, 0 pending, 0 failed this run\n$/);
       expect(cli.stdout.text.trimEnd().split('\n').filter((line) => / uploaded /.test(line))).to.have.length(4);
       expect(cli.output()).to.not.include(password);
+    });
+
+    it('should find new files by polling with --poll, as on a network share', async () => {
+      const g = await startLocalGateway();
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password }, cwd: root });
+      const running = cli.run(...target(g), '--poll', '50');
+      const files = await writeFiles(['polled/a.dat']);
+      await stopAfter(cli, running, g, 1);
+      expect(process.exitCode ?? 0).to.equal(0);
+      await expectDelivered(g, files);
     });
 
     it('should read the password from the first line of --password-file', async () => {

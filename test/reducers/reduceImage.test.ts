@@ -35,6 +35,8 @@ describe('reduceImage', () => {
     expect(reduction.bytesOut).to.equal((await stat(reduction.outputPath!)).size);
     expect(reduction.bytesOut).to.be.lessThan(reduction.bytesIn);
     expect(reduction.cpuMs).to.be.greaterThan(0);
+    // The hash of the bytes written, so the uploader need not read the copy back.
+    expect(reduction.outputSha256).to.equal(await sha256(reduction.outputPath!));
 
     const metadata = await sharp(reduction.outputPath).metadata();
     expect(metadata).to.include({ format: 'png', channels: 1, depth: 'uchar', width: SIZE, height: SIZE });
