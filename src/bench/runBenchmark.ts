@@ -184,6 +184,8 @@ async function writableFolder(folder: string): Promise<boolean> {
 const USER = 'bench';
 /** Frames timed before each run; about 1.5 s of reducer time on the full cpu-scarce scenario. */
 const CALIBRATION_FRAMES = 24;
+/** Frames reduced and not timed when a reducer worker starts. */
+const WARM_UP_FRAMES = 4;
 const PASSWORD = 'bench';
 
 /**
@@ -279,8 +281,9 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   const timeSample = async (positions: readonly number[]): Promise<number> =>
     (await timeReductions(calibrator.reduce, positions.map((position) => measured.files[position]!))).reduce((sum, ms) => sum + ms, 0);
   const reducerSpeed = async (): Promise<number> => (sample.length === 0 ? 1 : (await timeSample(sample)) / sampleTableMs);
-  // A fresh worker's first frame is slow (module load, libvips start-up), which no run sees.
-  await timeSample(sample.slice(0, 1));
+  // A fresh worker's first frames are slow (module load, libvips start-up, the flood fill not yet
+  // compiled), which no run sees.
+  await timeSample(sample.slice(0, WARM_UP_FRAMES));
 
   const gatewayOptions = { username: USER, password: PASSWORD, ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}) };
   const gateway = isolate ? await startGatewayInChild(gatewayOptions) : await startGateway({ port: 0, ...gatewayOptions });

@@ -134,8 +134,8 @@ export async function measureDataset(
       const spoolDir = await mkdtemp(path.join(os.tmpdir(), 'haste-bench-retime-'));
       const pool = createWorkerPool({ size: 1, reducerOptions: { ...scenario.reducer, spoolDir } });
       try {
-        // A fresh worker's first frame pays for loading sharp and starting libvips.
-        await timeReductions(pool.reduce, files.slice(0, 1));
+        // A fresh worker's first frames pay for loading sharp, starting libvips and compiling the fill.
+        await timeReductions(pool.reduce, files.slice(0, 4));
         const times = await timeReductions(pool.reduce, files);
         costs = costs.map((cost, position) => ({ ...cost, cpuMs: times[position]! }));
       } finally {
