@@ -256,37 +256,53 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'haste-agent-bench-cache');
   const workDir = options.workDir ?? ((await writableFolder('/dev/shm')) ? '/dev/shm' : os.tmpdir());
 
-  // The reducer is timed afresh, not taken from the cache: the bound must be measured at the
-  // machine's speed of the day, which drifts (seen here: 58 ms a frame one hour, 70-76 the next).
-  const measured = await measureDataset(scenario, cacheDir, log, { retime: true });
+  const measured = await measureDataset(scenario, cacheDir, log);
+  const shaper: 'tc' | 'bucket' = shaperChoice === 'bucket' ? 'bucket' : (await tcAvailable()) ? 'tc' : 'bucket';
+  if (shaperChoice === 'tc' && shaper !== 'tc') {
+    throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
+  }
+  const calibrationSpool = await mkdtemp(path.join(workDir, 'haste-bench-calibration-'));
+  const calibrator = createWorkerPool({ size: 1, reducerOptions: { ...scenario.reducer, spoolDir: calibrationSpool } });
+  const closeCalibrator = async (): Promise<void> => {
+    await calibrator.close();
+    await rm(calibrationSpool, { recursive: true, force: true });
+  };
+  let before: number[];
+  try {
+    // A fresh worker's first frames are slow (module load, libvips start-up, the flood fill not
+    // yet compiled), which no run sees.
+    await timeReductions(calibrator.reduce, measured.files.slice(0, WARM_UP_FRAMES));
+    // The sizes come from the cache, the reducer's times not: the bound must be measured at the
+    // machine's speed of the day, which drifts (seen here: 58 ms a frame one hour, 70-76 the next).
+    log(`timing the reducer on ${measured.files.length} frames`);
+    before = await timeReductions(calibrator.reduce, measured.files);
+  } catch (error) {
+    await closeCalibrator();
+    throw error;
+  }
   // Replaced after the runs by the faster of this and a second timing, for the bound and the summary.
-  let table = measured.table;
+  let table = measured.table.map((file, position) => ({ ...file, cpuMs: before[position]! }));
   const bandwidth = scenarioBandwidth(scenario, table);
   let bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
   const scoreByName = new Map(
     table.map((file) => [path.basename(measured.files[file.index]!.path), file.reducedBytes < file.bytes ? (file.bytes - file.reducedBytes) / (Math.max(file.cpuMs, 1) / 1000) : 0]),
   );
   await mkdir(path.join(outDir, 'runs'), { recursive: true });
-
-  const shaper: 'tc' | 'bucket' = shaperChoice === 'bucket' ? 'bucket' : (await tcAvailable()) ? 'tc' : 'bucket';
-  if (shaperChoice === 'tc' && shaper !== 'tc') {
-    throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
-  }
   log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
   // How far the machine's speed drifts during the runs: a sample timed before each.
   const sample = calibrationSample(table, CALIBRATION_FRAMES);
   const sampleTableMs = sample.reduce((sum, position) => sum + table[position]!.cpuMs, 0);
-  const calibrationSpool = await mkdtemp(path.join(workDir, 'haste-bench-calibration-'));
-  const calibrator = createWorkerPool({ size: 1, reducerOptions: { ...scenario.reducer, spoolDir: calibrationSpool } });
-  const timeSample = async (positions: readonly number[]): Promise<number> =>
-    (await timeReductions(calibrator.reduce, positions.map((position) => measured.files[position]!))).reduce((sum, ms) => sum + ms, 0);
-  const reducerSpeed = async (): Promise<number> => (sample.length === 0 ? 1 : (await timeSample(sample)) / sampleTableMs);
-  // A fresh worker's first frames are slow (module load, libvips start-up, the flood fill not yet
-  // compiled), which no run sees.
-  await timeSample(sample.slice(0, WARM_UP_FRAMES));
+  const reducerSpeed = async (): Promise<number> => {
+    if (sample.length === 0) return 1;
+    const times = await timeReductions(calibrator.reduce, sample.map((position) => measured.files[position]!));
+    return times.reduce((sum, ms) => sum + ms, 0) / sampleTableMs;
+  };
 
   const gatewayOptions = { username: USER, password: PASSWORD, ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}) };
-  const gateway = isolate ? await startGatewayInChild(gatewayOptions) : await startGateway({ port: 0, ...gatewayOptions });
+  const gateway = await (isolate ? startGatewayInChild(gatewayOptions) : startGateway({ port: 0, ...gatewayOptions })).catch(async (error: unknown) => {
+    await closeCalibrator();
+    throw error;
+  });
   const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, bandwidth) : async () => {};
 
   const runs: BenchmarkRun[] = [];
@@ -315,8 +331,7 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   } finally {
     await unshape();
     await gateway.close();
-    await calibrator.close();
-    await rm(calibrationSpool, { recursive: true, force: true });
+    await closeCalibrator();
   }
 
   async function runOnce(strategy: BenchmarkStrategy, rep: number, speed: number): Promise<BenchmarkRun> {
@@ -546,17 +561,5 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   await svgToPng(makespanSvg, path.join(outDir, 'makespan.png'));
   await svgToPng(queuedSvg, path.join(outDir, 'queued.png'));
 
-  return {
-    scenario,
-    bandwidthBytesPerSec: bandwidth,
-    shaper,
-    bound,
-    runs,
-    summary,
-    best,
-    gapClosed: closed,
-    gapClosedAsRun: closedAsRun,
-    markdown,
-    outDir,
-  };
+  return { scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, runs, summary, best, gapClosed: closed, gapClosedAsRun: closedAsRun, markdown, outDir };
 }

@@ -1,8 +1,7 @@
 // The parts of the benchmark harness that are not the run itself: scenarios, the cost table,
 // statistics, and the text the harness writes. Kept apart so they can be tested without a run.
 import { execFile, execFileSync } from 'node:child_process';
-import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -99,15 +98,13 @@ export async function timeReductions(
 /**
  * Synthesizes the scenario's data set (or reuses the copy in `cacheDir`), then reduces every
  * file once with the real reducer on one worker thread to measure its cost. The reduced copies
- * are kept for the offline baseline. Sizes are deterministic, so they are cached too; the CPU
- * times are cached as well unless `retime` asks to time the reducer again now (a machine's speed
- * drifts, and a benchmark must compare its runs with a bound measured at the same time).
+ * are kept for the offline baseline. All of it is cached; the CPU times are those of the first
+ * measurement, so a benchmark times the reducer again (`timeReductions`) at its own time.
  */
 export async function measureDataset(
   scenario: Scenario,
   cacheDir: string,
   log: (line: string) => void = () => {},
-  { retime = false }: { readonly retime?: boolean } = {},
 ): Promise<MeasuredDataset> {
   const level = scenario.reducer.compressionLevel ?? 6;
   const key = `${scenario.count}x${scenario.size}-seed${scenario.seed}`;
@@ -129,20 +126,6 @@ export async function measureDataset(
   let costs: { bytes: number; reducedBytes: number; cpuMs: number; reducedPath: string }[];
   if (await exists(costFile)) {
     costs = JSON.parse(await readFile(costFile, 'utf8')) as typeof costs;
-    if (retime) {
-      log(`timing the reducer (${costKey}) on ${files.length} frames`);
-      const spoolDir = await mkdtemp(path.join(os.tmpdir(), 'haste-bench-retime-'));
-      const pool = createWorkerPool({ size: 1, reducerOptions: { ...scenario.reducer, spoolDir } });
-      try {
-        // A fresh worker's first frames pay for loading sharp, starting libvips and compiling the fill.
-        await timeReductions(pool.reduce, files.slice(0, 4));
-        const times = await timeReductions(pool.reduce, files);
-        costs = costs.map((cost, position) => ({ ...cost, cpuMs: times[position]! }));
-      } finally {
-        await pool.close();
-        await rm(spoolDir, { recursive: true, force: true });
-      }
-    }
   } else {
     log(`measuring the reducer (${costKey}) on ${files.length} frames`);
     await mkdir(reducedDir, { recursive: true });

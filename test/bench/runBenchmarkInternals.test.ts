@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -11,7 +11,6 @@ import {
   filesCsv,
   gapClosed,
   median,
-  measureDataset,
   percentile,
   scenarioBandwidth,
   scenarioFor,
@@ -19,7 +18,6 @@ import {
   timeReductions,
   type SummaryRow,
 } from '../../src/bench/runBenchmarkInternals.js';
-import type { FileCost } from '../../src/bench/FileCost.js';
 import type { SynthesizedFile } from '../../src/bench/synthesizeDataset.js';
 import type { FileItem } from '../../src/model/FileItem.js';
 import type { Reduction } from '../../src/model/Reduction.js';
@@ -70,30 +68,6 @@ describe('runBenchmarkInternals', () => {
         expect(await readdir(dir)).to.deep.equal([]);
       } finally {
         await rm(dir, { recursive: true, force: true });
-      }
-    });
-  });
-
-  describe('measureDataset', () => {
-    it('should reuse the cached sizes but time the reducer again when asked to', async function () {
-      this.timeout(30_000);
-      const cacheDir = await mkdtemp(path.join(tmpdir(), 'measure-dataset-'));
-      try {
-        const scenario = { ...scenarioFor('paper', true), count: 3, size: 64 };
-        const first = await measureDataset(scenario, cacheDir);
-        const [costFile] = (await readdir(cacheDir, { recursive: true })).filter((name) => name.endsWith('costs.json'));
-        const cached = JSON.parse(await readFile(path.join(cacheDir, costFile!), 'utf8')) as { cpuMs: number }[];
-        await writeFile(path.join(cacheDir, costFile!), JSON.stringify(cached.map((cost) => ({ ...cost, cpuMs: 1e6 }))));
-
-        const reused = await measureDataset(scenario, cacheDir);
-        const retimed = await measureDataset(scenario, cacheDir, () => {}, { retime: true });
-
-        expect(reused.table.map((file) => file.cpuMs)).to.deep.equal([1e6, 1e6, 1e6]);
-        for (const file of retimed.table) expect(file.cpuMs).to.be.within(0.01, 1e5);
-        const sizes = (table: readonly FileCost[]) => table.map(({ bytes, reducedBytes }) => [bytes, reducedBytes]);
-        expect(sizes(retimed.table)).to.deep.equal(sizes(first.table));
-      } finally {
-        await rm(cacheDir, { recursive: true, force: true });
       }
     });
   });
