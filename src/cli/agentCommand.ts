@@ -6,6 +6,7 @@ import { runAgent } from '../agent/runAgent.js';
 import type { AgentConfig } from '../config/AgentConfig.js';
 import { ConfigError } from '../config/ConfigError.js';
 import { loadConfig } from '../config/loadConfig.js';
+import { suggest } from '../config/loadConfigInternals.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { AgentStats } from '../observe/AgentStats.js';
 import { emptyStats } from '../observe/emptyStats.js';
@@ -84,6 +85,13 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
       }
       if (config.streamId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(config.streamId)) {
         fail(`--stream-id must be 1-128 letters, digits, _ or -, got ${JSON.stringify(config.streamId)}`);
+        return;
+      }
+      // `haste-agent gatewy` is a mistyped command more likely than a folder of that name; say so
+      // before asking for a gateway it does not need.
+      const command = path !== undefined && !/[\\/]/.test(path) ? suggest(path, program.commands.map((sub) => sub.name())) : undefined;
+      if (command !== undefined && config.path !== undefined && (await stat(config.path).catch(() => undefined)) === undefined) {
+        fail(`${path} is neither a command nor a folder; did you mean \`haste-agent ${command}\`?`);
         return;
       }
       await runConfigured(config, io, fail);

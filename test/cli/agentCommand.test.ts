@@ -134,6 +134,21 @@ describe('registerAgentCommand', () => {
       expect(cli.stderr.text).to.equal('haste-agent: flag --cores: `cores` must be an integer >= 1, got "two"\n');
     });
 
+    it('should name the command a mistyped subcommand was probably meant to be, not ask for a gateway', async () => {
+      const cli = fakeCli({ cwd: root });
+      await cli.run('gatewy');
+      expect(process.exitCode).to.equal(2);
+      expect(cli.stderr.text).to.equal('haste-agent: gatewy is neither a command nor a folder; did you mean `haste-agent gateway`?\n');
+    });
+
+    it('should take an existing folder named like a mistyped command for the folder it is', async () => {
+      await mkdir(join(root, 'statsu'));
+      const cli = fakeCli({ cwd: root, env: { HASTE_PASSWORD: password } });
+      await cli.run('statsu');
+      expect(process.exitCode).to.equal(2);
+      expect(cli.stderr.text).to.equal('haste-agent: missing --host (or HASTE_HOST); see --help\n');
+    });
+
     it('should exit 2 with the rule when --poll is not a positive number of milliseconds', async () => {
       const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
       await cli.run(watched, '--host', 'localhost:1', '--username', 'lab', '--poll', '0');
