@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import type { WatcherLike } from './watchDirectoryInternals.js';
+import { describe, isVanished, type WatcherLike } from './watchDirectoryInternals.js';
 
 /** What the native watcher needs to know; `watchDirectory` normalises these. */
 export interface NativeWatcherOptions {
@@ -90,7 +90,7 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
         return;
       }
       if (!stats.isDirectory()) {
-        throw Object.assign(new Error(`${this.root} is not a folder`), { code: 'ENOTDIR' });
+        throw notAFolder(this.root);
       }
       await this.addFolder(this.root, 0, true);
       this.emitReady();
@@ -107,7 +107,7 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
         (stats) => {
           if (this.closed) return;
           if (!stats.isDirectory()) {
-            this.fail(Object.assign(new Error(`${this.root} is not a folder`), { code: 'ENOTDIR' }));
+            this.fail(notAFolder(this.root));
             return;
           }
           this.addFolder(this.root, 0, false).catch((error: unknown) => this.fail(error));
@@ -280,11 +280,6 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
   }
 }
 
-function isVanished(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function notAFolder(path: string): Error {
+  return Object.assign(new Error(`${path} is not a folder`), { code: 'ENOTDIR' });
 }

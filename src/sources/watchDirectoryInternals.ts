@@ -177,11 +177,13 @@ export function toFileItems(stat: (path: string) => Observable<FileStat>): Opera
     });
 }
 
-function isVanished(error: unknown): boolean {
+/** Whether an fs error says the path is no longer there (removed, or a parent is no folder). */
+export function isVanished(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-function describe(error: unknown): string {
+/** An error's message, or the thrown value as text. */
+export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
