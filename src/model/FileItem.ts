@@ -13,4 +13,11 @@ export interface FileItem {
   readonly mtimeMs: number;
   /** Arrival order, from 0. */
   readonly index: number;
+  /**
+   * Device the file was found on (`lstat().dev`). With `ino`, it lets a reader check that the
+   * file it opens is the one admitted and not something swapped in since. @default unchecked
+   */
+  readonly dev?: number;
+  /** Inode the file was found at (`lstat().ino`). @default unchecked */
+  readonly ino?: number;
 }
