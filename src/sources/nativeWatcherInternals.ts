@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { mtimeGranularityMs } from './settleInitialAdds.js';
 import { describe, isVanished, type WatcherLike } from './watchDirectoryInternals.js';
 
 /** What the native watcher needs to know; `watchDirectory` normalises these. */
@@ -175,8 +176,9 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
           await this.addFolder(path, level + 1, initial);
         }
       } else if (entry.isFile() && !this.options.ignored(path, 'file')) {
-        if (!initial) this.fileChanged(path);
-        else if (!this.options.ignoreInitial) this.emit('add', path);
+        // A file present at start may be half written too (the agent started mid-write): it
+        // settles like a new one, except that an mtime older than the threshold counts.
+        if (!initial || !this.options.ignoreInitial) this.fileChanged(path);
       }
     }
   }
@@ -261,10 +263,15 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
         }
         const now = Date.now();
         if (stats.size !== entry.size || stats.mtimeMs !== entry.mtimeMs) {
+          // Nothing can change a file without moving its mtime, so a file untouched for the
+          // threshold (plus FAT's 2 s mtime rounding) has settled already: a folder of old files
+          // is taken without waiting on each.
+          const old = entry.size === -1 && now - stats.mtimeMs >= stabilityThreshold + mtimeGranularityMs;
+          entry.stableSince = old ? stats.mtimeMs : now;
           entry.size = stats.size;
           entry.mtimeMs = stats.mtimeMs;
-          entry.stableSince = now;
-        } else if (now - entry.stableSince >= stabilityThreshold) {
+        }
+        if (now - entry.stableSince >= stabilityThreshold) {
           this.settling.delete(path);
           this.emit('add', path);
           return;

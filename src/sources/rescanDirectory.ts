@@ -2,7 +2,7 @@ import { readdir, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, type Observable, timer, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
-import { isIgnoredName, matchesInclude, normaliseInclude } from './watchDirectoryInternals.js';
+import { fileItemOf, isIgnoredName, matchesInclude, normaliseInclude } from './watchDirectoryInternals.js';
 
 /** Options for {@link rescanDirectory}. */
 export interface RescanDirectoryOptions {
@@ -112,7 +112,7 @@ function walkFiles(root: string): Observable<FileItem> {
         if (entry.isDirectory()) return visit(full);
         if (!entry.isFile()) return EMPTY;
         return from(lstat(full)).pipe(
-          concatMap((stats) => (stats.isFile() ? [{ path: full, size: stats.size, mtimeMs: stats.mtimeMs, index: 0 }] : [])),
+          concatMap((stats) => (stats.isFile() ? [fileItemOf(full, stats, 0)] : [])),
           catchError(() => EMPTY),
         );
       }),

@@ -12,6 +12,7 @@ import {
   watcherEvents,
 } from './watchDirectoryInternals.js';
 import { createNativeWatcher } from './nativeWatcherInternals.js';
+import { settleInitialAdds } from './settleInitialAdds.js';
 
 /** How long a file must stay the same size before it counts as written. */
 export interface AwaitWriteFinishOptions {
@@ -41,8 +42,10 @@ export interface WatchDirectoryOptions {
    */
   ignoreInitial?: boolean;
   /**
-   * Wait until a new or changed file stops growing before reporting it; `false` reports at once.
-   * Files present at start are reported without waiting.
+   * Wait until a file keeps its size and mtime for `stabilityThreshold` ms before reporting it;
+   * `false` reports at once. Files present at start settle too (the agent may start while one
+   * is being written); one whose mtime is older than the threshold plus 2 s (FAT's mtime
+   * rounding) is reported at the first look.
    * @default { stabilityThreshold: 500, pollInterval: 100 }
    */
   awaitWriteFinish?: boolean | AwaitWriteFinishOptions;
@@ -120,8 +123,8 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
     const ignored = (candidate: string, isFile: boolean): boolean =>
       isIgnoredPath(root, candidate) || (isFile && !matchesInclude(candidate, include));
     const createWatcher = usePolling
-      ? () =>
-          watch(root, {
+      ? () => {
+          const chokidar = watch(root, {
             ignored: (candidate, stats) => ignored(candidate, stats?.isFile() === true),
             ignoreInitial,
             awaitWriteFinish,
@@ -132,7 +135,9 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
             depth,
             followSymlinks: false,
             persistent: true,
-          })
+          });
+          return awaitWriteFinish === false ? chokidar : settleInitialAdds(chokidar, awaitWriteFinish);
+        }
       : () =>
           createNativeWatcher(root, {
             ignored: (candidate, kind) => ignored(candidate, kind === 'file'),

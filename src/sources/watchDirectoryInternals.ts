@@ -74,6 +74,9 @@ export function matchesInclude(path: string, include: readonly string[] | undefi
 export interface FileStat {
   readonly size: number;
   readonly mtimeMs: number;
+  /** Device and inode, carried into the FileItem so readers can check they open the same file. */
+  readonly dev?: number;
+  readonly ino?: number;
   isFile(): boolean;
 }
 
@@ -165,16 +168,28 @@ export function toFileItems(stat: (path: string) => Observable<FileStat>): Opera
           if (!stats.isFile()) {
             return false;
           }
-          const signature = `${stats.size}:${stats.mtimeMs}`;
+          const signature = `${stats.size}:${stats.mtimeMs}:${stats.dev ?? ''}:${stats.ino ?? ''}`;
           if (signatures.get(path) === signature) {
             return false;
           }
           signatures.set(path, signature);
           return true;
         }),
-        map(({ path, stats }, index): FileItem => ({ path, size: stats.size, mtimeMs: stats.mtimeMs, index })),
+        map(({ path, stats }, index): FileItem => fileItemOf(path, stats, index)),
       );
     });
+}
+
+/** A FileItem from an lstat, with device and inode when the stat has them. */
+export function fileItemOf(path: string, stats: FileStat, index: number): FileItem {
+  return {
+    path,
+    size: stats.size,
+    mtimeMs: stats.mtimeMs,
+    index,
+    ...(stats.dev === undefined ? {} : { dev: stats.dev }),
+    ...(stats.ino === undefined ? {} : { ino: stats.ino }),
+  };
 }
 
 /** Whether an fs error says the path is no longer there (removed, or a parent is no folder). */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, open, realpath, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, mkdtemp, open, realpath, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,54 @@ describe('watchDirectory', () => {
     expect(watching.errors).to.deep.equal([]);
   });
 
+  /** Appends `chunks` pieces of 100 bytes to `path`, `pauseMs` apart, then closes it. */
+  async function writeSlowly(path: string, chunks: number, pauseMs: number): Promise<void> {
+    const handle = await open(path, 'a');
+    try {
+      for (let chunk = 0; chunk < chunks; chunk += 1) {
+        await handle.write(Buffer.alloc(100, chunk));
+        if (chunk < chunks - 1) await sleep(pauseMs);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  for (const usePolling of [false, true]) {
+    it(`should let a file being written when watching starts settle before emitting it${usePolling ? ' (polling)' : ''}`, async () => {
+      const path = join(dir, 'partial.png');
+      await writeFile(path, Buffer.alloc(100, 9));
+      const writing = writeSlowly(path, 6, 60);
+      watching = await startWatching(dir, { usePolling, interval: 30 });
+      await writing;
+      await waitFor(() => watching!.items.length > 0, 'partial.png');
+      await sleep(quietMs);
+
+      expect(watching.items.map((item) => item.size)).to.deep.equal([700]);
+    });
+  }
+
+  it('should report a file present at start at once when its mtime is older than the threshold', async () => {
+    const path = join(dir, 'old.png');
+    await writeFile(path, 'old');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(path, hourAgo, hourAgo);
+    const started = Date.now();
+    watching = await startWatching(dir, { awaitWriteFinish: { stabilityThreshold: 3000, pollInterval: 30 } });
+    await waitFor(() => watching!.items.length > 0, 'old.png', 2500);
+
+    expect(Date.now() - started).to.be.below(2500);
+  });
+
+  it('should wait out a writer that pauses 1 s when stabilityThreshold is longer than its pauses', async () => {
+    watching = await startWatching(dir, { awaitWriteFinish: { stabilityThreshold: 1500, pollInterval: 50 } });
+    await writeSlowly(join(dir, 'slow.png'), 3, 1000);
+    await waitFor(() => watching!.items.length > 0, 'slow.png', 5000);
+    await sleep(1600);
+
+    expect(watching.items.map((item) => item.size)).to.deep.equal([300]);
+  });
+
   it('should emit a file written as .tmp and renamed only under its final name', async () => {
     watching = await startWatching(dir);
     await writeFile(join(dir, 'x.tmp'), 'partial image data');
@@ -136,9 +184,8 @@ describe('watchDirectory', () => {
     watching = await startWatching(dir);
     await waitFor(() => watching!.items.length > 0, 'old.png');
 
-    expect(watching.items).to.deep.equal([
-      { path: join(dir, 'sub', 'old.png'), size: 3, mtimeMs: watching.items[0]!.mtimeMs, index: 0 },
-    ]);
+    const { dev, ino, mtimeMs } = await lstat(join(dir, 'sub', 'old.png'));
+    expect(watching.items).to.deep.equal([{ path: join(dir, 'sub', 'old.png'), size: 3, mtimeMs, index: 0, dev, ino }]);
   });
 
   it('should skip files already present when ignoreInitial is true but emit new ones', async () => {
