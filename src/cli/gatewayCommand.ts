@@ -62,6 +62,6 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
         });
       });
       await gateway.close();
-      io.stderr.write(`HASTE gateway stopped after ${gateway.received.length} blobs\n`);
+      io.stderr.write(`HASTE gateway stopped after ${gateway.counts.accepted} blobs\n`);
     });
 }

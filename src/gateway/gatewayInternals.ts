@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 
 /** Stream ids are used as folder names, so only a conservative alphabet gets through. */
 export const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -66,4 +67,10 @@ export function withSuffix(name: string, n: number): string {
   }
   const dot = name.lastIndexOf('.');
   return dot > 0 ? `${name.slice(0, dot)}-${n}${name.slice(dot)}` : `${name}-${n}`;
+}
+
+/** The first value of a request header (Node joins most repeats, but not all). */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

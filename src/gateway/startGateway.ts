@@ -1,16 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { link, mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createAuthCheck, decodePercent, safeFileName, streamIdPattern, withSuffix } from './gatewayInternals.js';
-import { hashFile } from '../state/hashFile.js';
+import { basename, join } from 'node:path';
+import { createMemoryBlobIndex, openLevelBlobIndex, retryKey, type BlobIndex } from './blobIndex.js';
+import { linkUnderFreeName, tempPathIn } from './blobFiles.js';
+import { createAuthCheck, header, safeFileName, streamIdPattern } from './gatewayInternals.js';
+import { createKeyedLock } from './keyedLock.js';
+import { readBlobHeaders, type BlobHeaders } from './readBlobHeaders.js';
+import { BodyTooLarge, receiveBody } from './receiveBody.js';
+import { formatSettings, reducedName } from './reducedCopy.js';
 import type { ReceivedBlob } from './ReceivedBlob.js';
-import type { RunningGateway } from './RunningGateway.js';
+import type { GatewayCounts, RunningGateway } from './RunningGateway.js';
 import { createTokenBucket, type TokenBucket } from './throttleInternals.js';
 
 /** Options for {@link startGateway}. */
@@ -30,8 +32,10 @@ export interface GatewayOptions {
    */
   readonly host?: string;
   /**
-   * Folder that receives each blob as `<store>/<stream id>/<safe file name>`. Without it the
-   * gateway hashes and counts blobs but keeps nothing.
+   * Folder that receives each blob as `<store>/<stream id>/<safe file name>` (a reduced copy as
+   * `<safe name>.reduced.<its format's extension>` beside a `.json` sidecar), and the index of
+   * stored blobs in `<store>/.haste-index/`. Without it the gateway hashes and counts blobs, keeps
+   * nothing, and remembers only the latest 100,000 for recognising retries.
    * @default undefined
    */
   readonly store?: string;
@@ -58,63 +62,35 @@ export interface GatewayOptions {
    * @default undefined (unlimited)
    */
   readonly maxBytesPerSecond?: number;
+  /**
+   * How many of the latest blobs `RunningGateway.received` holds. Older ones are dropped, so a
+   * long-running gateway's memory stays flat; `RunningGateway.counts` keeps the totals.
+   * @default 10000
+   */
+  readonly keepReceived?: number;
 }
 
 const unauthorizedBody =
   'The request has not been applied because it lacks valid authentication credentials for the target resource.';
-const badTagBody = 'The request has not been applied because it lacks valid X-HASTE-tag.';
 const okBody = '{"result": "OK!"}';
 const textType = 'text/plain; charset=utf-8';
-
-class BodyTooLarge extends Error {}
+/** Retry keys remembered without a store: ~20 MB, flat however many blobs arrive. */
+const keysRememberedWithoutStore = 100_000;
 
 function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': textType, 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+type Settings = Required<Omit<GatewayOptions, 'store' | 'maxBytesPerSecond' | 'port' | 'host'>> &
+  Pick<GatewayOptions, 'store' | 'maxBytesPerSecond'> & { readonly port: number; readonly host: string };
 
-/** A sink that keeps nothing, for blobs we only hash and count. */
-function nowhere(): Writable {
-  return new Writable({
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
-}
-
-/**
- * Starts a local stand-in for the HASTE Cloud Gateway, speaking the same protocol.
- *
- * `POST /stream/<id>` with Basic auth and the `X-HASTE-*` headers answers `{"result": "OK!"}`
- * (200, `application/json`); bad credentials get 401 with `WWW-Authenticate: Basic realm="HASTE
- * Cloud"` on every route; an unknown tag gets 412; `GET /` answers `Hello!`. Bodies stream to a
- * temp file that is hard-linked to its final name only once complete, so a stored file is
- * never partial. An optional `X-HASTE-content-sha256` header makes retries idempotent within a
- * stream (with a store, across restarts of the gateway too: the first request to a stream hashes
- * what is stored in it) and is checked against the received
- * bytes.
- *
- * @example
- * ```ts
- * const gateway = await startGateway({ port: 0, username: 'u', password: 'p', store: '/tmp/haste' });
- * // ... agent posts to gateway.url ...
- * console.log(gateway.received.length);
- * await gateway.close();
- * ```
- *
- * @param options Port, credentials, store folder and limits.
- * @returns The running gateway once it listens.
- */
-export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+/** Validates the options once, eagerly, and fills in the defaults. */
+function normaliseOptions(options: GatewayOptions): Settings {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
   }
-  const { username, password, store } = options;
+  const { username, password, store, maxBytesPerSecond } = options;
   if (typeof username !== 'string' || typeof password !== 'string') {
     throw new TypeError('Expected `username` and `password` to be strings');
   }
@@ -141,99 +117,124 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (typeof log !== 'function') {
     throw new TypeError(`Expected \`log\` to be a function, got ${typeof log}`);
   }
-
-  const { maxBytesPerSecond } = options;
   if (maxBytesPerSecond !== undefined && !(typeof maxBytesPerSecond === 'number' && maxBytesPerSecond > 0 && Number.isFinite(maxBytesPerSecond))) {
     throw new TypeError(`Expected \`maxBytesPerSecond\` to be a finite number > 0, got ${String(maxBytesPerSecond)}`);
   }
+  const keepReceived = options.keepReceived ?? 10_000;
+  if (!Number.isSafeInteger(keepReceived) || keepReceived < 0) {
+    throw new TypeError(`Expected \`keepReceived\` to be an integer >= 0, got ${String(keepReceived)}`);
+  }
+  return { username, password, port, host, store, tags, maxBodyBytes, log, maxBytesPerSecond, keepReceived };
+}
+
+/** The name a blob is stored under: the original's safe name, or a reduced copy's own. */
+function storedNameFor(blob: BlobHeaders): string {
+  const name = safeFileName(blob.originalFilename);
+  return blob.reduction === undefined ? name : reducedName(name, blob.reduction.contentType);
+}
+
+/** The sidecar beside a reduced copy: what it is a copy of, in which format, made how. */
+function sidecarFor(blob: BlobHeaders, body: { bytes: number; sha256: string }): ((storedName: string) => string) | undefined {
+  const { reduction } = blob;
+  if (reduction === undefined) return undefined;
+  return (storedName) =>
+    `${JSON.stringify(
+      {
+        storedAs: storedName,
+        originalFilename: blob.originalFilename,
+        contentType: reduction.contentType,
+        reduction: reduction.settings,
+        bytes: body.bytes,
+        sha256: body.sha256,
+        tag: blob.tag,
+        unixtime: blob.unixtime,
+      },
+      null,
+      2,
+    )}\n`;
+}
+
+/** The one log line of an accepted blob (never credentials). */
+function logLine(blob: ReceivedBlob): string {
+  const action = blob.duplicate ? 'duplicate' : blob.storedPath !== null ? 'stored' : 'discarded';
+  let line = `${action} stream=${blob.streamId} file=${JSON.stringify(blob.originalFilename)} bytes=${blob.bytes} sha256=${blob.sha256} tag=${blob.tag}`;
+  if (blob.storedPath !== null) line += ` as=${JSON.stringify(basename(blob.storedPath))}`;
+  if (blob.reduction !== undefined) {
+    line += ` type=${blob.reduction.contentType} reduction=${JSON.stringify(formatSettings(blob.reduction.settings))}`;
+  }
+  return line;
+}
+
+/**
+ * Starts a local stand-in for the HASTE Cloud Gateway, speaking the same protocol.
+ *
+ * `POST /stream/<id>` with Basic auth and the `X-HASTE-*` headers answers `{"result": "OK!"}`
+ * (200, `application/json`); bad credentials get 401 with `WWW-Authenticate: Basic realm="HASTE
+ * Cloud"` on every route; an unknown tag gets 412; `GET /` answers `Hello!`. Bodies stream to a
+ * temp file that is hard-linked to its final name only once complete, so a stored file is
+ * never partial. An optional `X-HASTE-content-sha256` header is checked against the received
+ * bytes and makes retries idempotent: an upload with the same stream, original file name and
+ * content hash as an earlier one is answered OK and not stored again (with a store, across
+ * restarts too, through an on-disk index); the same bytes under another name are a new blob.
+ * Identical uploads arriving together are stored once: the later ones wait for the first's
+ * outcome. A reduced copy (`X-HASTE-reduction` with its `Content-Type`) is stored as
+ * `<name>.reduced.<ext>` beside a `.json` sidecar naming the original, the type and the
+ * reducer's settings. Memory stays flat however many blobs arrive.
+ *
+ * @example
+ * ```ts
+ * const gateway = await startGateway({ port: 0, username: 'u', password: 'p', store: '/tmp/haste' });
+ * // ... agent posts to gateway.url ...
+ * console.log(gateway.received.length);
+ * await gateway.close();
+ * ```
+ *
+ * @param options Port, credentials, store folder and limits.
+ * @returns The running gateway once it listens.
+ */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const settings = normaliseOptions(options);
+  const { store, tags, maxBodyBytes, log, maxBytesPerSecond, keepReceived } = settings;
   const bucket: TokenBucket | undefined =
     maxBytesPerSecond === undefined ? undefined : createTokenBucket(maxBytesPerSecond, Math.max(16384, maxBytesPerSecond / 20));
-
-  const isAuthorised = createAuthCheck(username, password);
+  const isAuthorised = createAuthCheck(settings.username, settings.password);
+  // Stream ids never start with a dot, so the index cannot clash with a stream's folder.
+  const index: BlobIndex =
+    store === undefined ? createMemoryBlobIndex(keysRememberedWithoutStore) : await openLevelBlobIndex(join(store, '.haste-index'));
+  const locks = createKeyedLock();
   const received: ReceivedBlob[] = [];
-  const storedHashes = new Set<string>();
-  const streamsLearnt = new Map<string, Promise<void>>();
-  // A gateway restarted between its 2xx and the agent's retry must still know the repeat, so the
-  // first time a stream is seen its stored blobs are hashed (once per stream per process).
-  const learnStoredHashes = (streamId: string): Promise<void> => {
-    if (store === undefined) return Promise.resolve();
-    let learning = streamsLearnt.get(streamId);
-    if (learning === undefined) {
-      const folder = join(store, streamId);
-      learning = readdir(folder, { withFileTypes: true })
-        .then(async (entries) => {
-          for (const entry of entries) {
-            if (!entry.isFile() || entry.name.startsWith('.')) continue;
-            storedHashes.add(`${streamId}/${await hashFile(join(folder, entry.name))}`);
-          }
-        })
-        .catch(() => undefined);
-      streamsLearnt.set(streamId, learning);
-    }
-    return learning;
+  const counts = { accepted: 0, stored: 0, duplicates: 0, discarded: 0 };
+
+  const accept = (res: ServerResponse, blob: ReceivedBlob): void => {
+    received.push(blob);
+    while (received.length > keepReceived) received.shift();
+    counts.accepted += 1;
+    if (blob.duplicate) counts.duplicates += 1;
+    else if (blob.storedPath !== null) counts.stored += 1;
+    else counts.discarded += 1;
+    log(logLine(blob));
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(okBody) });
+    res.end(okBody);
   };
 
-  const receiveBlob = async (req: IncomingMessage, res: ServerResponse, streamId: string): Promise<void> => {
-    const tag = header(req, 'x-haste-tag');
-    const rawFilename = header(req, 'x-haste-original_filename');
-    const unixtime = header(req, 'x-haste-unixtime');
-    if (rawFilename === undefined || tag === undefined || unixtime === undefined) {
-      reply(res, 400, 'Missing X-HASTE-original_filename, X-HASTE-tag or X-HASTE-unixtime header.');
-      return;
-    }
-    if (!tags.includes(tag)) {
-      reply(res, 412, badTagBody);
-      return;
-    }
-    const declaredLength = header(req, 'content-length');
-    if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
-      // Closing spares us reading a body we already know we will refuse.
-      reply(res, 413, `The body exceeds ${maxBodyBytes} bytes.`, { Connection: 'close' });
-      return;
-    }
-    const claimedHash = header(req, 'x-haste-content-sha256')?.toLowerCase();
-    if (claimedHash !== undefined && !/^[0-9a-f]{64}$/.test(claimedHash)) {
-      reply(res, 400, 'X-HASTE-content-sha256 must be 64 hex digits.');
-      return;
-    }
-    const originalFilename = decodePercent(rawFilename);
-    await learnStoredHashes(streamId);
-    const duplicate = claimedHash !== undefined && storedHashes.has(`${streamId}/${claimedHash}`);
-    const keep = store !== undefined && tag !== 'discard' && !duplicate;
-
-    let folder: string | undefined;
+  // Runs while holding the blob's retry key (if any), so the index lookup and the store that
+  // follows it cannot interleave with an identical upload's.
+  const receiveKeyed = async (req: IncomingMessage, res: ServerResponse, streamId: string, blob: BlobHeaders, key: string | undefined): Promise<void> => {
+    const duplicate = key !== undefined && (await index.find(key)) !== undefined;
+    const folder = store !== undefined && blob.tag !== 'discard' && !duplicate ? join(store, streamId) : undefined;
     let temp: string | undefined;
     let sink: WriteStream | undefined;
-    if (keep) {
-      folder = join(store, streamId);
+    if (folder !== undefined) {
       await mkdir(folder, { recursive: true });
-      temp = join(folder, `.${randomUUID()}.part`);
+      temp = tempPathIn(folder);
       sink = createWriteStream(temp, { flags: 'wx' });
     }
-    const hash = createHash('sha256');
-    let bytes = 0;
+    let body: { bytes: number; sha256: string };
     try {
-      await pipeline(
-        // destroyOnReturn: false keeps the socket alive when we stop early, so a 413 can still be sent.
-        req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>,
-        async function* measure(chunks: AsyncIterable<Buffer>) {
-          for await (const chunk of chunks) {
-            bytes += chunk.length;
-            if (bytes > maxBodyBytes) {
-              throw new BodyTooLarge();
-            }
-            if (bucket !== undefined) await bucket.take(chunk.length);
-            hash.update(chunk);
-            yield chunk;
-          }
-        },
-        sink ?? nowhere(),
-      );
+      body = await receiveBody(req, { maxBodyBytes, ...(sink === undefined ? {} : { sink }), ...(bucket === undefined ? {} : { bucket }) });
     } catch (error) {
       sink?.destroy();
-      if (temp !== undefined) {
-        await unlink(temp).catch(() => {});
-      }
+      if (temp !== undefined) await unlink(temp).catch(() => {});
       if (error instanceof BodyTooLarge) {
         reply(res, 413, `The body exceeds ${maxBodyBytes} bytes.`, { Connection: 'close' });
         req.resume();
@@ -241,51 +242,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
       throw error;
     }
-    const sha256 = hash.digest('hex');
-    if (claimedHash !== undefined && claimedHash !== sha256) {
-      if (temp !== undefined) {
-        await unlink(temp).catch(() => {});
-      }
+    if (blob.claimedHash !== undefined && blob.claimedHash !== body.sha256) {
+      if (temp !== undefined) await unlink(temp).catch(() => {});
       reply(res, 400, 'The body does not match X-HASTE-content-sha256.');
       return;
     }
+    const storedPath =
+      folder === undefined || temp === undefined ? null : await linkUnderFreeName(temp, folder, storedNameFor(blob), sidecarFor(blob, body));
+    if (key !== undefined && !duplicate && blob.tag !== 'discard') {
+      await index.add(key, { storedAs: storedPath === null ? null : basename(storedPath), originalFilename: blob.originalFilename, sha256: body.sha256 });
+    }
+    const { originalFilename, tag, unixtime, reduction } = blob;
+    accept(res, { streamId, originalFilename, storedPath, ...body, tag, unixtime, duplicate, ...(reduction === undefined ? {} : { reduction }) });
+  };
 
-    let storedPath: string | null = null;
-    if (folder !== undefined && temp !== undefined) {
-      const name = safeFileName(originalFilename);
-      // link() refuses to overwrite, so concurrent uploads of the same name cannot clobber each other.
-      for (let n = 0; storedPath === null; n += 1) {
-        const candidate = join(folder, withSuffix(name, n));
-        try {
-          await link(temp, candidate);
-          storedPath = candidate;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-            await unlink(temp).catch(() => {});
-            throw error;
-          }
-        }
-      }
-      await unlink(temp);
+  const receiveBlob = async (req: IncomingMessage, res: ServerResponse, streamId: string): Promise<void> => {
+    const blob = readBlobHeaders(req, tags, maxBodyBytes);
+    if ('refusal' in blob) {
+      reply(res, ...blob.refusal);
+      return;
     }
-    if (!duplicate && tag !== 'discard') {
-      storedHashes.add(`${streamId}/${sha256}`);
+    const key = blob.claimedHash === undefined ? undefined : retryKey(streamId, blob.originalFilename, blob.claimedHash);
+    const release = key === undefined ? undefined : await locks.acquire(key);
+    try {
+      await receiveKeyed(req, res, streamId, blob, key);
+    } finally {
+      release?.();
     }
-    const blob: ReceivedBlob = {
-      streamId,
-      originalFilename,
-      storedPath,
-      bytes,
-      sha256,
-      tag,
-      unixtime,
-      duplicate,
-    };
-    received.push(blob);
-    const action = duplicate ? 'duplicate' : storedPath !== null ? 'stored' : 'discarded';
-    log(`${action} stream=${streamId} file=${JSON.stringify(originalFilename)} bytes=${bytes} sha256=${blob.sha256} tag=${tag}`);
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(okBody) });
-    res.end(okBody);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -331,9 +314,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
     });
   });
-  server.listen(port, host);
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+  server.listen(settings.port, settings.host);
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+  } catch (error) {
+    // Another gateway may want this store's index once we give up on the port.
+    await index.close();
+    throw error;
+  }
   const boundPort = (server.address() as AddressInfo).port;
+  const { host } = settings;
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${boundPort}`;
 
@@ -341,12 +331,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url,
     port: boundPort,
     received,
+    counts: counts satisfies GatewayCounts,
     close: async () => {
       const closed = new Promise<void>((resolve, reject) => {
         server.close((error) => (error === undefined ? resolve() : reject(error)));
       });
       server.closeAllConnections();
       await closed;
+      await index.close();
     },
   };
 }

@@ -319,9 +319,23 @@ describe('startGateway', () => {
     }
   });
 
+  it('should keep only the latest keepReceived blobs and count every one', async () => {
+    const short = await startGateway({ port: 0, username: 'agent', password: 's3cret', store, keepReceived: 2 });
+    try {
+      for (const [name, tag] of [['a.tif', 'vironova'], ['b.tif', 'vironova'], ['c.tif', 'discard'], ['d.tif', 'vironova']]) {
+        await send(short, { method: 'POST', path: `/stream/${sid}`, headers: blob(name!, { 'X-HASTE-tag': tag!, 'X-HASTE-content-sha256': createHash('sha256').update('x').digest('hex') }), body: 'x' });
+      }
+      await send(short, { method: 'POST', path: `/stream/${sid}`, headers: blob('a.tif', { 'X-HASTE-content-sha256': createHash('sha256').update('x').digest('hex') }), body: 'x' });
+      expect(short.received.map((r) => r.originalFilename)).to.deep.equal(['d.tif', 'a.tif']);
+      expect(short.counts).to.deep.equal({ accepted: 5, stored: 3, duplicates: 1, discarded: 1 });
+    } finally {
+      await short.close();
+    }
+  });
+
   it('should validate its options eagerly', async () => {
     const base = { username: 'u', password: 'p' };
-    for (const bad of [{ ...base, port: -1 }, { ...base, port: 1.5 }, { ...base, maxBodyBytes: -1 }, { ...base, tags: [''] }, { username: 'u' }]) {
+    for (const bad of [{ ...base, port: -1 }, { ...base, port: 1.5 }, { ...base, maxBodyBytes: -1 }, { ...base, tags: [''] }, { ...base, keepReceived: -1 }, { username: 'u' }]) {
       let error: unknown;
       try {
         await startGateway(bad as never);
