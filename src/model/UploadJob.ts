@@ -18,4 +18,15 @@ export interface UploadJob {
    * `X-HASTE-content-sha256` so a gateway can drop a repeat. @default not sent
    */
   readonly bodySha256?: string;
+  /**
+   * Media type of a body that is not the original (e.g. `image/png` for a reduced TIFF), sent
+   * as `Content-Type`, so the receiver knows what it got. @default not sent
+   */
+  readonly bodyMediaType?: string;
+  /**
+   * What made the body from the original (reducer name and settings), sent as
+   * `X-HASTE-reduction: reducer=reduceImage; tolerance=30; …` whenever the body is not the
+   * original. @default `reducer=unknown` for a body other than the original
+   */
+  readonly bodyReduction?: Readonly<Record<string, string | number | boolean>>;
 }

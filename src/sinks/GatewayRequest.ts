@@ -11,4 +11,11 @@ export interface GatewayRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** The file whose bytes form the body. */
   readonly bodyPath: string;
+  /**
+   * What the body file must still be when it is opened (for an original: the size, mtime,
+   * device and inode it was admitted with). The transport opens `bodyPath` without following
+   * a symlink, checks these on the open descriptor and sends nothing if they differ.
+   * @default only "a regular file, not a symlink" is checked
+   */
+  readonly bodyIdentity?: { readonly size?: number; readonly mtimeMs?: number; readonly dev?: number; readonly ino?: number };
 }

@@ -5,7 +5,8 @@ import type { UploadResult } from '../model/UploadResult.js';
 import type { GatewayRequest } from './GatewayRequest.js';
 import type { GatewayResponse } from './GatewayResponse.js';
 import { streamId as formatStreamId } from './streamId.js';
-import { encodeHeaderFilename, fetchPost, normaliseBaseUrl, parseRetryAfter } from './uploaderInternals.js';
+import { encodeHeaderFilename, fetchPost, formatReductionHeader, normaliseBaseUrl, parseRetryAfter } from './uploaderInternals.js';
+import type { FileItem } from '../model/FileItem.js';
 
 /** Options for {@link createUploader}. */
 export interface UploaderOptions {
@@ -61,6 +62,15 @@ function requireString(name: string, value: unknown): string {
     throw new TypeError(`Expected \`${name}\` to be a string, got ${typeof value}`);
   }
   return value;
+}
+
+function identityOf(item: FileItem): NonNullable<GatewayRequest['bodyIdentity']> {
+  return {
+    size: item.size,
+    mtimeMs: item.mtimeMs,
+    ...(item.dev === undefined ? {} : { dev: item.dev }),
+    ...(item.ino === undefined ? {} : { ino: item.ino }),
+  };
 }
 
 function snippet(text: string): string {
@@ -134,6 +144,8 @@ export function createUploader(options: UploaderOptions): (job: UploadJob) => Ob
     defer(() => {
       const startedAt = scheduler.now();
       const { item } = job;
+      const bodyPath = job.bodyPath ?? item.path;
+      const sendsCopy = bodyPath !== item.path;
       const request: GatewayRequest = {
         url,
         headers: {
@@ -143,8 +155,15 @@ export function createUploader(options: UploaderOptions): (job: UploadJob) => Ob
           'X-HASTE-unixtime': String(clock() / 1000),
           // Lets the gateway drop a repeat, e.g. after a crash between its 2xx and our ledger write.
           ...(job.bodySha256 === undefined ? {} : { 'X-HASTE-content-sha256': job.bodySha256 }),
+          // original_filename keeps naming the original (protocol); these say the body is not it.
+          ...(sendsCopy && job.bodyMediaType !== undefined ? { 'Content-Type': job.bodyMediaType } : {}),
+          ...(sendsCopy ? { 'X-HASTE-reduction': formatReductionHeader(job.bodyReduction) } : {}),
         },
-        bodyPath: job.bodyPath ?? item.path,
+        bodyPath,
+        // An original must still be the file admitted; a copy is only checked to be a plain file.
+        bodyIdentity: sendsCopy
+          ? job.bodySize === undefined ? {} : { size: job.bodySize }
+          : identityOf(item),
       };
       return post(request).pipe(
         take(1),

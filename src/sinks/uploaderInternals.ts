@@ -1,8 +1,9 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { ReadStream } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import fetch from 'node-fetch';
 import { Observable } from 'rxjs';
+import { openAdmittedFile } from '../io/openAdmittedFile.js';
 import type { GatewayRequest } from './GatewayRequest.js';
 import type { GatewayResponse } from './GatewayResponse.js';
 
@@ -74,7 +75,8 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
     let body: ReadStream | undefined;
 
     const send = async (): Promise<GatewayResponse | undefined> => {
-      let handle: FileHandle | undefined = await open(request.bodyPath, 'r');
+      // Never by path again after this: a symlink or another file swapped in is refused here.
+      let handle: FileHandle | undefined = await openAdmittedFile({ path: request.bodyPath, ...request.bodyIdentity });
       let size: number;
       try {
         size = (await handle.stat()).size;
@@ -122,6 +124,24 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
       body?.destroy();
     };
   });
+}
+
+/**
+ * The `X-HASTE-reduction` value for a body that is not the original: `key=value` pairs joined
+ * by `; `, the reducer first (`reducer=reduceImage; tolerance=30; compressionLevel=6`). Keys
+ * and values are reduced to header-safe text; without settings the reducer is `unknown`.
+ */
+export function formatReductionHeader(settings: Readonly<Record<string, string | number | boolean>> | undefined): string {
+  const entries = Object.entries(settings ?? {}).filter(([key]) => key !== 'reducer');
+  const reducer = settings?.reducer ?? 'unknown';
+  return [['reducer', reducer] as const, ...entries]
+    .map(([key, value]) => `${headerToken(key)}=${headerToken(String(value))}`)
+    .join('; ');
+}
+
+function headerToken(text: string): string {
+  const safe = text.replace(/[^A-Za-z0-9._+\-\/:]/g, (char) => encodeURIComponent(char).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+  return safe === '' ? '_' : safe;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, lstatSync } from 'node:fs';
+import { link, mkdtemp, open, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,7 +80,12 @@ const sha256Of = async (path: string): Promise<string> => {
 const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Timed out: ${what}`)), ms))]);
 
-const item = (path: string, size = 0, index = 0): FileItem => ({ path, size, mtimeMs: 0, index });
+// Items are what the watcher would admit: the file's real size and mtime when it exists (the
+// transport refuses a body that is not the file admitted).
+const item = (path: string, size = 0, index = 0): FileItem => {
+  const stats = existsSync(path) ? lstatSync(path) : undefined;
+  return stats === undefined ? { path, size, mtimeMs: 0, index } : { path, size: stats.size, mtimeMs: stats.mtimeMs, index, dev: stats.dev, ino: stats.ino };
+};
 const credentials = { username: 'agent', password: 's3cret' };
 const sid = '2026_11_25__03_19_00_vironova';
 
@@ -327,6 +332,90 @@ describe('createUploader', () => {
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('should say that a body is a reduced copy, and of what format, while naming the original', async () => {
+    const recorder = await startRecorder({ status: 200, body: 'ok' });
+    try {
+      const original = join(dir, 'frame.tif');
+      const reduced = join(dir, 'frame.png');
+      await writeFile(original, 'x'.repeat(100));
+      await writeFile(reduced, 'tiny');
+      const upload = createUploader({ host: recorder.host, ...credentials, streamId: sid });
+      const settings = { reducer: 'reduceImage', tolerance: 30, compressionLevel: 6, note: 'a b;c' };
+      await firstValueFrom(upload({ item: item(original), bodyPath: reduced, bodySize: 4, bodyMediaType: 'image/png', bodyReduction: settings }));
+      await firstValueFrom(upload({ item: item(original) }));
+      const [copy, plain] = recorder.seen;
+      expect(copy?.headers['x-haste-original_filename']).to.equal(original);
+      expect(copy?.headers['content-type']).to.equal('image/png');
+      expect(copy?.headers['x-haste-reduction']).to.equal('reducer=reduceImage; tolerance=30; compressionLevel=6; note=a%20b%3Bc');
+      expect(plain?.headers['content-type']).to.equal(undefined);
+      expect(plain?.headers['x-haste-reduction']).to.equal(undefined);
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it('should mark a copy made by a reducer that names no settings as reducer=unknown', async () => {
+    const sent: GatewayRequest[] = [];
+    const upload = createUploader({
+      host: 'localhost:1',
+      ...credentials,
+      streamId: sid,
+      post: (request) => {
+        sent.push(request);
+        return of({ status: 200, text: '', bytesSent: 0 });
+      },
+    });
+    await firstValueFrom(upload({ item: item('/in/a.tif'), bodyPath: '/spool/a.bin' }));
+    expect(sent[0]?.headers['X-HASTE-reduction']).to.equal('reducer=unknown');
+    expect(sent[0]?.headers['Content-Type']).to.equal(undefined);
+  });
+
+  it('should not send one byte of a symlink swapped in for an admitted file', async () => {
+    const recorder = await startRecorder({ status: 200, body: 'ok' });
+    try {
+      const secret = join(dir, 'secret.txt');
+      const path = join(dir, 'a.tif');
+      await writeFile(secret, 'TOP-SECRET');
+      await writeFile(path, 'instrument');
+      const admitted = item(path);
+      await rm(path);
+      await symlink(secret, path);
+      const upload = createUploader({ host: recorder.host, ...credentials, streamId: sid });
+      const result = await firstValueFrom(upload({ item: admitted }));
+      expect(result).to.be.instanceOf(GatewayError);
+      expect((result as GatewayError).status).to.equal(0);
+      expect(((result as GatewayError).cause as NodeJS.ErrnoException).code).to.equal('ELOOP');
+      expect(recorder.seen).to.deep.equal([]);
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it('should not send a file that replaced the admitted one, even with the same size and mtime', async () => {
+    const recorder = await startRecorder({ status: 200, body: 'ok' });
+    try {
+      const other = join(dir, 'other.txt');
+      const path = join(dir, 'a.tif');
+      await writeFile(path, 'instrument');
+      await writeFile(other, 'OTHER-DATA');
+      const when = new Date('2026-01-02T03:04:05Z');
+      await utimes(path, when, when);
+      await utimes(other, when, when);
+      const admitted = item(path);
+      // A hard link keeps no trace of a swap in the name: only the inode tells.
+      await rm(path);
+      await link(other, path);
+      const upload = createUploader({ host: recorder.host, ...credentials, streamId: sid });
+      const result = await firstValueFrom(upload({ item: admitted }));
+      expect(result).to.be.instanceOf(GatewayError);
+      expect(((result as GatewayError).cause as { code?: string }).code).to.equal('ECHANGED');
+      expect((result as GatewayError).message).to.contain('another inode');
+      expect(recorder.seen).to.deep.equal([]);
+    } finally {
+      await recorder.close();
     }
   });
 

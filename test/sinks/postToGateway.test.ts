@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -275,7 +275,7 @@ describe('postToGateway', () => {
         const paths = Array.from({ length: files }, (_, i) => join(dir, `f${i}.tif`));
         await Promise.all(paths.map((path) => writeFile(path, 'data')));
         const results = await lastValueFrom(
-          from(paths.map((path, index) => ({ item: { path, size: 4, mtimeMs: 0, index } }))).pipe(
+          from(await Promise.all(paths.map(async (path, index) => ({ item: { path, size: 4, mtimeMs: (await lstat(path)).mtimeMs, index } })))).pipe(
             postToGateway({
               host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
               username: 'u',
