@@ -52,6 +52,7 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--no-reduce', 'send every file as it is')
     .option('--tolerance <n>', `background threshold of the image reducer, 0-255 (default: ${agentDefaults.tolerance})`)
     .option('--poll <ms>', "poll the folder every <ms> instead of using the OS's file events (network shares: SMB, NFS)")
+    .option('--settle-ms <ms>', `send a file once its size and mtime stayed the same this long; raise it for writers that pause mid-file (default: ${agentDefaults.settleMs})`)
     .option('--state-dir <dir>', 'where the ledger lives (default: ~/.local/state/haste-agent/<folder>-<hash>)')
     .option('--resend', 'send files again that an earlier run delivered')
     .option('--stream-id <id>', 'gateway stream to post to (default: a new one per run, or the interrupted run\'s while files are pending)')
@@ -159,7 +160,10 @@ async function runConfigured(
       ...(streamId === undefined ? {} : { streamId }),
       path: watched,
       ...(config.include === undefined ? {} : { include: config.include }),
-      ...(config.poll === undefined ? {} : { watch: { usePolling: true, interval: config.poll } }),
+      watch: {
+        awaitWriteFinish: { stabilityThreshold: config.settleMs },
+        ...(config.poll === undefined ? {} : { usePolling: true, interval: config.poll }),
+      },
       host: config.host,
       username: config.username,
       password,

@@ -20,6 +20,7 @@ export const agentDefaults: AgentConfig = {
   statusInterval: 10,
   grace: 30,
   retryCap: 30,
+  settleMs: 500,
 };
 
 /**

@@ -67,4 +67,9 @@ export interface AgentConfig {
    * the more files they hold. Events when absent.
    */
   readonly poll?: number;
+  /**
+   * Milliseconds a file must keep its size and mtime before it is sent. Raise it for a writer
+   * that pauses longer than this mid-file, or each pause sends a truncated version.
+   */
+  readonly settleMs: number;
 }

@@ -37,6 +37,7 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   streamId: { kind: 'string' },
   retryCap: { kind: 'number', min: 0, exclusive: true },
   poll: { kind: 'integer', min: 1 },
+  settleMs: { kind: 'integer', min: 0 },
 };
 
 export type FieldName = keyof AgentConfig;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
@@ -218,6 +218,35 @@ describe('registerAgentCommand', () => {
       await stopAfter(cli, running, g, 1);
       expect(process.exitCode ?? 0).to.equal(0);
       await expectDelivered(g, files);
+    });
+
+    it('should send one whole version of a file whose writer pauses 1 s, with --settle-ms 1800', async () => {
+      const g = await startLocalGateway();
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password }, cwd: root });
+      const running = cli.run(...target(g), '--settle-ms', '1800');
+      const pieces = [randomBytes(3000), randomBytes(3000), randomBytes(3000)];
+      const handle = await open(join(watched, 'slow.dat'), 'w');
+      try {
+        for (const [index, piece] of pieces.entries()) {
+          await handle.write(piece);
+          if (index < pieces.length - 1) await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      } finally {
+        await handle.close();
+      }
+      await waitFor(() => g.received.length >= 1, 'the settled file', 8000);
+      // Long enough for a second version to have been sent, had the agent taken one.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await stopAfter(cli, running, g, 1);
+      expect(process.exitCode ?? 0).to.equal(0);
+      await expectDelivered(g, new Map([['slow.dat', Buffer.concat(pieces)]]));
+    });
+
+    it('should exit 2 with the rule when --settle-ms is not a whole number of milliseconds', async () => {
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      await cli.run(watched, '--host', 'localhost:1', '--username', 'lab', '--settle-ms', '0.5');
+      expect(process.exitCode).to.equal(2);
+      expect(cli.stderr.text).to.equal('haste-agent: flag --settle-ms: `settleMs` must be an integer >= 0, got "0.5"\n');
     });
 
     it('should read the password from the first line of --password-file', async () => {

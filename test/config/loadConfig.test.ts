@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/loadConfig.js';
 
 const defaults: AgentConfig = {
   concurrency: 4,
+  settleMs: 500,
   mode: 'adaptive',
   cores: 1,
   uploadSlots: 2,
