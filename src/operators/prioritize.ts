@@ -235,7 +235,14 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
             }
             const job: UploadJob =
               reduction.reduced && reduction.outputPath !== undefined
-                ? { item, bodyPath: reduction.outputPath, bodySize: reduction.bytesOut }
+                ? {
+                    item,
+                    bodyPath: reduction.outputPath,
+                    bodySize: reduction.bytesOut,
+                    // The receiver is told what the body is (Content-Type, X-HASTE-reduction).
+                    ...(reduction.mediaType === undefined ? {} : { bodyMediaType: reduction.mediaType }),
+                    ...(reduction.settings === undefined ? {} : { bodyReduction: reduction.settings }),
+                  }
                 : { item };
             ready.push({ seq, job });
             queuedBytes += job.bodySize ?? item.size;

@@ -119,6 +119,23 @@ describe('prioritize', () => {
       });
     });
 
+    it("should pass the copy's media type and reduction settings on to its upload job", () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const settings = { reducer: 'reduceImage', tolerance: 30 };
+        const labelled: Reduction = { ...reducedA, mediaType: 'image/png', settings };
+        const files = cold('a|', { a });
+        const events = files.pipe(
+          prioritize({ strategy: 'fifo', reduce: () => cold('--r|', { r: labelled }), upload: () => cold('-----u|', { u: uploaded(a, 40) }), scheduler: testScheduler }),
+        );
+        expectObservable(events).toBe('s-(eu)-(d|)', {
+          s: reduceStart(a, 0),
+          e: reduceEnd(a, 2, labelled),
+          u: uploadStart(a, 2, { item: a, bodyPath: '/spool/f0', bodySize: 40, bodyMediaType: 'image/png', bodyReduction: settings }),
+          d: uploadEnd(a, 7, uploaded(a, 40)),
+        });
+      });
+    });
+
     it('should upload a file raw while the only core is busy, then the reduced one', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const reduction = cold('--r|', { r: reducedA });
