@@ -6,7 +6,7 @@ import { isUnexpected, LOCAL_FILE_ERROR_CODES } from './retryUploadsInternals.js
  * Whether an upload outcome deserves another attempt.
  *
  * Retryable: a network failure (status 0 whose `cause.code` is not a local-file code such as
- * ENOENT, EACCES, EPERM, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG, EBADF), 408, 429 and 5xx.
+ * ENOENT, EACCES, EPERM, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG, EBADF, or ECHANGED for a file replaced since admission), 408, 429 and 5xx.
  * Final: an acknowledgement, 401, 403, 412 and every other status, a local-file problem, and
  * anything `retryUploads` caught being thrown by the upload.
  *

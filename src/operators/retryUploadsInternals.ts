@@ -1,6 +1,6 @@
 /**
  * `code`s of a status-0 `GatewayError.cause` that mean the local file is the problem (missing,
- * unreadable, a directory): sending it again cannot help. Every other status-0 error
+ * unreadable, a directory, replaced since it was admitted): sending it again cannot help. Every other status-0 error
  * (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ENOTFOUND, an aborted socket, no code at all) is taken
  * to be the network.
  */
@@ -13,6 +13,8 @@ export const LOCAL_FILE_ERROR_CODES: ReadonlySet<string> = new Set([
   'ELOOP',
   'ENAMETOOLONG',
   'EBADF',
+  // openAdmittedFile: the path now holds another file than the one admitted.
+  'ECHANGED',
 ]);
 
 /** Marks errors built from an upload that threw: their meaning is unknown, so never retried. */

@@ -25,7 +25,7 @@ describe('isRetryableUpload', () => {
     expect(isRetryableUpload(error(0))).to.equal(true);
     expect(isRetryableUpload(error(0, { code: 'ECONNRESET' }))).to.equal(true);
     expect(isRetryableUpload(error(0, { code: 'ETIMEDOUT' }))).to.equal(true);
-    for (const code of ['ENOENT', 'EACCES', 'EPERM', 'EISDIR']) {
+    for (const code of ['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ELOOP', 'ECHANGED']) {
       expect(isRetryableUpload(error(0, { code })), code).to.equal(false);
     }
   });
