@@ -1,4 +1,7 @@
+import type { Observable } from 'rxjs';
 import type { LedgerEntry, LedgerReduction, LedgerState } from './LedgerEntry.js';
+import type { LedgerHealth } from './LedgerHealth.js';
+import type { LedgerRepair } from './LedgerRepair.js';
 
 /** Identifies one version of one file: any object with these fields, a `LedgerEntry` included. */
 export interface LedgerKey {
@@ -38,6 +41,14 @@ export interface LedgerSummary {
   readonly lastError?: { readonly path: string; readonly message: string; readonly at: number };
   /** Set by `readLedgerSummary` when a live agent holds the ledger's lock. */
   readonly runningPid?: number;
+  /** Set by `readLedgerSummary`: the last repair an agent made on opening the ledger (from `repair.json`). */
+  readonly lastRepair?: LedgerRepair;
+  /**
+   * Set by `readLedgerSummary` when the files hold records that cannot be read back right now:
+   * the next open drops (and reports) them. A cut-short last line here is usually an append in
+   * progress or a crash.
+   */
+  readonly unreadable?: LedgerRepair;
 }
 
 /**
@@ -45,13 +56,21 @@ export interface LedgerSummary {
  *
  * Reads are synchronous and come from memory; writes update memory at once and return a
  * promise that resolves when the change is on disk (journal line written and fsync'd). Writes
- * are serialised through one queue, so their promises resolve in call order. After a write
- * fails (disk full, state dir gone) every later write rejects with that error: the caller
+ * are serialised through one queue, so their promises resolve in call order. A write that
+ * fails for a reason that may pass (disk full, quota, I/O error: see {@link LedgerHealth}) is
+ * retried with backoff and later writes wait behind it, so their promises stay pending until
+ * space returns. After any other failure every later write rejects with that error: the caller
  * should stop rather than carry on with a ledger that no longer matches the disk.
  */
 export interface Ledger {
   /** The state directory. */
   readonly dir: string;
+  /** What opening the ledger dropped as damaged, or undefined when it read back whole. */
+  readonly repair: LedgerRepair | undefined;
+  /** Whether writes are reaching the disk right now. */
+  health(): LedgerHealth;
+  /** The current health at once, then each change; completes when the ledger is closed. */
+  readonly healthChanges: Observable<LedgerHealth>;
   /** The newest version recorded for `path`. */
   get(path: string): LedgerEntry | undefined;
   /** The entry of exactly this version. */

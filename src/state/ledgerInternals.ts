@@ -1,8 +1,11 @@
 /*
  * On-disk format of the ledger (version 1). Files in the state directory:
  *
- *   ledger.lock        "<pid>\n" of the agent holding the ledger. Created atomically with
- *                      link(2) from a fully written temp file, so it is never seen half-written.
+ *   ledger.lock        A symbolic link whose target is the pid of the agent holding the ledger.
+ *                      symlink(2) creates it atomically and, the target being short, in the
+ *                      inode itself: taking the lock needs no free block, so an agent can start
+ *                      on a full disk and wait for space. (Older agents wrote "<pid>\n" into a
+ *                      regular file; such a lock is still read.)
  *   snapshot.json      One line "<check> <json>\n", json = {"version":1,"lastSeq":N,"entries":[…]}.
  *                      Only ever replaced by rename(2), so it is old or new, never torn.
  *   snapshot.json.tmp  A snapshot being written. A leftover one is a compaction that crashed
@@ -19,7 +22,9 @@
  * is above the snapshot's lastSeq. Skipped: the text after the last "\n" (a torn append from a
  * crash mid-write), any line whose check does not match or whose JSON is not an entry (disk
  * corruption; later lines still apply), lines with seq <= lastSeq (already in the snapshot: a
- * crash between the snapshot rename and the journal truncation). A snapshot whose check fails
+ * crash between the snapshot rename and the journal truncation). The first two kinds are damage:
+ * loading lists each with its line number and byte offset, and open() reports them (LedgerRepair,
+ * repair.json) before its compaction drops them for good. A snapshot whose check fails
  * is not a crash artefact (rename is atomic) and makes open reject rather than forget what was
  * already sent.
  *
@@ -27,13 +32,19 @@
  * directory, then truncate the journal to 0 and fsync it. A crash at any step leaves either the
  * old snapshot + full journal or the new snapshot + a journal whose lines it already covers.
  * open() compacts whenever the journal is non-empty, which also cuts off a torn tail before the
- * next append could be glued to it.
+ * next append could be glued to it. If the disk is full then, open() instead cuts the journal
+ * back to its last newline (shrinking needs no space) and appends after it.
+ *
+ * Writes that fail for a reason that may pass (disk full, EIO, …: see durableWrites.ts) cut the
+ * journal back to its last good length and are retried with backoff, so a partial line left by a
+ * full disk never gets a later append glued to it.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { link, open, readFile, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readFile, readlink, symlink, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LedgerKey, LedgerSummary } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
+import type { LedgerDamage } from './LedgerRepair.js';
 
 export const FORMAT_VERSION = 1;
 export const LOCK_FILE = 'ledger.lock';
@@ -61,10 +72,21 @@ export interface LoadedLedger {
   readonly lastSeq: number;
   /** Bytes in the journal file as read. */
   readonly journalBytes: number;
-  /** Complete lines skipped for a bad check or shape. */
-  readonly corruptLines: number;
-  /** Whether the journal ended in a partial line. */
-  readonly tornTail: boolean;
+  /** Bytes up to and including the journal's last newline: what is left once a torn tail is cut off. */
+  readonly completeBytes: number;
+  /** Complete lines in the journal, damaged ones included. */
+  readonly completeLines: number;
+  /** Every record that could not be read back, in file order. */
+  readonly damage: LedgerDamage[];
+}
+
+/** Characters of a damaged line kept in a report. */
+const EXCERPT_LENGTH = 80;
+
+function damageAt(file: string, line: number, offset: number, bytes: Buffer, reason: LedgerDamage['reason']): LedgerDamage {
+  const text = bytes.toString('utf8');
+  const excerpt = JSON.stringify(text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH)}…` : text);
+  return { file, line, offset, length: bytes.length, reason, excerpt };
 }
 
 export function checksum(text: string): string {
@@ -127,9 +149,11 @@ function isEntry(value: unknown): value is LedgerEntry {
   );
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+async function readOptional(path: string): Promise<string | undefined>;
+async function readOptional(path: string, raw: 'raw'): Promise<Buffer | undefined>;
+async function readOptional(path: string, raw?: 'raw'): Promise<string | Buffer | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return raw === undefined ? await readFile(path, 'utf8') : await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return undefined;
@@ -139,10 +163,12 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 export async function loadLedger(dir: string): Promise<LoadedLedger> {
-  const journal = (await readOptional(join(dir, JOURNAL_FILE))) ?? '';
+  // Bytes, not text: a flipped byte can make invalid UTF-8, which would shift every offset after it.
+  const journal = (await readOptional(join(dir, JOURNAL_FILE), 'raw')) ?? Buffer.alloc(0);
   const snapshotText = await readOptional(join(dir, SNAPSHOT_FILE));
 
   const entries = new Map<string, LedgerEntry>();
+  const damage: LedgerDamage[] = [];
   let lastSeq = 0;
   if (snapshotText !== undefined) {
     const snapshot = decodeLine(snapshotText.endsWith('\n') ? snapshotText.slice(0, -1) : snapshotText) as
@@ -150,27 +176,38 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
       | undefined;
     if (snapshot?.version !== FORMAT_VERSION || !Array.isArray(snapshot.entries) || typeof snapshot.lastSeq !== 'number') {
       throw new Error(
-        `The ledger snapshot ${join(dir, SNAPSHOT_FILE)} is corrupt or of an unknown version; ` +
+        `The ledger snapshot ${join(dir, SNAPSHOT_FILE)} (${Buffer.byteLength(snapshotText)} bytes) is corrupt or of an unknown version; ` +
           `move it away to start with an empty ledger (files already sent would be sent again)`,
       );
     }
-    for (const entry of snapshot.entries) {
+    snapshot.entries.forEach((entry, index) => {
       if (isEntry(entry)) {
         entries.set(entryKey(entry), deepFreeze(entry));
+      } else {
+        damage.push(damageAt(SNAPSHOT_FILE, index + 1, 0, Buffer.from(JSON.stringify(entry) ?? 'undefined'), 'not a ledger record'));
       }
-    }
+    });
     lastSeq = snapshot.lastSeq;
   }
 
-  const lines = journal.split('\n');
-  // Text after the last newline is an append cut short by a crash (or '' when none was).
-  const tail = lines.pop() ?? '';
   const snapshotSeq = lastSeq;
-  let corruptLines = 0;
-  for (const line of lines) {
-    const record = decodeLine(line) as Partial<JournalRecord> | undefined;
+  let start = 0;
+  let lineNumber = 0;
+  while (start < journal.length) {
+    const end = journal.indexOf(0x0a, start);
+    lineNumber += 1;
+    if (end === -1) {
+      // Text after the last newline is an append cut short (a crash, a full disk).
+      damage.push(damageAt(JOURNAL_FILE, lineNumber, start, journal.subarray(start), 'cut short'));
+      break;
+    }
+    const bytes = journal.subarray(start, end);
+    const offset = start;
+    start = end + 1;
+    const decoded = decodeLine(bytes.toString('utf8'));
+    const record = decoded as Partial<JournalRecord> | undefined;
     if (record === undefined || typeof record.seq !== 'number' || !isEntry(record.entry)) {
-      corruptLines += 1;
+      damage.push(damageAt(JOURNAL_FILE, lineNumber, offset, bytes, decoded === undefined ? 'checksum mismatch' : 'not a ledger record'));
       continue;
     }
     if (record.seq <= snapshotSeq) {
@@ -179,12 +216,14 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
     entries.set(entryKey(record.entry), deepFreeze(record.entry));
     lastSeq = Math.max(lastSeq, record.seq);
   }
+  const completeBytes = journal.lastIndexOf(0x0a) + 1;
   return {
     entries,
     lastSeq,
-    journalBytes: Buffer.byteLength(journal),
-    corruptLines,
-    tornTail: tail !== '',
+    journalBytes: journal.length,
+    completeBytes,
+    completeLines: damage.at(-1)?.reason === 'cut short' && damage.at(-1)?.file === JOURNAL_FILE ? lineNumber - 1 : lineNumber,
+    damage,
   };
 }
 
@@ -216,7 +255,17 @@ export function isProcessAlive(pid: number): boolean {
 
 /** The pid in a lock file, or undefined when it is missing or garbled. */
 export async function readLockPid(lockPath: string): Promise<number | undefined> {
-  const text = await readOptional(lockPath);
+  let text: string | undefined;
+  try {
+    text = await readlink(lockPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // EINVAL: a regular file, as older agents wrote.
+    text = code === 'EINVAL' ? await readOptional(lockPath) : undefined;
+    if (code !== 'EINVAL' && code !== 'ENOENT') {
+      throw error;
+    }
+  }
   const pid = Number.parseInt(text?.trim() ?? '', 10);
   return Number.isInteger(pid) && pid > 0 && String(pid) === text?.trim() ? pid : undefined;
 }
@@ -236,34 +285,28 @@ const heldLocks = new Set<string>();
  */
 export async function acquireLock(dir: string, onLocked: (lockPath: string, pid: number) => Error): Promise<string> {
   const lockPath = resolve(dir, LOCK_FILE);
-  const temp = join(dir, `${LOCK_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  await writeFile(temp, `${process.pid}\n`);
-  try {
-    for (let tries = 0; tries < 5; tries += 1) {
-      try {
-        await link(temp, lockPath);
-        heldLocks.add(lockPath);
-        return lockPath;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw error;
-        }
+  for (let tries = 0; tries < 5; tries += 1) {
+    try {
+      await symlink(String(process.pid), lockPath);
+      heldLocks.add(lockPath);
+      return lockPath;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw error;
       }
-      const holder = await readLockPid(lockPath);
-      const ours = holder === process.pid;
-      if (holder !== undefined && ((ours && heldLocks.has(lockPath)) || (!ours && isProcessAlive(holder)))) {
-        throw onLocked(lockPath, holder);
-      }
-      await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') {
-          throw error;
-        }
-      });
     }
-    throw new Error(`Could not take the ledger lock ${lockPath}: it keeps reappearing`);
-  } finally {
-    await unlink(temp).catch(() => undefined);
+    const holder = await readLockPid(lockPath);
+    const ours = holder === process.pid;
+    if (holder !== undefined && ((ours && heldLocks.has(lockPath)) || (!ours && isProcessAlive(holder)))) {
+      throw onLocked(lockPath, holder);
+    }
+    await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') {
+        throw error;
+      }
+    });
   }
+  throw new Error(`Could not take the ledger lock ${lockPath}: it keeps reappearing`);
 }
 
 /** Removes the lock if it is still ours (a takeover after a long stall may have replaced it). */

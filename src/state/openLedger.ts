@@ -1,8 +1,20 @@
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asyncScheduler, BehaviorSubject, firstValueFrom, merge, type Observable, Subject, type SchedulerLike, take, timer } from 'rxjs';
+import {
+  errorCodeOf,
+  isStorageWeather,
+  type JournalFile,
+  journalFileOf,
+  type WriteRetryOptions,
+  writeRetryDelay,
+} from './durableWrites.js';
 import type { Ledger, LedgerKey, LedgerSummary, LedgerTransitionExtra, LedgerUpdate } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
+import type { LedgerHealth } from './LedgerHealth.js';
 import { LedgerLockedError } from './LedgerLockedError.js';
+import type { LedgerRepair } from './LedgerRepair.js';
+import { MAX_LISTED_DAMAGE, writeRepairNote } from './repairNote.js';
 import {
   acquireLock,
   describeError,
@@ -15,6 +27,7 @@ import {
   isPending,
   JOURNAL_FILE,
   type JournalRecord,
+  type LoadedLedger,
   loadLedger,
   releaseLock,
   SNAPSHOT_FILE,
@@ -32,6 +45,19 @@ export interface OpenLedgerOptions {
   readonly compactAfter?: number;
   /** Wall clock for `createdAt`/`updatedAt`, ms since the epoch. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Backoff of a journal write that failed with a condition that may pass (disk full, quota,
+   * I/O error, read-only remount): the write is retried, and later writes wait, until it lands.
+   * @default base 1000 ms, doubling, cap 30000 ms
+   */
+  readonly writeRetry?: WriteRetryOptions;
+  /** Clock for the retry waits and for `LedgerHealth.since`. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * Wraps the journal's append, fsync and truncate, to inject faults in tests.
+   * @default the journal file as it is
+   */
+  readonly journalFile?: (file: JournalFile) => JournalFile;
 }
 
 interface QueueItem {
@@ -64,6 +90,15 @@ function validateKey(key: LedgerKey | undefined): string | undefined {
   return undefined;
 }
 
+interface LedgerSettings {
+  readonly fsync: boolean;
+  readonly compactAfter: number;
+  readonly now: () => number;
+  readonly scheduler: SchedulerLike;
+  readonly retryBaseMs: number;
+  readonly retryCapMs: number;
+}
+
 class FileLedger implements Ledger {
   private readonly entriesByKey: Map<string, LedgerEntry>;
   private readonly keysByPath = new Map<string, Set<string>>();
@@ -75,21 +110,44 @@ class FileLedger implements Ledger {
   private closing: Promise<void> | undefined;
   private closedError: Error | undefined;
   private linesInJournal = 0;
+  /** Journal lines after which the next compaction is due (moved on when one cannot be written). */
+  private compactAt: number;
+  /** Bytes of the journal known to hold whole, good lines: where a failed append is cut back to. */
+  private journalLength = 0;
+  /** A failed append or truncate may have left bytes past `journalLength`. */
+  private mustCutBack = false;
+  private failedWrites = 0;
+  private readonly health$: BehaviorSubject<LedgerHealth>;
+  /** Ends a retry wait early, so close() need not sit out a long backoff. */
+  private readonly wake = new Subject<void>();
+  private closeRequested = false;
+  private readonly fsync: boolean;
+  private readonly compactAfter: number;
+  private readonly now: () => number;
+  readonly healthChanges: Observable<LedgerHealth>;
+  repair: LedgerRepair | undefined;
 
   constructor(
     readonly dir: string,
-    private readonly journal: FileHandle,
+    private readonly handle: FileHandle,
+    private readonly journal: JournalFile,
     private readonly lockPath: string,
     private seq: number,
     entries: Map<string, LedgerEntry>,
-    private readonly fsync: boolean,
-    private readonly compactAfter: number,
-    private readonly now: () => number,
+    private readonly settings: LedgerSettings,
   ) {
+    ({ fsync: this.fsync, compactAfter: this.compactAfter, now: this.now } = settings);
+    this.compactAt = this.compactAfter;
+    this.health$ = new BehaviorSubject<LedgerHealth>({ state: 'ok', failedWrites: 0 });
+    this.healthChanges = this.health$.asObservable();
     this.entriesByKey = new Map();
     for (const [key, entry] of entries) {
       this.index(key, entry);
     }
+  }
+
+  health(): LedgerHealth {
+    return this.health$.value;
   }
 
   get(path: string): LedgerEntry | undefined {
@@ -176,14 +234,19 @@ class FileLedger implements Ledger {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // Writes already queued still land; new ones are refused from this moment.
+      // Writes already queued still land; new ones are refused from this moment. A write waiting
+      // for disk space gets one more attempt now rather than after its backoff, and is then
+      // given up: closing must not hang on a full disk (the journal stays valid either way).
+      this.closeRequested = true;
+      this.wake.next();
       const drained = this.enqueue({ task: async () => undefined }, true);
       this.closedError = new Error(`The ledger in ${this.dir} is closed`);
       try {
         await drained.catch(() => undefined);
       } finally {
-        await this.journal.close().catch(() => undefined);
+        await this.handle.close().catch(() => undefined);
         await releaseLock(this.lockPath);
+        this.health$.complete();
       }
     })();
     return this.closing;
@@ -212,6 +275,27 @@ class FileLedger implements Ledger {
       await this.journal.sync();
     }
     this.linesInJournal = 0;
+    this.compactAt = this.compactAfter;
+    this.journalLength = 0;
+    this.mustCutBack = false;
+  }
+
+  /**
+   * Open found a non-empty journal but the disk has no room for a snapshot: keep the journal,
+   * cut off a torn tail (shrinking needs no space) and append after its last good line.
+   */
+  async keepJournal(loaded: LoadedLedger): Promise<void> {
+    await unlink(join(this.dir, SNAPSHOT_TEMP_FILE)).catch(() => undefined);
+    this.journalLength = loaded.completeBytes;
+    this.linesInJournal = loaded.completeLines;
+    this.compactAt = this.linesInJournal + this.compactAfter;
+    this.mustCutBack = true;
+    await this.journal.truncate(this.journalLength).then(
+      () => {
+        this.mustCutBack = false;
+      },
+      () => undefined,
+    );
   }
 
   private write(
@@ -306,7 +390,12 @@ class FileLedger implements Ledger {
             head.resolve();
           } catch (error) {
             head.reject(error as Error);
-            this.fail(error);
+            if (isStorageWeather(error)) {
+              // A snapshot the disk had no room for; the journal still holds everything.
+              await unlink(join(this.dir, SNAPSHOT_TEMP_FILE)).catch(() => undefined);
+            } else {
+              this.fail(error);
+            }
           }
           continue;
         }
@@ -314,35 +403,98 @@ class FileLedger implements Ledger {
         while (count < this.queue.length && count < MAX_BATCH && this.queue[count]!.line !== undefined) {
           count += 1;
         }
-        const batch = this.queue.splice(0, count);
+        // Left at the head while it is retried, so later writes queue behind it in order.
+        const batch = this.queue.slice(0, count);
         try {
           if (this.failure !== undefined) {
             throw this.failure;
           }
-          await this.journal.appendFile(batch.map((item) => item.line).join(''));
-          if (this.fsync) {
-            await this.journal.sync();
-          }
+          await this.appendDurably(batch.map((item) => item.line).join(''));
         } catch (error) {
+          this.queue.splice(0, count);
           for (const item of batch) {
             item.reject(this.fail(error));
           }
           continue;
         }
+        this.queue.splice(0, count);
         this.linesInJournal += batch.length;
         for (const item of batch) {
           item.resolve();
         }
-        if (this.linesInJournal >= this.compactAfter) {
-          try {
-            await this.compactNow();
-          } catch (error) {
-            this.fail(error);
-          }
+        if (this.linesInJournal >= this.compactAt) {
+          await this.compactOrPostpone();
         }
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /**
+   * Appends `text` and fsyncs it, waiting out disk-full and I/O errors: after each failure the
+   * journal is cut back to its last good length (a partial line would otherwise get the next
+   * append glued to it and spoil both), health turns `degraded`, and the write is tried again
+   * after a backoff. Throws on any other error, or when the ledger is closed while degraded.
+   */
+  private async appendDurably(text: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        if (this.mustCutBack) {
+          await this.journal.truncate(this.journalLength);
+          this.mustCutBack = false;
+        }
+        this.mustCutBack = true;
+        await this.journal.append(text);
+        if (this.fsync) {
+          await this.journal.sync();
+        }
+        this.mustCutBack = false;
+        this.journalLength += Buffer.byteLength(text);
+        if (this.health$.value.state === 'degraded') {
+          this.health$.next({ state: 'ok', failedWrites: this.failedWrites });
+        }
+        return;
+      } catch (error) {
+        this.failedWrites += 1;
+        // Cut back at once, so a crash while degraded leaves no partial line either.
+        await this.journal.truncate(this.journalLength).then(
+          () => {
+            this.mustCutBack = false;
+          },
+          () => undefined,
+        );
+        if (!isStorageWeather(error) || this.closeRequested) {
+          throw error;
+        }
+        const retryInMs = writeRetryDelay(attempt, this.settings.retryBaseMs, this.settings.retryCapMs);
+        const previous = this.health$.value;
+        this.health$.next({
+          state: 'degraded',
+          code: errorCodeOf(error) ?? 'EIO',
+          error: describeError(error as Error),
+          since: previous.state === 'degraded' ? previous.since : this.settings.scheduler.now(),
+          attempt,
+          retryInMs,
+          failedWrites: this.failedWrites,
+        });
+        await firstValueFrom(merge(timer(retryInMs, this.settings.scheduler), this.wake).pipe(take(1)));
+      }
+    }
+  }
+
+  /** A snapshot that cannot be written (disk full) waits for more journal lines; the journal still holds everything. */
+  private async compactOrPostpone(): Promise<void> {
+    try {
+      await this.compactNow();
+    } catch (error) {
+      if (!isStorageWeather(error)) {
+        this.fail(error);
+        return;
+      }
+      this.failedWrites += 1;
+      await unlink(join(this.dir, SNAPSHOT_TEMP_FILE)).catch(() => undefined);
+      this.compactAt = this.linesInJournal + this.compactAfter;
     }
   }
 
@@ -381,7 +533,9 @@ class FileLedger implements Ledger {
  *   invalid options.
  */
 export function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
-  const { dir, fsync = true, compactAfter = 1000, now = Date.now } = options ?? ({} as OpenLedgerOptions);
+  const { dir, fsync = true, compactAfter = 1000, now = Date.now, scheduler = asyncScheduler, journalFile = (file) => file } =
+    options ?? ({} as OpenLedgerOptions);
+  const { baseMs: retryBaseMs = 1000, capMs: retryCapMs = 30_000 } = options?.writeRetry ?? {};
   if (typeof dir !== 'string' || dir === '') {
     throw new TypeError(`Expected \`dir\` to be a non-empty string, got ${JSON.stringify(dir)}`);
   }
@@ -394,24 +548,44 @@ export function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
   if (typeof now !== 'function') {
     throw new TypeError(`Expected \`now\` to be a function, got ${typeof now}`);
   }
+  if (!Number.isInteger(retryBaseMs) || retryBaseMs < 1 || !Number.isInteger(retryCapMs) || retryCapMs < retryBaseMs) {
+    throw new TypeError(`Expected \`writeRetry\` to have integers 1 <= baseMs <= capMs, got ${String(retryBaseMs)} and ${String(retryCapMs)}`);
+  }
+  if (typeof journalFile !== 'function') {
+    throw new TypeError(`Expected \`journalFile\` to be a function, got ${typeof journalFile}`);
+  }
+  const settings: LedgerSettings = { fsync, compactAfter, now, scheduler, retryBaseMs, retryCapMs };
   return (async () => {
     await mkdir(dir, { recursive: true });
     const lockPath = await acquireLock(dir, (path, pid) => new LedgerLockedError(path, pid));
-    let journal: FileHandle | undefined;
+    let handle: FileHandle | undefined;
     try {
       // A compaction that crashed before its rename; the journal still holds everything it had.
       await unlink(join(dir, SNAPSHOT_TEMP_FILE)).catch(() => undefined);
       const loaded = await loadLedger(dir);
-      journal = await open(join(dir, JOURNAL_FILE), 'a');
-      const ledger = new FileLedger(dir, journal, lockPath, loaded.lastSeq, loaded.entries, fsync, compactAfter, now);
+      handle = await open(join(dir, JOURNAL_FILE), 'a');
+      const ledger = new FileLedger(dir, handle, journalFile(journalFileOf(handle)), lockPath, loaded.lastSeq, loaded.entries, settings);
+      // Noted before the compaction below drops the damaged lines for good.
+      ledger.repair = await noteRepair(dir, loaded, now, fsync);
       if (loaded.journalBytes > 0) {
-        await ledger.compactNow();
+        await ledger.compactNow().catch(async (error: unknown) => {
+          if (!isStorageWeather(error)) throw error;
+          await ledger.keepJournal(loaded);
+        });
       }
       return ledger;
     } catch (error) {
-      await journal?.close().catch(() => undefined);
+      await handle?.close().catch(() => undefined);
       await releaseLock(lockPath);
       throw error;
     }
   })();
+}
+
+/** The repair a load implies, noted in the state dir (best effort: the disk may be full). */
+async function noteRepair(dir: string, loaded: LoadedLedger, now: () => number, fsync: boolean): Promise<LedgerRepair | undefined> {
+  if (loaded.damage.length === 0) return undefined;
+  const repair: LedgerRepair = { at: now(), dir, dropped: loaded.damage.length, damage: loaded.damage.slice(0, MAX_LISTED_DAMAGE) };
+  await writeRepairNote(repair, fsync).catch(() => undefined);
+  return repair;
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { LedgerSummary } from './Ledger.js';
+import { MAX_LISTED_DAMAGE, readRepairNote } from './repairNote.js';
 import { isPending, isProcessAlive, loadLedger, LOCK_FILE, newestKeys, readLockPid, summarize } from './ledgerInternals.js';
 
 /**
@@ -13,18 +14,27 @@ import { isPending, isProcessAlive, loadLedger, LOCK_FILE, newestKeys, readLockP
  * ```
  *
  * @param dir - The state directory.
- * @returns Counts by state, pending count, oldest pending entry, last error, and the pid of a
- *   live agent holding the lock, if any. Rejects when the snapshot is corrupt.
+ * @returns Counts by state, pending count, oldest pending entry, last error, the last repair
+ *   noted, records that cannot be read back now, and the pid of a live agent holding the lock,
+ *   if any. Rejects when the snapshot is corrupt.
  */
 export async function readLedgerSummary(dir: string): Promise<LedgerSummary> {
   if (typeof dir !== 'string' || dir === '') {
     throw new TypeError(`Expected \`dir\` to be a non-empty string, got ${JSON.stringify(dir)}`);
   }
-  const { entries } = await loadLedger(dir);
+  const { entries, damage } = await loadLedger(dir);
   const all = [...entries.values()];
   const newest = newestKeys(all);
   const pending = all.filter((entry) => isPending(entry, newest.get(entry.path)?.key));
   const holder = await readLockPid(join(dir, LOCK_FILE));
-  const summary = summarize(all, pending);
-  return holder !== undefined && isProcessAlive(holder) ? { ...summary, runningPid: holder } : summary;
+  const running = holder !== undefined && isProcessAlive(holder);
+  const lastRepair = await readRepairNote(dir);
+  // Beside a running agent, a last line cut short is most likely an append in progress.
+  const unreadable = running ? damage.filter((found) => found.reason !== 'cut short') : damage;
+  const summary: LedgerSummary = {
+    ...summarize(all, pending),
+    ...(lastRepair === undefined ? {} : { lastRepair }),
+    ...(unreadable.length === 0 ? {} : { unreadable: { at: Date.now(), dir, dropped: unreadable.length, damage: unreadable.slice(0, MAX_LISTED_DAMAGE) } }),
+  };
+  return running ? { ...summary, runningPid: holder } : summary;
 }

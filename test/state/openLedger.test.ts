@@ -7,6 +7,7 @@ import type { Ledger } from '../../src/state/Ledger.js';
 import type { LedgerState } from '../../src/state/LedgerEntry.js';
 import { LedgerLockedError } from '../../src/state/LedgerLockedError.js';
 import { openLedger } from '../../src/state/openLedger.js';
+import { readLockPid } from '../../src/state/ledgerInternals.js';
 import { fileKey, makeTempDir, removeDir, steppingClock } from './ledgerTestKit.js';
 
 const JOURNAL = 'journal.jsonl';
@@ -286,21 +287,21 @@ describe('openLedger', () => {
     expect((error as LedgerLockedError).pid).to.equal(process.pid);
     expect(error.message).to.contain(`process ${process.pid}`).and.contain('ledger.lock');
     // The refused open must leave the holder's lock alone.
-    expect((await readFile(join(dir!, 'ledger.lock'), 'utf8')).trim()).to.equal(String(process.pid));
+    expect(await readLockPid(join(dir!, 'ledger.lock'))).to.equal(process.pid);
   });
 
   it('should take over a stale lock whose process is dead', async () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     await writeFile(join(dir!, 'ledger.lock'), `${dead}\n`);
     ledger = await openJournalOnly();
-    expect((await readFile(join(dir!, 'ledger.lock'), 'utf8')).trim()).to.equal(String(process.pid));
+    expect(await readLockPid(join(dir!, 'ledger.lock'))).to.equal(process.pid);
   });
 
   it('should take over a lock naming our own pid that this process does not hold (container restart as pid 1)', async () => {
     await writeFile(join(dir!, 'ledger.lock'), `${process.pid}\n`);
     ledger = await openJournalOnly();
     await ledger.record(fileKey('a'));
-    expect((await readFile(join(dir!, 'ledger.lock'), 'utf8')).trim()).to.equal(String(process.pid));
+    expect(await readLockPid(join(dir!, 'ledger.lock'))).to.equal(process.pid);
   });
 
   it('should hand out frozen entries so callers cannot change the ledger behind its back', async () => {

@@ -38,8 +38,12 @@ describe('readLedgerSummary', () => {
     const expected = ledger.summary();
     await ledger.close();
     ledger = undefined;
-    // A torn tail (a crash mid-append) is ignored here too, and nothing is written.
+    // A torn tail (a crash mid-append) is ignored here too, and nothing is written; with no agent
+    // running it is reported as unreadable, since the next open will drop it.
     await appendFile(join(dir!, 'journal.jsonl'), '0123456789abcdef {"seq":99,"ent');
-    expect(await readLedgerSummary(dir!)).to.deep.equal(expected);
+    const { unreadable, ...rest } = await readLedgerSummary(dir!);
+    expect(rest).to.deep.equal(expected);
+    expect(unreadable?.dropped).to.equal(1);
+    expect(unreadable?.damage[0]).to.include({ file: 'journal.jsonl', line: 4, reason: 'cut short', length: 31 });
   });
 });
