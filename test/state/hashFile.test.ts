@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { lstat, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashFile } from '../../src/state/hashFile.js';
 import { makeTempDir, removeDir } from './ledgerTestKit.js';
@@ -20,6 +20,24 @@ describe('hashFile', () => {
     const path = join(dir!, 'abc.txt');
     await writeFile(path, 'abc');
     expect(await hashFile(path)).to.equal('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('should refuse to follow a symlink', async () => {
+    const target = join(dir!, 'target.txt');
+    await writeFile(target, 'secret');
+    await symlink(target, join(dir!, 'link.txt'));
+    const error = await hashFile(join(dir!, 'link.txt')).then(() => undefined, (e: unknown) => e);
+    expect((error as NodeJS.ErrnoException).code).to.equal('ELOOP');
+  });
+
+  it('should refuse a file that is no longer the one admitted', async () => {
+    const path = join(dir!, 'a.txt');
+    await writeFile(path, 'first');
+    const { size, mtimeMs, dev, ino } = await lstat(path);
+    await rm(path);
+    await writeFile(path, 'other');
+    const error = await hashFile({ path, size, mtimeMs, dev, ino }).then(() => undefined, (e: unknown) => e);
+    expect((error as { code?: string }).code).to.equal('ECHANGED');
   });
 
   it('should hash an empty file', async () => {
