@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Subject, type Subscription } from 'rxjs';
+import { runAgent } from '../../src/agent/runAgent.js';
+import type { AgentEvent } from '../../src/observe/AgentEvent.js';
+import { reduciblePng } from '../agent/agentTestKit.js';
+import { until } from './faultKit.js';
+
+/**
+ * A receiver that keeps every body it gets and ignores `X-HASTE-content-sha256`, as the real
+ * HASTE gateway does; it holds the first request until `release` is called.
+ */
+async function startHoldingReceiver(): Promise<{ url: string; bodies: Buffer[]; held: () => boolean; release: () => void; server: Server }> {
+  const bodies: Buffer[] = [];
+  let releaseFirst: (() => void) | undefined;
+  let held = false;
+  const gate = new Promise<void>((resolve) => {
+    releaseFirst = resolve;
+  });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks));
+      const answer = () => res.end('{"result": "OK!"}');
+      if (bodies.length === 1) {
+        held = true;
+        void gate.then(answer);
+      } else {
+        answer();
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return { url: `127.0.0.1:${port}`, bodies, held: () => held, release: () => releaseFirst!(), server };
+}
+
+describe('a symlink swapped in for a queued file', () => {
+  let root: string;
+  let watched: string;
+  let receiver: Awaited<ReturnType<typeof startHoldingReceiver>>;
+  let subscription: Subscription | undefined;
+  const secret = Buffer.from('ROOT-ONLY-SECRET-'.repeat(64));
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'haste-swap-'));
+    watched = join(root, 'watched');
+    await mkdir(watched);
+    await writeFile(join(root, 'secret.dat'), secret);
+    receiver = await startHoldingReceiver();
+  });
+
+  afterEach(async () => {
+    subscription?.unsubscribe();
+    receiver.server.closeAllConnections();
+    receiver.server.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  for (const reduce of [false, true]) {
+    it(`should send not one byte of the link's target${reduce ? ' when the file was to be reduced' : ''}`, async () => {
+      const events: AgentEvent[] = [];
+      const stop = new Subject<void>();
+      subscription = runAgent({
+        path: watched,
+        host: receiver.url,
+        username: 'lab',
+        password: 'pw',
+        strategy: reduce ? 'fifo' : 'none',
+        cores: 1,
+        uploadSlots: 1,
+        rescanIntervalMs: 0,
+        watch: { awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } },
+        stop,
+      }).subscribe({ next: (event) => events.push(event) });
+      const first = join(watched, 'first.dat');
+      const queued = join(watched, 'queued.png');
+      await writeFile(first, Buffer.alloc(4096, 1));
+      await until(() => receiver.held(), 'the first upload to be in flight');
+      await writeFile(queued, await reduciblePng(3));
+      await until(() => events.some((event) => event.type === 'seen' && event.path === queued), 'the second file to be queued');
+      await rm(queued);
+      await symlink(join(root, 'secret.dat'), queued);
+      receiver.release();
+      await until(() => events.some((event) => event.type === 'failed' && event.path === queued), 'the swapped file to fail');
+
+      const leaked = receiver.bodies.some((body) => body.includes(secret.subarray(0, 16)));
+      expect(leaked, 'secret bytes at the receiver').to.equal(false);
+      expect(receiver.bodies).to.have.length(1);
+      const failed = events.find((event) => event.type === 'failed' && event.path === queued) as Extract<AgentEvent, { type: 'failed' }>;
+      expect(failed.error).to.match(/symbolic link|ELOOP|not the file that was admitted/);
+      stop.next();
+    });
+  }
+});
