@@ -1,17 +1,16 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { filter, firstValueFrom, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import type { JournalFile } from '../../src/state/durableWrites.js';
 import type { Ledger } from '../../src/state/Ledger.js';
 import type { LedgerHealth } from '../../src/state/LedgerHealth.js';
 import { openLedger } from '../../src/state/openLedger.js';
 import { fileKey, makeTempDir, removeDir } from './ledgerTestKit.js';
 
-/** Lets the file system calls and promise callbacks in flight finish. */
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
-};
+/** Resolves once the ledger has failed its `attempt`-th try of the current spell and is waiting to retry. */
+const failedAttempt = (ledger: Ledger, attempt: number): Promise<LedgerHealth> =>
+  firstValueFrom(ledger.healthChanges.pipe(filter((health) => health.state === 'degraded' && health.attempt === attempt)));
 
 const ioError = (code: string): Error => Object.assign(new Error(`${code}: simulated, write`), { code });
 
@@ -67,18 +66,18 @@ describe('openLedger when the disk cannot be written', () => {
     const landed: string[] = [];
     const first = ledger.record(fileKey('a')).then(() => landed.push('a'));
     const second = ledger.record(fileKey('b')).then(() => landed.push('b'));
-    await settle();
+    await failedAttempt(ledger, 1);
     expect(ledger.health()).to.deep.include({ state: 'degraded', code: 'EIO', attempt: 1, retryInMs: 1000, since: 0, failedWrites: 1 });
     // The half line the failed append left was cut off at once.
     expect(await journalText()).to.equal(goodText);
     expect(landed).to.deep.equal([]);
 
     scheduler.flush();
-    await settle();
+    await failedAttempt(ledger, 2);
     expect(scheduler.now()).to.equal(1000);
     expect(ledger.health()).to.deep.include({ state: 'degraded', attempt: 2, retryInMs: 2000, since: 0, failedWrites: 2 });
     scheduler.flush();
-    await settle();
+    await failedAttempt(ledger, 3);
     expect(scheduler.now()).to.equal(3000);
     expect(ledger.health()).to.deep.include({ state: 'degraded', attempt: 3, retryInMs: 4000, failedWrites: 3 });
     expect(landed).to.deep.equal([]);
@@ -117,10 +116,10 @@ describe('openLedger when the disk cannot be written', () => {
     });
     journal.failures = 1;
     const write = ledger.record(fileKey('a'));
-    await settle();
+    await failedAttempt(ledger, 1);
     expect(ledger.health()).to.deep.include({ state: 'degraded', code: 'ENOSPC', retryInMs: 500 });
     scheduler.flush();
-    await settle();
+    await failedAttempt(ledger, 2);
     // The append went through but its fsync failed: written again after the cap of 500 ms.
     expect(ledger.health()).to.deep.include({ state: 'degraded', code: 'EIO', attempt: 2, retryInMs: 500 });
     scheduler.flush();
@@ -151,8 +150,7 @@ describe('openLedger when the disk cannot be written', () => {
       () => 'landed',
       (error: Error) => error.message,
     );
-    await settle();
-    expect(ledger.health().state).to.equal('degraded');
+    await failedAttempt(ledger, 1);
     const appendsBefore = journal.appends;
     // No virtual time passes: close does not sit out the backoff.
     await ledger.close();
