@@ -74,7 +74,7 @@ const unauthorizedBody =
   'The request has not been applied because it lacks valid authentication credentials for the target resource.';
 const okBody = '{"result": "OK!"}';
 const textType = 'text/plain; charset=utf-8';
-/** Retry keys remembered without a store: ~20 MB, flat however many blobs arrive. */
+/** Retry keys remembered without a store: ~30 MB at most, however many blobs arrive. */
 const keysRememberedWithoutStore = 100_000;
 
 function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -82,11 +82,14 @@ function reply(res: ServerResponse, status: number, body: string, headers: Recor
   res.end(body);
 }
 
-type Settings = Required<Omit<GatewayOptions, 'store' | 'maxBytesPerSecond' | 'port' | 'host'>> &
-  Pick<GatewayOptions, 'store' | 'maxBytesPerSecond'> & { readonly port: number; readonly host: string };
+/** The options once checked, with every default filled in. */
+interface GatewaySettings extends Required<Omit<GatewayOptions, 'store' | 'maxBytesPerSecond'>> {
+  readonly store: string | undefined;
+  readonly maxBytesPerSecond: number | undefined;
+}
 
 /** Validates the options once, eagerly, and fills in the defaults. */
-function normaliseOptions(options: GatewayOptions): Settings {
+function normaliseOptions(options: GatewayOptions): GatewaySettings {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
   }
