@@ -4,7 +4,8 @@
  * A discriminated union on `type`; `at` is `scheduler.now()` (ms since the epoch) when it
  * happened, so virtual-time tests get deterministic timestamps. A file normally goes
  * `seen` → (`reduce-start` → `reduced`)? → `upload-start` → (`retried` → `upload-start`)* →
- * `uploaded` | `failed`. Narrow a variant with `Extract<AgentEvent, { type: 'uploaded' }>`.
+ * `uploaded` | `failed`. The `ledger-*` events are about the state dir (their `path`), not a
+ * file. Narrow a variant with `Extract<AgentEvent, { type: 'uploaded' }>`.
  *
  * ```ts
  * const event: AgentEvent = { type: 'seen', at: scheduler.now(), path: '/data/a.png', bytes: 1024 };
@@ -81,4 +82,41 @@ export type AgentEvent =
       /** HTTP status, or 0 when no answer came. */
       readonly status: number;
       readonly error: string;
+    }
+  | {
+      /**
+       * The ledger could not write its state dir (disk full, I/O error): nothing new starts
+       * until it can, and the write is retried. One event per failed attempt.
+       */
+      readonly type: 'ledger-degraded';
+      readonly at: number;
+      /** The ledger's state dir. */
+      readonly path: string;
+      /** The error code, e.g. `ENOSPC`. */
+      readonly code: string;
+      readonly error: string;
+      /** Failed attempts in this spell, from 1. */
+      readonly attempt: number;
+      readonly retryInMs: number;
+      /** Failed ledger write attempts since the ledger was opened. */
+      readonly failedWrites: number;
+    }
+  | {
+      /** The ledger's writes land again; work carries on. */
+      readonly type: 'ledger-recovered';
+      readonly at: number;
+      /** The ledger's state dir. */
+      readonly path: string;
+      /** How long writes were held up. */
+      readonly downMs: number;
+      readonly failedWrites: number;
+    }
+  | {
+      /** Opening the ledger dropped damaged records; `message` says how many and where. */
+      readonly type: 'ledger-repaired';
+      readonly at: number;
+      /** The ledger's state dir. */
+      readonly path: string;
+      readonly dropped: number;
+      readonly message: string;
     };

@@ -48,4 +48,13 @@ export interface AgentStats {
   readonly etaAt: number | undefined;
   /** The last `retried` or `failed` event's error, with its path and time. */
   readonly lastError: { readonly at: number; readonly path: string; readonly message: string } | undefined;
+  /**
+   * Set while the ledger cannot write its state dir (from `ledger-degraded` until
+   * `ledger-recovered`): since when, the error code and text, and the wait before the next try.
+   */
+  readonly ledgerDegraded:
+    | { readonly since: number; readonly code: string; readonly error: string; readonly retryInMs: number }
+    | undefined;
+  /** Failed ledger write attempts so far. */
+  readonly ledgerWriteFailures: number;
 }

@@ -35,5 +35,7 @@ export function emptyStats(at = 0): AgentStats {
     backlogSeconds: 0,
     etaAt: undefined,
     lastError: undefined,
+    ledgerDegraded: undefined,
+    ledgerWriteFailures: 0,
   };
 }

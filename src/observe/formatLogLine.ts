@@ -1,5 +1,5 @@
 import type { AgentEvent } from './AgentEvent.js';
-import { formatBytes, formatRate } from './observeInternals.js';
+import { formatBytes, formatRate, formatWait } from './observeInternals.js';
 
 /** Keys never written to a log, however they got into an event. */
 const secretKey = /^(password|authorization|proxy-authorization)$/i;
@@ -61,6 +61,15 @@ function describe(event: AgentEvent): string {
       return `retrying ${event.path} (attempt ${event.attempt}) in ${formatMs(event.delayMs)}: ${event.error}`;
     case 'failed':
       return `failed ${event.path}${event.status > 0 ? ` HTTP ${event.status}` : ''}: ${event.error}`;
+    case 'ledger-degraded':
+      return (
+        `ledger cannot write (${event.code}), retrying in ${formatWait(event.retryInMs)} (attempt ${event.attempt}); ` +
+        `no new files start until it can: ${event.error}`
+      );
+    case 'ledger-recovered':
+      return `ledger writable again after ${formatMs(event.downMs)} (${event.failedWrites} failed writes so far); carrying on`;
+    case 'ledger-repaired':
+      return `warning: ${event.message}`;
     default: {
       const unknown = event as { type?: unknown; path?: unknown };
       return `${String(unknown.type)} ${String(unknown.path)}`;

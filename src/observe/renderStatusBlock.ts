@@ -1,5 +1,5 @@
 import type { AgentStats } from './AgentStats.js';
-import { formatBytes, formatDuration, formatRate, paintLine, type Segment } from './observeInternals.js';
+import { describeLedgerTrouble, formatBytes, formatDuration, formatRate, paintLine, type Segment } from './observeInternals.js';
 
 /** Options for {@link renderStatusBlock}. */
 export interface RenderStatusBlockOptions {
@@ -18,7 +18,8 @@ export interface RenderStatusBlockOptions {
 /**
  * Renders stats as a compact five-line status block for a terminal.
  *
- * Pure: the same stats give the same lines. Sizes use binary units (KiB, MiB), rates decimal
+ * A sixth line, `ledger  cannot write (ENOSPC), retrying in 4 s`, is added while the ledger
+ * cannot write its state dir. Pure: the same stats give the same lines. Sizes use binary units (KiB, MiB), rates decimal
  * ones (MB/s), durations `1m05s`; unknown rates and times show `?`.
  *
  * ```
@@ -77,5 +78,7 @@ export function renderStatusBlock(stats: AgentStats, options: RenderStatusBlockO
           ['  ' + `${stats.lastError.path}: ${stats.lastError.message}`.replace(/\s+/g, ' '), 'bad'],
     ],
   ];
+  const trouble = describeLedgerTrouble(stats);
+  if (trouble !== undefined) lines.push([['ledger', 'label'], ['  '], [trouble, 'bad']]);
   return lines.map((segments) => paintLine(segments, width, color));
 }

@@ -5,7 +5,7 @@ import type { AgentStats } from './AgentStats.js';
 import { createHistogram } from './createHistogram.js';
 import type { Histogram } from './Histogram.js';
 import type { MetricsServer } from './MetricsServer.js';
-import { escapeHelp, formatSampleValue } from './observeInternals.js';
+import { describeLedgerTrouble, escapeHelp, formatSampleValue } from './observeInternals.js';
 
 /** Options for {@link startMetricsServer}. */
 export interface StartMetricsServerOptions {
@@ -55,6 +55,18 @@ const families: readonly Family[] = [
     value: (s) => s.uplinkBytesPerSecond,
   },
   {
+    name: 'haste_ledger_write_failures_total',
+    type: 'counter',
+    help: 'Ledger writes that failed and were retried (disk full, I/O errors in the state dir).',
+    value: (s) => s.ledgerWriteFailures,
+  },
+  {
+    name: 'haste_ledger_degraded',
+    type: 'gauge',
+    help: '1 while the ledger cannot write its state dir and no new work starts, else 0.',
+    value: (s) => (s.ledgerDegraded === undefined ? 0 : 1),
+  },
+  {
     name: 'haste_last_event_timestamp_seconds',
     type: 'gauge',
     help: 'Time of the last agent event.',
@@ -64,6 +76,9 @@ const families: readonly Family[] = [
 
 /**
  * Serves the agent's stats to Prometheus at `/metrics`, and `ok` at `/healthz`.
+ *
+ * `/healthz` answers 503 with the reason while the ledger cannot write its state dir (the
+ * agent is alive but takes no new work), and 200 `ok` again once it can.
  *
  * Text exposition format 0.0.4: counters `haste_*_total`, gauges for in-flight files, backlog
  * and uplink, and the upload/reduce duration histograms. A gauge whose value is unknown (no
@@ -123,7 +138,16 @@ export async function startMetricsServer(options: StartMetricsServerOptions): Pr
       return;
     }
     if (path === '/healthz') {
-      response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+      let trouble: string | undefined;
+      try {
+        const stats = getStats();
+        trouble = describeLedgerTrouble(stats);
+        if (trouble !== undefined) trouble = `ledger ${trouble}: ${stats.ledgerDegraded!.error}`.replace(/\s+/g, ' ');
+      } catch (error) {
+        trouble = `could not read stats: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (trouble === undefined) response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+      else response.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${trouble}\n`);
       return;
     }
     if (path !== '/metrics') {

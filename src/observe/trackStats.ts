@@ -38,6 +38,8 @@ interface Tally {
   uplink: number | undefined;
   backlogBytes: number;
   lastError: AgentStats['lastError'];
+  ledgerDegraded: AgentStats['ledgerDegraded'];
+  ledgerWriteFailures: number;
 }
 
 /**
@@ -171,6 +173,19 @@ function fold(previous: Tally, pending: Map<string, Pending>, event: AgentEvent,
       tally.errors += 1;
       tally.lastError = { at: event.at, path: event.path, message: event.error };
       break;
+    case 'ledger-degraded':
+      tally.ledgerDegraded = {
+        since: tally.ledgerDegraded?.since ?? event.at,
+        code: event.code,
+        error: event.error,
+        retryInMs: event.retryInMs,
+      };
+      tally.ledgerWriteFailures = event.failedWrites;
+      break;
+    case 'ledger-recovered':
+      tally.ledgerDegraded = undefined;
+      tally.ledgerWriteFailures = event.failedWrites;
+      break;
     default:
       break;
   }
@@ -211,5 +226,7 @@ function snapshot(tally: Tally, filesPending: number): AgentStats {
     backlogSeconds,
     etaAt: backlogSeconds === undefined ? undefined : tally.updatedAt + backlogSeconds * 1000,
     lastError: tally.lastError,
+    ledgerDegraded: tally.ledgerDegraded,
+    ledgerWriteFailures: tally.ledgerWriteFailures,
   };
 }

@@ -14,6 +14,18 @@ const events: Record<AgentEvent['type'], AgentEvent> = {
   uploaded: { type: 'uploaded', at, path: '/d/a.png', bytes: 2048, status: 200, durationMs: 500 },
   retried: { type: 'retried', at, path: '/d/a.png', attempt: 2, delayMs: 1500, error: 'HTTP 503' },
   failed: { type: 'failed', at, path: '/d/a.png', status: 0, error: 'connect ECONNREFUSED' },
+  'ledger-degraded': {
+    type: 'ledger-degraded',
+    at,
+    path: '/var/lib/haste-agent',
+    code: 'ENOSPC',
+    error: 'Error: ENOSPC: no space left on device, write (ENOSPC)',
+    attempt: 3,
+    retryInMs: 4000,
+    failedWrites: 3,
+  },
+  'ledger-recovered': { type: 'ledger-recovered', at, path: '/var/lib/haste-agent', downMs: 7000, failedWrites: 3 },
+  'ledger-repaired': { type: 'ledger-repaired', at, path: '/var/lib/haste-agent', dropped: 1, message: 'ledger in /var/lib/haste-agent was damaged: dropped 1 record' },
 };
 
 describe('formatLogLine', () => {
@@ -28,6 +40,9 @@ describe('formatLogLine', () => {
       `${iso} uploaded /d/a.png 2.0 KiB HTTP 200 in 500ms (4.1 kB/s)`,
       `${iso} retrying /d/a.png (attempt 2) in 1.5s: HTTP 503`,
       `${iso} failed /d/a.png: connect ECONNREFUSED`,
+      `${iso} ledger cannot write (ENOSPC), retrying in 4 s (attempt 3); no new files start until it can: Error: ENOSPC: no space left on device, write (ENOSPC)`,
+      `${iso} ledger writable again after 7.0s (3 failed writes so far); carrying on`,
+      `${iso} warning: ledger in /var/lib/haste-agent was damaged: dropped 1 record`,
     ]);
   });
 

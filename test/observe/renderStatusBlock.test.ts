@@ -51,6 +51,18 @@ describe('renderStatusBlock', () => {
     expect(renderStatusBlock(idleStats, { color: true })[3]).to.equal('\x1b[1merrors\x1b[22m 0  \x1b[1mretries\x1b[22m 0');
   });
 
+  it('should add a ledger line while the ledger cannot write, and drop it once it can', () => {
+    const degraded = { ...busyStats, ledgerDegraded: { since: 0, code: 'ENOSPC', error: 'no space left on device', retryInMs: 4000 } };
+    const lines = renderStatusBlock(degraded);
+    expect(lines).to.have.length(6);
+    expect(lines[5]).to.equal('ledger  cannot write (ENOSPC), retrying in 4 s');
+    expect(renderStatusBlock(degraded, { color: true })[5]).to.equal('\x1b[1mledger\x1b[22m  \x1b[31mcannot write (ENOSPC), retrying in 4 s\x1b[39m');
+    expect(renderStatusBlock({ ...degraded, ledgerDegraded: { ...degraded.ledgerDegraded, retryInMs: 250 } })[5]).to.equal(
+      'ledger  cannot write (ENOSPC), retrying in 250 ms',
+    );
+    expect(renderStatusBlock({ ...degraded, ledgerDegraded: undefined })).to.have.length(5);
+  });
+
   it('should reject a width that is not a positive integer', () => {
     expect(() => renderStatusBlock(busyStats, { width: 0 })).to.throw(TypeError, 'Expected `width` to be an integer >= 1, got 0');
   });

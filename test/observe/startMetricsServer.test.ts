@@ -79,6 +79,29 @@ describe('startMetricsServer', () => {
     expect([post.status, post.headers.get('allow')]).to.deep.equal([405, 'GET, HEAD']);
   });
 
+  it('should answer 503 with the reason on /healthz while the ledger cannot write, and 200 again after', async () => {
+    let stats: AgentStats = {
+      ...idleStats,
+      ledgerDegraded: { since: 0, code: 'ENOSPC', error: 'ENOSPC: no space left on device,\nwrite', retryInMs: 4000 },
+      ledgerWriteFailures: 3,
+    };
+    server = await startMetricsServer({ port: 0, getStats: () => stats });
+    const sick = await fetch(new URL('/healthz', server.url));
+    expect([sick.status, await sick.text()]).to.deep.equal([503, 'ledger cannot write (ENOSPC), retrying in 4 s: ENOSPC: no space left on device, write\n']);
+    let families = parseExposition(await (await fetch(server.url)).text());
+    expect(families.get('haste_ledger_degraded')?.type).to.equal('gauge');
+    expect(families.get('haste_ledger_degraded')?.samples[0]?.value).to.equal(1);
+    expect(families.get('haste_ledger_write_failures_total')?.type).to.equal('counter');
+    expect(families.get('haste_ledger_write_failures_total')?.samples[0]?.value).to.equal(3);
+
+    stats = { ...stats, ledgerDegraded: undefined };
+    const well = await fetch(new URL('/healthz', server.url));
+    expect([well.status, await well.text()]).to.deep.equal([200, 'ok']);
+    families = parseExposition(await (await fetch(server.url)).text());
+    expect(families.get('haste_ledger_degraded')?.samples[0]?.value).to.equal(0);
+    expect(families.get('haste_ledger_write_failures_total')?.samples[0]?.value).to.equal(3);
+  });
+
   it('should answer 500 and keep serving when getStats throws', async () => {
     let fail = true;
     server = await startMetricsServer({

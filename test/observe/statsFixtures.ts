@@ -21,6 +21,8 @@ export const busyStats: AgentStats = {
   backlogSeconds: 65,
   etaAt: 1_700_000_065_000,
   lastError: { at: 1_699_999_999_000, path: '/data/a.png', message: 'HTTP 503\nService Unavailable' },
+  ledgerDegraded: undefined,
+  ledgerWriteFailures: 0,
 };
 
 /** An agent that has seen nothing yet. */
@@ -44,4 +46,6 @@ export const idleStats: AgentStats = {
   backlogSeconds: 0,
   etaAt: undefined,
   lastError: undefined,
+  ledgerDegraded: undefined,
+  ledgerWriteFailures: 0,
 };

@@ -232,6 +232,22 @@ describe('trackStats', () => {
     });
   });
 
+  it('should hold the ledger degraded from its first failed write to its recovery, counting failed writes', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const dir = '/var/lib/haste-agent';
+      const source = cold<AgentEvent>('abc|', {
+        a: { type: 'ledger-degraded', at: 10, path: dir, code: 'ENOSPC', error: 'full', attempt: 1, retryInMs: 1000, failedWrites: 1 },
+        b: { type: 'ledger-degraded', at: 1010, path: dir, code: 'ENOSPC', error: 'full', attempt: 2, retryInMs: 2000, failedWrites: 2 },
+        c: { type: 'ledger-recovered', at: 3010, path: dir, downMs: 3000, failedWrites: 2 },
+      });
+      expectObservable(source.pipe(trackStats())).toBe('abc|', {
+        a: stats({ updatedAt: 10, etaAt: 10, ledgerDegraded: { since: 10, code: 'ENOSPC', error: 'full', retryInMs: 1000 }, ledgerWriteFailures: 1 }),
+        b: stats({ updatedAt: 1010, etaAt: 1010, ledgerDegraded: { since: 10, code: 'ENOSPC', error: 'full', retryInMs: 2000 }, ledgerWriteFailures: 2 }),
+        c: stats({ updatedAt: 3010, etaAt: 3010, ledgerWriteFailures: 2 }),
+      });
+    });
+  });
+
   it('should start from zero for every subscription', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const source = cold<AgentEvent>('a|', { a: { type: 'seen', at: 1, path: 'a', bytes: 1 } });
