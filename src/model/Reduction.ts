@@ -26,6 +26,17 @@ export interface Reduction {
    * label it with `X-HASTE-content-sha256`. Left out, the copy is hashed from disk.
    */
   readonly outputSha256?: string;
+  /**
+   * Media type of the reduced copy (the image reducer writes `'image/png'`), so the uploader
+   * can label what it sends; undefined when not reduced or when a custom reducer leaves it out.
+   */
+  readonly mediaType?: string;
+  /**
+   * What was done to make the copy: the reducer's name and its settings, e.g.
+   * `{ reducer: 'reduceImage', tolerance: 30, threshold: 7710, bitDepth: 16, … }`, for the
+   * uploader to pass on with it; undefined when not reduced or when a custom reducer leaves it out.
+   */
+  readonly settings?: Readonly<Record<string, string | number | boolean>>;
   /** Why the file was not reduced, when it was not. */
   readonly reason?: string;
 }

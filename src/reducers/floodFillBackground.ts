@@ -1,27 +1,39 @@
 /**
- * Sets to 0 every pixel darker than `tolerance` that is 4-connected to the image border.
+ * Sets to 0 every pixel darker than `tolerance` that is 4-connected to the image border, or,
+ * given a `mask`, marks those pixels in it and leaves the pixels alone.
  *
  * Microscopy frames put the specimen on a dark, noisy background; zeroing the background that
  * touches the border makes it compress to almost nothing while leaving the specimen (and dark
  * holes enclosed by it) exactly as they were. The fill is an explicit-stack flood fill, so it
  * runs in O(pixels) time and never recurses, whatever the image size.
  *
+ * This is the original HASTE operator's region: pad the image with one pixel of 0 and flood
+ * 4-connected from the corner through values below `tolerance`. With `tolerance > 0` the
+ * padding joins every border pixel below it; with `tolerance <= 0` nothing is filled.
+ * `tolerance` is in the pixels' own scale: the image reducer passes `tolerance * 257` for
+ * 16-bit samples. The mask form is for images whose fill is decided on one plane (a luma, an
+ * alpha-free grey channel, palette lumas) and applied to another.
+ *
  * ```ts
  * const pixels = new Uint8Array(width * height); // 8-bit greyscale, row-major
  * const filled = floodFillBackground(pixels, width, height, 30);
+ * const mask = new Uint8Array(width * height); // or: mark, and leave `pixels` as they are
+ * floodFillBackground(new Uint16Array(width * height), width, height, 30 * 257, mask);
  * ```
  *
- * @param pixels 8-bit greyscale pixels, row-major, one byte per pixel; mutated in place.
+ * @param pixels One value per pixel, row-major (8- or 16-bit); zeroed in place unless `mask` is given.
  * @param width Image width in pixels.
  * @param height Image height in pixels.
  * @param tolerance A pixel belongs to the background when its value is strictly below this.
- * @returns How many pixels were set to 0 (pixels already 0 in the background count too).
+ * @param mask When given, `width * height` bytes, overwritten: 1 for each background pixel, else 0.
+ * @returns How many pixels were filled (pixels already 0 in the background count too).
  */
 export function floodFillBackground(
-  pixels: Uint8Array,
+  pixels: Uint8Array | Uint16Array,
   width: number,
   height: number,
   tolerance: number,
+  mask?: Uint8Array,
 ): number {
   if (!Number.isInteger(width) || width < 0) {
     throw new TypeError(`Expected \`width\` to be an integer >= 0, got ${width}`);
@@ -34,7 +46,12 @@ export function floodFillBackground(
   }
   if (pixels.length !== width * height) {
     throw new TypeError(
-      `Expected \`pixels\` to hold width * height = ${width * height} bytes, got ${pixels.length}`,
+      `Expected \`pixels\` to hold width * height = ${width * height} values, got ${pixels.length}`,
+    );
+  }
+  if (mask !== undefined && mask.length !== width * height) {
+    throw new TypeError(
+      `Expected \`mask\` to hold width * height = ${width * height} bytes, got ${mask.length}`,
     );
   }
   const total = width * height;
@@ -42,7 +59,8 @@ export function floodFillBackground(
 
   // A pixel is marked when pushed, so each one enters the stack at most once: the stack can
   // never outgrow `total`, and background pixels already at 0 are not revisited.
-  const seen = new Uint8Array(total);
+  const seen = mask === undefined ? new Uint8Array(total) : mask.fill(0);
+  const zero = mask === undefined;
   const stack = new Int32Array(total);
   let top = 0;
   const push = (index: number): void => {
@@ -64,7 +82,7 @@ export function floodFillBackground(
   let filled = 0;
   while (top > 0) {
     const index = stack[--top];
-    pixels[index] = 0;
+    if (zero) pixels[index] = 0;
     filled++;
     const x = index % width;
     if (x > 0) push(index - 1);

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import sharp from 'sharp';
+import { openAdmittedFile } from '../io/openAdmittedFile.js';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
-import { floodFillBackground } from './floodFillBackground.js';
+import { decodeExactly } from './decodeExactly.js';
+import { encodeReducedPng, type EncodedPng } from './encodeReducedPng.js';
+import { fillBackground } from './fillBackground.js';
+import type { RasterImage } from './RasterImage.js';
 import {
   messageOf,
   normaliseReduceImageOptions,
@@ -17,7 +20,10 @@ import {
 /** Options for {@link reduceImage}, also accepted by the worker pool and `reduceLocally`. */
 export interface ReduceImageOptions {
   /**
-   * Pixels strictly darker than this (0–255 scale), 4-connected to the border, become 0.
+   * Pixels strictly darker than this on the 0–255 scale, 4-connected to the border, become 0.
+   * 16-bit samples are compared with `tolerance * 257` (the same fraction of full scale; a
+   * 12-bit camera's data in a 16-bit file is compared on the 16-bit scale too); colour by
+   * Pillow's `L` luma. 0 fills nothing.
    * @default 30
    */
   readonly tolerance?: number;
@@ -33,25 +39,37 @@ export interface ReduceImageOptions {
   readonly compressionLevel?: number;
   /**
    * Let libpng choose a row filter adaptively; with `compressionLevel: 9` this makes reduction
-   * CPU-expensive, which is what the scheduling benchmark wants.
+   * CPU-expensive, which is what the scheduling benchmark wants. Applies to 8-bit grey output
+   * (written by libvips); other outputs are written by fast-png without row filters.
    * @default false
    */
   readonly adaptiveFiltering?: boolean;
 }
 
 /**
- * Writes a copy of a microscopy image with its dark border-connected background zeroed, as an
- * 8-bit greyscale PNG in the spool folder.
+ * Writes a copy of a microscopy image with its dark border-connected background zeroed, as a
+ * PNG in the spool folder that keeps every other pixel exactly.
  *
- * Decodes with sharp (colour becomes greyscale, 16-bit becomes 8-bit, alpha is dropped), runs
- * {@link floodFillBackground} and encodes a 1-channel PNG. The promise never rejects for a bad
- * file: an undecodable file, or one whose reduced copy would not be smaller, resolves to a
- * Reduction with `reduced: false` and a `reason`, and no spool file is left behind.
+ * The file is opened once, through {@link openAdmittedFile} (never following a symbolic link,
+ * and only if it is still the file that was admitted), read whole, and decoded from memory.
+ * The copy has the input's bit depth (8 or 16) and channels: grey stays grey, colour stays
+ * colour, a palette stays a palette, alpha is kept unchanged; RGB whose every pixel has
+ * R = G = B becomes 8-bit grey, as the original operator's output was. The background is the
+ * original HASTE operator's (see {@link fillBackground}): 4-connected to the border and below
+ * `tolerance` (× 257 for 16-bit samples), judged on Pillow's `L` luma for colour; its grey or
+ * colour samples become 0 and its alpha stays.
  *
- * `cpuMs` is the wall time of decode + fill + encode measured with `performance.now()`. Node 20
- * has no per-thread CPU clock, so this equals CPU time only when libvips runs on one thread, as
- * it does in the worker pool (`sharp.concurrency(1)`); called directly, libvips may use more
- * threads and `cpuMs` then understates the CPU spent.
+ * Whatever cannot be written back exactly is sent as it is (see {@link decodeExactly}: colour
+ * profiles, 16-bit colour, CMYK, multi-page TIFFs, formats other than PNG and TIFF, …). The
+ * promise never rejects for a bad file: a refused, changed, undecodable or unreadable file, or
+ * one whose copy would not be smaller, resolves to a Reduction with `reduced: false` and a
+ * `reason`, and no spool file is left behind. A reduced copy comes with its `mediaType`
+ * (`image/png`) and the `settings` that made it.
+ *
+ * `cpuMs` is the wall time of read + decode + fill + encode measured with `performance.now()`.
+ * Node 20 has no per-thread CPU clock, so this equals CPU time only when libvips runs on one
+ * thread, as it does in the worker pool (`sharp.concurrency(1)`); called directly, libvips may
+ * use more threads and `cpuMs` then understates the CPU spent.
  *
  * ```ts
  * const reduction = await reduceImage(item, { spoolDir: '/var/spool/haste' });
@@ -74,32 +92,24 @@ async function reduceNormalised(
   item: FileItem,
   options: NormalisedReduceImageOptions,
 ): Promise<Reduction> {
-  let bytesIn: number;
-  try {
-    bytesIn = (await stat(item.path)).size;
-  } catch (error) {
-    return notReduced(item, item.size, 0, `Cannot read ${item.path}: ${messageOf(error)}`);
-  }
-
   const started = performance.now();
-  let encoded: Buffer;
+  let bytes: Buffer;
   try {
-    const { data, info } = await sharp(item.path)
-      .greyscale()
-      .removeAlpha()
-      .toColourspace('b-w')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    floodFillBackground(pixels, info.width, info.height, options.tolerance);
-    // Without toColourspace('b-w') a 1-channel raw buffer is written as RGB.
-    encoded = await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } })
-      .toColourspace('b-w')
-      .png({
-        compressionLevel: options.compressionLevel,
-        adaptiveFiltering: options.adaptiveFiltering,
-      })
-      .toBuffer();
+    bytes = await readAdmitted(item);
+  } catch (error) {
+    return notReduced(item, item.size, 0, `Cannot read ${item.path}: ${describeReadError(error)}`);
+  }
+  const bytesIn = bytes.length;
+
+  let image: RasterImage;
+  let encoded: EncodedPng;
+  try {
+    const decoded = await decodeExactly(bytes);
+    if ('refused' in decoded) return notReduced(item, bytesIn, performance.now() - started, decoded.refused);
+    const filled = fillBackground(decoded.image, options.tolerance);
+    if ('refused' in filled) return notReduced(item, bytesIn, performance.now() - started, filled.refused);
+    image = filled.image;
+    encoded = await encodeReducedPng(image, options);
   } catch (error) {
     return notReduced(
       item,
@@ -110,19 +120,19 @@ async function reduceNormalised(
   }
   const cpuMs = performance.now() - started;
 
-  if (encoded.length >= bytesIn) {
+  if (encoded.bytes.length >= bytesIn) {
     return notReduced(
       item,
       bytesIn,
       cpuMs,
-      `Reduced copy is not smaller (${encoded.length} >= ${bytesIn} bytes)`,
+      `Reduced copy is not smaller (${encoded.bytes.length} >= ${bytesIn} bytes)`,
     );
   }
 
   const outputPath = path.join(options.spoolDir, spoolFileName(item));
   try {
     await mkdir(options.spoolDir, { recursive: true });
-    await writeFile(outputPath, encoded);
+    await writeFile(outputPath, encoded.bytes);
   } catch (error) {
     // A half-written copy must not be mistaken for a finished one by a later run.
     await rm(outputPath, { force: true }).catch(() => undefined);
@@ -133,8 +143,53 @@ async function reduceNormalised(
     reduced: true,
     outputPath,
     bytesIn,
-    bytesOut: encoded.length,
+    bytesOut: encoded.bytes.length,
     cpuMs,
-    outputSha256: createHash('sha256').update(encoded).digest('hex'),
+    outputSha256: createHash('sha256').update(encoded.bytes).digest('hex'),
+    mediaType: 'image/png',
+    settings: describeSettings(image, encoded, options),
   };
+}
+
+/** The whole file, read from one descriptor that was checked to be the admitted file. */
+async function readAdmitted(item: FileItem): Promise<Buffer> {
+  const handle = await openAdmittedFile(item);
+  try {
+    const bytes = await handle.readFile();
+    if (bytes.length !== item.size) {
+      throw new Error(`it changed while being read (${bytes.length} bytes instead of ${item.size})`);
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+function describeReadError(error: unknown): string {
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'ELOOP') {
+    return 'it is a symbolic link now, and links are not followed';
+  }
+  return messageOf(error);
+}
+
+function describeSettings(
+  image: RasterImage,
+  encoded: EncodedPng,
+  options: NormalisedReduceImageOptions,
+): Readonly<Record<string, string | number | boolean>> {
+  return {
+    reducer: 'reduceImage',
+    tolerance: options.tolerance,
+    threshold: image.depth === 16 ? options.tolerance * 257 : options.tolerance,
+    compressionLevel: options.compressionLevel,
+    filter: encoded.encoder === 'sharp' && options.adaptiveFiltering ? 'adaptive' : 'none',
+    bitDepth: image.depth,
+    colourType: colourTypeOf(image),
+    encoder: encoded.encoder,
+  };
+}
+
+function colourTypeOf({ channels, palette }: RasterImage): string {
+  if (palette !== undefined) return 'palette';
+  return (['grey', 'grey-alpha', 'rgb', 'rgba'] as const)[channels - 1];
 }

@@ -144,7 +144,7 @@ describe('floodFillBackground', () => {
   it('should reject pixels whose length does not match width * height', () => {
     expect(() => floodFillBackground(new Uint8Array(5), 2, 2, 30)).to.throw(
       TypeError,
-      'Expected `pixels` to hold width * height = 4 bytes, got 5',
+      'Expected `pixels` to hold width * height = 4 values, got 5',
     );
   });
 

@@ -1,10 +1,21 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { decode as decodePng } from 'fast-png';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { reduceImage } from '../../src/reducers/reduceImage.js';
-import { fileItem, microscopyPixels, sha256, writeGreyPng } from './reducerFixtures.js';
+import {
+  expandPalette,
+  FIXTURE_DIR,
+  fileItem,
+  fixtureCases,
+  microscopyPixels,
+  pngHeader,
+  readRaw,
+  sha256,
+  writeGreyPng,
+} from './reducerFixtures.js';
 
 const SIZE = 256;
 
@@ -84,7 +95,7 @@ describe('reduceImage', () => {
     expect(data[0]).to.equal(0);
   });
 
-  it('should convert colour input to 8-bit greyscale output', async () => {
+  it('should write grey stored as RGB as 8-bit greyscale', async () => {
     const input = path.join(dir, 'colour.png');
     const grey = microscopyPixels(64);
     const rgb = Buffer.alloc(64 * 64 * 3);
@@ -100,21 +111,75 @@ describe('reduceImage', () => {
     expect(data[0]).to.equal(0);
   });
 
-  it('should bring 16-bit input down to 8 bits before filling', async () => {
+  it('should keep 16-bit input at 16 bits, comparing it with tolerance × 257', async () => {
     const input = path.join(dir, 'deep.png');
     const grey = microscopyPixels(64);
-    // sharp infers a 16-bit raw input from a Uint16Array; v * 257 maps 0–255 onto 0–65535.
-    const deep = Uint16Array.from(grey, (v) => v * 257);
+    // Low bytes that an 8-bit round trip would lose, and a border pixel on each side of 30 × 257.
+    const deep = Uint16Array.from(grey, (v, i) => v * 257 + (i % 7));
+    deep[0] = 30 * 257 - 1;
+    deep[1] = 30 * 257;
     await sharp(deep, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('grey16').png().toFile(input);
-    expect(await sharp(input).metadata()).to.include({ depth: 'ushort' });
 
     const reduction = await reduceImage(await fileItem(input), { spoolDir });
 
     expect(reduction.reduced, reduction.reason).to.equal(true);
-    expect(await sharp(reduction.outputPath).metadata()).to.include({ channels: 1, depth: 'uchar' });
-    const { data } = await sharp(reduction.outputPath).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-    expect(data[32 * 64 + 32]).to.equal(grey[32 * 64 + 32]);
-    expect(data[0]).to.equal(0);
+    const output = decodePng(await readFile(reduction.outputPath!));
+    expect(output).to.include({ depth: 16, channels: 1 });
+    expect(output.data[0]).to.equal(0);
+    expect(output.data[1]).to.equal(30 * 257);
+    expect(output.data[32 * 64 + 32]).to.equal(deep[32 * 64 + 32]);
+    expect(reduction.settings).to.include({ bitDepth: 16, threshold: 30 * 257, encoder: 'fast-png' });
+  });
+
+  it('should label a reduced copy with its media type and the settings that made it', async () => {
+    const input = path.join(dir, 'cells.png');
+    await writeGreyPng(input, microscopyPixels(SIZE), SIZE, SIZE);
+
+    const reduction = await reduceImage(await fileItem(input), { spoolDir, tolerance: 25, compressionLevel: 7 });
+
+    expect(reduction.mediaType).to.equal('image/png');
+    expect(reduction.settings).to.deep.equal({
+      reducer: 'reduceImage',
+      tolerance: 25,
+      threshold: 25,
+      compressionLevel: 7,
+      filter: 'none',
+      bitDepth: 8,
+      colourType: 'grey',
+      encoder: 'sharp',
+    });
+  });
+
+  it('should not follow a path replaced by a symbolic link after admission', async () => {
+    const input = path.join(dir, 'cells.png');
+    await writeGreyPng(input, microscopyPixels(SIZE, 4), SIZE, SIZE);
+    const item = await fileItem(input);
+    const secret = path.join(dir, 'secret.png');
+    await writeGreyPng(secret, microscopyPixels(SIZE, 5), SIZE, SIZE);
+    await rm(input);
+    await symlink(secret, input);
+
+    const reduction = await reduceImage(item, { spoolDir });
+
+    expect(reduction).to.include({ reduced: false, bytesOut: item.size });
+    expect(reduction.outputPath).to.equal(undefined);
+    expect(reduction.reason).to.match(/^Cannot read .*symbolic link/);
+    // Not one byte of the link's target reached the spool folder, under any name.
+    expect(await spoolFiles(spoolDir)).to.deep.equal([]);
+  });
+
+  it('should not read a file replaced by another after admission', async () => {
+    const input = path.join(dir, 'cells.png');
+    await writeGreyPng(input, microscopyPixels(SIZE, 4), SIZE, SIZE);
+    const item = { ...(await fileItem(input)), ino: (await stat(input)).ino };
+    await rm(input);
+    await writeGreyPng(input, microscopyPixels(SIZE, 4), SIZE, SIZE, 9);
+
+    const reduction = await reduceImage(item, { spoolDir });
+
+    expect(reduction.reduced).to.equal(false);
+    expect(reduction.reason).to.match(/^Cannot read .*not the file that was admitted/);
+    expect(await spoolFiles(spoolDir)).to.deep.equal([]);
   });
 
   it('should report a corrupt PNG as not reduced with a reason and write nothing', async () => {
@@ -195,6 +260,59 @@ describe('reduceImage', () => {
       'Expected `compressionLevel` to be an integer from 0 to 9, got 10',
     );
   });
+});
+
+describe('reduceImage against fixtures made with Pillow and scipy', () => {
+  let spoolDir: string;
+
+  beforeEach(async () => {
+    spoolDir = await mkdtemp(path.join(os.tmpdir(), 'haste-reduce-fixtures-'));
+  });
+
+  afterEach(async () => {
+    await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  const PNG_COLOUR_TYPES: Record<string, number> = { grey: 0, rgb: 2, palette: 3, 'grey-alpha': 4, rgba: 6 };
+
+  for (const fixture of fixtureCases()) {
+    const { expect: expected } = fixture;
+    if (expected.reduced) {
+      it(`should match the original operator exactly on ${fixture.name} (${fixture.note})`, async () => {
+        const item = await fileItem(path.join(FIXTURE_DIR, fixture.file));
+
+        const reduction = await reduceImage(item, { spoolDir, tolerance: fixture.tolerance });
+
+        expect(reduction.reduced, reduction.reason).to.equal(true);
+        const bytes = await readFile(reduction.outputPath!);
+        expect(pngHeader(bytes)).to.deep.equal({
+          bitDepth: expected.depth,
+          colourType: PNG_COLOUR_TYPES[expected.colourType],
+        });
+        const output = decodePng(bytes);
+        expect(output).to.include({ width: expected.width, height: expected.height, depth: expected.depth });
+        const samples =
+          expected.colourType === 'palette' ? expandPalette(output.data, output.palette!) : Array.from(output.data);
+        const want = readRaw(expected.raw, expected.depth);
+        expect(samples.length).to.equal(want.length);
+        const wrong = samples.findIndex((value, i) => value !== want[i]);
+        expect(wrong, `first wrong sample at ${wrong}: ${samples[wrong]} instead of ${want[wrong]}`).to.equal(-1);
+        expect(reduction.mediaType).to.equal('image/png');
+        expect(reduction.settings).to.include({ bitDepth: expected.depth, colourType: expected.colourType });
+      });
+    } else {
+      it(`should send ${fixture.name} as it is, with the reason (${fixture.note})`, async () => {
+        const item = await fileItem(path.join(FIXTURE_DIR, fixture.file));
+
+        const reduction = await reduceImage(item, { spoolDir, tolerance: fixture.tolerance });
+
+        expect(reduction).to.include({ reduced: false, bytesIn: item.size, bytesOut: item.size });
+        expect(reduction.outputPath).to.equal(undefined);
+        expect(reduction.reason).to.include(expected.reason).and.to.match(/sent as it is/);
+        expect(await spoolFiles(spoolDir)).to.deep.equal([]);
+      });
+    }
+  }
 });
 
 async function spoolFiles(spoolDir: string): Promise<string[]> {

@@ -1,5 +1,9 @@
+import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { FileItem } from '../../src/model/FileItem.js';
 
@@ -51,4 +55,52 @@ export async function fileItem(filePath: string, index = 0): Promise<FileItem> {
 
 export async function sha256(filePath: string): Promise<string> {
   return createHash('sha256').update(await readFile(filePath)).digest('hex');
+}
+
+/** Where scripts/makeReducerFixtures.py writes its inputs and the outputs Pillow expects. */
+export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/reducer/', import.meta.url));
+
+/** One entry of test/fixtures/reducer/cases.json. */
+export interface FixtureCase {
+  readonly name: string;
+  readonly file: string;
+  readonly tolerance: number;
+  readonly note: string;
+  /** Pillow's decode of the input (a palette expanded to RGB or RGBA). */
+  readonly source?: { readonly raw: string; readonly channels: number };
+  readonly expect:
+    | {
+        readonly reduced: true;
+        readonly width: number;
+        readonly height: number;
+        readonly channels: number;
+        readonly depth: 8 | 16;
+        readonly colourType: string;
+        readonly raw: string;
+      }
+    | { readonly reduced: false; readonly reason: string };
+}
+
+export function fixtureCases(): FixtureCase[] {
+  return (JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'cases.json'), 'utf8')) as { cases: FixtureCase[] }).cases;
+}
+
+/** A raw sample file written by the fixture script: bytes, or little-endian 16-bit values. */
+export function readRaw(name: string, depth: 8 | 16): number[] {
+  const bytes = readFileSync(path.join(FIXTURE_DIR, name));
+  if (depth === 8) return [...bytes];
+  const values: number[] = [];
+  for (let i = 0; i < bytes.length; i += 2) values.push(bytes.readUInt16LE(i));
+  return values;
+}
+
+/** Palette indices as the colours they stand for, `[r, g, b]` or `[r, g, b, a]` per pixel. */
+export function expandPalette(indices: ArrayLike<number>, palette: readonly (readonly number[])[]): number[] {
+  return Array.from(indices).flatMap((index) => [...palette[index]!]);
+}
+
+/** Bit depth and colour type straight from a PNG's IHDR, with no decoder in between. */
+export function pngHeader(bytes: Uint8Array): { bitDepth: number; colourType: number } {
+  expect(Buffer.from(bytes.subarray(12, 16)).toString('latin1')).to.equal('IHDR');
+  return { bitDepth: bytes[24]!, colourType: bytes[25]! };
 }

@@ -1,0 +1,51 @@
+import { encode } from 'fast-png';
+import sharp from 'sharp';
+import type { RasterImage } from './RasterImage.js';
+
+/** PNG settings for {@link encodeReducedPng}. */
+export interface EncodeReducedPngOptions {
+  /** zlib level, 0–9. */
+  readonly compressionLevel: number;
+  /** Adaptive row filters; honoured by the libvips encoder only. */
+  readonly adaptiveFiltering: boolean;
+}
+
+/** The PNG bytes and which encoder wrote them. */
+export interface EncodedPng {
+  readonly bytes: Buffer;
+  readonly encoder: 'sharp' | 'fast-png';
+}
+
+/**
+ * Encodes a raster as a PNG of the same bit depth and channels (a palette as a palette).
+ *
+ * 8-bit grey, the common case, goes through libvips (fast, and the settings the benchmarks
+ * were measured with). Everything else goes through fast-png, because libvips cannot write a
+ * 16-bit PNG from raw samples (it wrote 8-bit RGB, or each value's two bytes duplicated) and
+ * would expand a palette; fast-png writes samples as given, with no row filter.
+ *
+ * ```ts
+ * const { bytes } = await encodeReducedPng(image, { compressionLevel: 6, adaptiveFiltering: false });
+ * ```
+ *
+ * @param image The filled raster.
+ * @param options zlib level and filtering.
+ * @returns The PNG and the encoder's name.
+ */
+export async function encodeReducedPng(image: RasterImage, options: EncodeReducedPngOptions): Promise<EncodedPng> {
+  const { width, height, channels, depth, data, palette } = image;
+  if (palette === undefined && channels === 1 && depth === 8) {
+    // Without toColourspace('b-w') a 1-channel raw buffer is written as RGB.
+    const bytes = await sharp(data as Uint8Array, { raw: { width, height, channels: 1 } })
+      .toColourspace('b-w')
+      .png({ compressionLevel: options.compressionLevel, adaptiveFiltering: options.adaptiveFiltering })
+      .toBuffer();
+    return { bytes, encoder: 'sharp' };
+  }
+  const level = options.compressionLevel as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  const png = encode(
+    { width, height, channels, depth, data, palette: palette?.map((entry) => [...entry]) },
+    { zlib: { level } },
+  );
+  return { bytes: Buffer.from(png.buffer, png.byteOffset, png.length), encoder: 'fast-png' };
+}
