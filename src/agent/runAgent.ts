@@ -6,7 +6,9 @@ import {
   concatMap,
   defer,
   EMPTY,
+  endWith,
   filter,
+  ignoreElements,
   finalize,
   from,
   map,
@@ -38,6 +40,7 @@ import { watchDirectory, type WatchDirectoryOptions } from '../sources/watchDire
 import type { Ledger } from '../state/Ledger.js';
 import { hashFile } from '../state/hashFile.js';
 import { isFatalStatus, isReducibleImage, toAgentEvent, versionKey } from './runAgentInternals.js';
+import { ledgerEvents } from './ledgerEvents.js';
 import { notReduced } from '../reducers/reduceImageInternals.js';
 
 /** Options for {@link runAgent}. */
@@ -141,7 +144,8 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  * step, and a file is acknowledged only after the gateway's 2xx. A file that changes while it
  * is being sent is recorded as failed (its new version is sent when it settles). A 401, 403 or
  * 412 ends the run with that `GatewayError`: nothing else could succeed, and the ledger keeps
- * the file pending.
+ * the file pending. A ledger that cannot write its state dir (disk full, I/O errors) pauses the
+ * run rather than ending it: see {@link ledgerEvents}.
  *
  * ```text
  * folder:   -a--b-----c------  (stop)--
@@ -449,7 +453,9 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       finalize(() => side.complete()),
     );
 
-    return merge(side, work$).pipe(
+    // A damaged ledger is reported first; a state dir that cannot be written, while it lasts.
+    const ledgerNews$ = ledger === undefined ? EMPTY : ledgerEvents(ledger, now).pipe(takeUntil(side.pipe(ignoreElements(), endWith(null))));
+    return merge(side, ledgerNews$, work$).pipe(
       finalize(() => {
         const closing = pool?.close() ?? Promise.resolve();
         void closing.then(() => (ownsSpool && spoolDir ? rm(spoolDir, { recursive: true, force: true }) : undefined)).catch(() => undefined);

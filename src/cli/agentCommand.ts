@@ -24,7 +24,9 @@ import type { CliIo } from './CliIo.js';
 import { agentDefaults, collectList, defaultStateDir, stateDirProblem } from './agentCommandInternals.js';
 
 /** Events worth a line without --verbose: what an operator must know about. */
-const alwaysLogged = new Set<AgentEvent['type']>(['uploaded', 'failed', 'retried']);
+const alwaysLogged = new Set<AgentEvent['type']>(['uploaded', 'failed', 'retried', 'ledger-degraded', 'ledger-recovered', 'ledger-repaired']);
+/** Events printed even with --quiet: trouble an operator must see. */
+const loggedWhenQuiet = new Set<AgentEvent['type']>(['failed', 'ledger-degraded', 'ledger-recovered', 'ledger-repaired']);
 
 /**
  * Adds the agent itself to the program: `haste-agent <path> [options]`, the original HASTE
@@ -233,7 +235,7 @@ async function runConfigured(
         next: (event) => {
           metrics?.record(event);
           if (event.type === 'failed') failedFiles += 1;
-          if (config.quiet && event.type !== 'failed') return;
+          if (config.quiet && !loggedWhenQuiet.has(event.type)) return;
           if (config.verbose || config.logFormat === 'json' || alwaysLogged.has(event.type)) log(formatLogLine(event, config.logFormat));
         },
         error: (error: unknown) => {
