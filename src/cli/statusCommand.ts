@@ -1,9 +1,18 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { LedgerRepair } from '../state/LedgerRepair.js';
 import { readLedgerSummary } from '../state/readLedgerSummary.js';
+import { describeDamage } from '../state/repairNote.js';
 import type { CliIo } from './CliIo.js';
 import { defaultStateDir } from './agentCommandInternals.js';
+
+/** `2 records: journal.jsonl line 3 (…); journal.jsonl line 4 (…)`, at most three places named. */
+function whereDamaged(repair: LedgerRepair): string {
+  const shown = repair.damage.slice(0, 3).map(describeDamage);
+  const more = repair.dropped > shown.length ? `; and ${repair.dropped - shown.length} more` : '';
+  return `${repair.dropped} record${repair.dropped === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
+}
 
 /** Adds `haste-agent status`: the ledger's summary, read without starting an agent. */
 export function registerStatusCommand(program: Command, io: CliIo): void {
@@ -47,7 +56,11 @@ export function registerStatusCommand(program: Command, io: CliIo): void {
         `pending     ${summary.pending}`,
         `oldest      ${summary.oldestPending === undefined ? 'none pending' : `${summary.oldestPending.path} (${summary.oldestPending.state} since ${new Date(summary.oldestPending.createdAt).toISOString()})`}`,
         `last error  ${summary.lastError === undefined ? 'none' : `${new Date(summary.lastError.at).toISOString()} ${summary.lastError.path}: ${summary.lastError.message}`}`,
+        `repaired    ${summary.lastRepair === undefined ? 'never' : `${new Date(summary.lastRepair.at).toISOString()} dropped ${whereDamaged(summary.lastRepair)}`}`,
       ];
+      if (summary.unreadable !== undefined) {
+        lines.push(`damaged     ${whereDamaged(summary.unreadable)} (unreadable now; the agent drops them when it next opens the ledger)`);
+      }
       io.stdout.write(`${lines.join('\n')}\n`);
     });
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultStateDir } from '../../src/cli/agentCommandInternals.js';
@@ -47,7 +47,40 @@ describe('registerStatusCommand', () => {
     expect(lines[3]).to.equal('pending     2');
     expect(lines[4]).to.match(/^oldest {6}\/data\/f3\.tif \(failed since \d{4}-/);
     expect(lines[5]).to.match(/^last error {2}\d{4}-\S+ \/data\/f3\.tif: HTTP 503 from the gateway$/);
+    expect(lines[6]).to.equal('repaired    never');
+    expect(lines).to.have.length(7);
     expect(cli.stderr.text).to.equal('');
+  });
+
+  it('should show damage not yet repaired, then the repair the agent made and noted, long after', async () => {
+    const dir = join(root, 'state');
+    await fillLedger(dir);
+    const journal = join(dir, 'journal.jsonl');
+    // fillLedger's close left everything in the journal: the snapshot is written on the next open.
+    await appendFile(journal, 'garbage\n');
+    const { size } = await stat(journal);
+
+    const before = fakeCli();
+    await before.run('status', '--state-dir', dir);
+    expect(before.stdout.text).to.include(
+      `damaged     1 record: journal.jsonl line 5 (byte ${size - 8}, 7 bytes, checksum mismatch) (unreadable now; the agent drops them when it next opens the ledger)\n`,
+    );
+    expect(before.stdout.text).to.include('repaired    never\n');
+
+    const ledger = await openLedger({ dir });
+    await ledger.close();
+    const after = fakeCli();
+    await after.run('status', '--state-dir', dir);
+    expect(process.exitCode ?? 0).to.equal(0);
+    expect(after.stdout.text).to.match(
+      new RegExp(`\nrepaired {4}\\d{4}-\\S+ dropped 1 record: journal\\.jsonl line 5 \\(byte ${size - 8}, 7 bytes, checksum mismatch\\)\n`),
+    );
+    expect(after.stdout.text).to.not.include('damaged');
+    const asJson = fakeCli();
+    await asJson.run('status', '--state-dir', dir, '--json');
+    const json = JSON.parse(asJson.stdout.text) as { lastRepair?: { dropped: number; damage: Array<{ line: number }> } };
+    expect(json.lastRepair?.dropped).to.equal(1);
+    expect(json.lastRepair?.damage[0]?.line).to.equal(5);
   });
 
   it('should print the same summary as one JSON object with --json', async () => {
