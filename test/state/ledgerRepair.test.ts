@@ -110,6 +110,7 @@ describe('openLedger repairs', () => {
     await appendFile(join(dir!, JOURNAL), 'garbage\n');
     ledger = await open();
     const repair = ledger.repair;
+    expect(repair?.dropped).to.equal(1);
     await ledger.close();
 
     ledger = await open();
