@@ -22,7 +22,9 @@ export interface EncodedPng {
  * 8-bit grey, the common case, goes through libvips (fast, and the settings the benchmarks
  * were measured with). Everything else goes through fast-png, because libvips cannot write a
  * 16-bit PNG from raw samples (it wrote 8-bit RGB, or each value's two bytes duplicated) and
- * would expand a palette; fast-png writes samples as given, with no row filter.
+ * would expand a palette; fast-png writes samples as given, with no row filter. A palette's
+ * translucent entries are moved first (fast-png's tRNS is only right that way); every pixel
+ * keeps its colour and alpha.
  *
  * ```ts
  * const { bytes } = await encodeReducedPng(image, { compressionLevel: 6, adaptiveFiltering: false });
@@ -43,9 +45,31 @@ export async function encodeReducedPng(image: RasterImage, options: EncodeReduce
     return { bytes, encoder: 'sharp' };
   }
   const level = options.compressionLevel as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
-  const png = encode(
-    { width, height, channels, depth, data, palette: palette?.map((entry) => [...entry]) },
-    { zlib: { level } },
-  );
+  const ordered = palette === undefined ? { data, palette } : positionalTransparency(palette, data as Uint8Array);
+  const png = encode({ width, height, channels, depth, ...ordered }, { zlib: { level } });
   return { bytes: Buffer.from(png.buffer, png.byteOffset, png.length), encoder: 'fast-png' };
+}
+
+/**
+ * fast-png writes `tRNS` as the alphas of the non-opaque entries in order, which is right only
+ * when they come first; so move them first (stable), renumbering a copy of the indices.
+ */
+function positionalTransparency(
+  palette: readonly (readonly number[])[],
+  indices: Uint8Array,
+): { data: Uint8Array; palette: number[][] } {
+  if (palette[0]!.length !== 4) return { data: indices, palette: palette.map((entry) => [...entry]) };
+  if (palette.every((entry) => entry[3] === 255)) {
+    return { data: indices, palette: palette.map(([r, g, b]) => [r!, g!, b!]) };
+  }
+  const positions = [...palette.keys()];
+  const order = [
+    ...positions.filter((i) => palette[i]![3] !== 255),
+    ...positions.filter((i) => palette[i]![3] === 255),
+  ];
+  const renumber = new Uint8Array(256);
+  order.forEach((from, to) => {
+    renumber[from] = to;
+  });
+  return { data: indices.map((index) => renumber[index]!), palette: order.map((from) => [...palette[from]!]) };
 }

@@ -91,7 +91,7 @@ function fillPalette(image: RasterImage, original: readonly (readonly number[])[
     }
     indices[i] = blackFor[index]!;
   }
-  return { image: { ...image, data: indices, palette: positionalTransparency(palette, indices) }, filled };
+  return { image: { ...image, data: indices, palette }, filled };
 }
 
 /** The index of the entry (0, 0, 0, alpha), added at the end if missing; -1 if the palette is full. */
@@ -101,24 +101,4 @@ function blackEntry(palette: number[][], alpha: number, hasAlpha: boolean): numb
   if (palette.length >= 256) return -1;
   palette.push(hasAlpha ? [0, 0, 0, alpha] : [0, 0, 0]);
   return palette.length - 1;
-}
-
-/**
- * fast-png writes `tRNS` as the alphas of the non-opaque entries in order, which is right only
- * when they come first; so move them first (stable), renumbering the indices to match.
- */
-function positionalTransparency(palette: number[][], indices: Uint8Array): number[][] {
-  if (palette[0]!.length !== 4) return palette;
-  if (palette.every((entry) => entry[3] === 255)) return palette.map(([r, g, b]) => [r!, g!, b!]);
-  const positions = [...palette.keys()];
-  const order = [
-    ...positions.filter((i) => palette[i]![3] !== 255),
-    ...positions.filter((i) => palette[i]![3] === 255),
-  ];
-  const renumber = new Uint8Array(256);
-  order.forEach((from, to) => {
-    renumber[from] = to;
-  });
-  for (let i = 0; i < indices.length; i++) indices[i] = renumber[indices[i]!]!;
-  return order.map((from) => palette[from]!);
 }

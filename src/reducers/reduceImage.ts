@@ -151,15 +151,25 @@ async function reduceNormalised(
   };
 }
 
-/** The whole file, read from one descriptor that was checked to be the admitted file. */
+/**
+ * The whole file, read from one descriptor that was checked to be the admitted file. One byte
+ * more than admitted is asked for, so that a file still growing is noticed, not cut short.
+ */
 async function readAdmitted(item: FileItem): Promise<Buffer> {
   const handle = await openAdmittedFile(item);
   try {
-    const bytes = await handle.readFile();
-    if (bytes.length !== item.size) {
-      throw new Error(`it changed while being read (${bytes.length} bytes instead of ${item.size})`);
+    const bytes = Buffer.allocUnsafe(item.size + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(bytes, length, bytes.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === bytes.length) break;
     }
-    return bytes;
+    if (length !== item.size) {
+      throw new Error(`it changed while being read (${length} bytes, not the ${item.size} admitted)`);
+    }
+    return bytes.subarray(0, length);
   } finally {
     await handle.close();
   }

@@ -12,8 +12,9 @@ import type { FileItem } from '../../src/model/FileItem.js';
 import type { Reduction } from '../../src/model/Reduction.js';
 import { createWorkerPool } from '../../src/reducers/createWorkerPool.js';
 import { startWorkerPool } from '../../src/reducers/createWorkerPoolInternals.js';
+import { reduceImage } from '../../src/reducers/reduceImage.js';
 import { normaliseReduceImageOptions } from '../../src/reducers/reduceImageInternals.js';
-import { fileItem, microscopyPixels, writeGreyPng } from './reducerFixtures.js';
+import { FIXTURE_DIR, fileItem, microscopyPixels, writeGreyPng } from './reducerFixtures.js';
 
 /**
  * A stand-in reducer worker: answers at once, throws for paths ending in "throw", exits for
@@ -72,6 +73,23 @@ describe('createWorkerPool', () => {
         const original = microscopyPixels(128, reduction.item.index + 1);
         expect(data[64 * 128 + 64]).to.equal(original[64 * 128 + 64]);
       }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('should pass back the media type and settings of a reduction unchanged', async () => {
+    const item = await fileItem(path.join(FIXTURE_DIR, 'grey16.png'), 5);
+    const direct = await reduceImage(item, { spoolDir: path.join(dir, 'direct') });
+    const pool = createWorkerPool({ reducerOptions: { spoolDir } });
+    try {
+      const reduction = await firstValueFrom(pool.reduce(item));
+
+      expect(reduction.reduced, reduction.reason).to.equal(true);
+      expect(reduction.mediaType).to.equal('image/png');
+      expect(reduction.settings).to.deep.equal(direct.settings);
+      expect(reduction.settings).to.include({ bitDepth: 16, threshold: 30 * 257 });
+      expect(reduction.outputSha256).to.equal(direct.outputSha256);
     } finally {
       await pool.close();
     }

@@ -141,6 +141,44 @@ describe('floodFillBackground', () => {
     expect(pixels.every((v) => v === 0)).to.equal(true);
   });
 
+  it('should compare 16-bit pixels with the tolerance as given, in their own scale', () => {
+    // One row: every pixel is on the border.
+    const pixels = Uint16Array.from([7709, 7710, 255, 65535]);
+    expect(floodFillBackground(pixels, 4, 1, 30 * 257)).to.equal(2);
+    expect([...pixels]).to.deep.equal([0, 7710, 0, 65535]);
+  });
+
+  it('should mark the background in a mask and leave the pixels alone when given one', () => {
+    const { pixels, width, height } = grid([
+      '12121',
+      '29992',
+      '19191',
+      '29992',
+      '12121',
+    ]);
+    const before = [...pixels];
+    const mask = new Uint8Array(width * height).fill(7);
+
+    const filled = floodFillBackground(pixels, width, height, 30, mask);
+
+    expect(filled).to.equal(16);
+    expect([...pixels]).to.deep.equal(before);
+    expect(rows(Uint8Array.from(mask, (v) => v * 10), width)).to.deep.equal([
+      '11111',
+      '10001',
+      '10001',
+      '10001',
+      '11111',
+    ]);
+  });
+
+  it('should reject a mask whose length does not match width * height', () => {
+    expect(() => floodFillBackground(new Uint8Array(4), 2, 2, 30, new Uint8Array(3))).to.throw(
+      TypeError,
+      'Expected `mask` to hold width * height = 4 bytes, got 3',
+    );
+  });
+
   it('should reject pixels whose length does not match width * height', () => {
     expect(() => floodFillBackground(new Uint8Array(5), 2, 2, 30)).to.throw(
       TypeError,
