@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { share, Subject, tap, type Subscription } from 'rxjs';
+import { connectable, Subject, tap, type Subscription } from 'rxjs';
 import { runAgent } from '../agent/runAgent.js';
 import type { AgentConfig } from '../config/AgentConfig.js';
 import { ConfigError } from '../config/ConfigError.js';
@@ -158,7 +158,9 @@ async function runConfigured(
   try {
     // A restart continues the interrupted stream, so the gateway can drop a repeated file by its hash.
     const streamId = config.streamId ?? (await resumeStreamId({ ledger, fresh: formatStreamId({ tag: config.tag ?? agentDefaults.tag }) }).catch(() => undefined));
-    const events$ = runAgent({
+    // Connected once both subscribers below are in place: the first events (a ledger repair
+    // warning) come synchronously and would otherwise reach only the first of them.
+    const events$ = connectable(runAgent({
       ...(streamId === undefined ? {} : { streamId }),
       path: watched,
       ...(config.include === undefined ? {} : { include: config.include }),
@@ -181,7 +183,7 @@ async function runConfigured(
       resend: config.resend,
       deleteAfterUpload: config.deleteAfterUpload,
       halt,
-    }).pipe(share());
+    }), { connector: () => new Subject<AgentEvent>(), resetOnDisconnect: false });
 
     if (config.metricsPort !== undefined) {
       metrics = await startMetricsServer({
@@ -245,6 +247,7 @@ async function runConfigured(
         complete: finish,
       });
       subscription.add(statsSubscription);
+      subscription.add(events$.connect());
     });
   } finally {
     await metrics?.close();

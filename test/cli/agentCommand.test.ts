@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
+import { openLedger } from '../../src/state/openLedger.js';
 import { fakeCli, isolateExitCode, waitFor, type FakeCli } from './cliHarness.js';
 
 const password = 'Pa55-w0rd-never-shown';
@@ -259,6 +260,23 @@ describe('registerAgentCommand', () => {
       await stopAfter(cli, running, g, 1);
       expect(process.exitCode ?? 0).to.equal(0);
       await expectDelivered(g, files);
+    });
+
+    it('should warn once, even with --quiet, what opening a damaged ledger dropped and where', async () => {
+      const g = await startLocalGateway();
+      const ledger = await openLedger({ dir: stateDir });
+      await ledger.close();
+      await appendFile(join(stateDir, 'journal.jsonl'), '0123456789abcdef {"seq":1,"entry":{"pa');
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password }, cwd: root });
+      const files = await writeFiles(['a.dat']);
+      const running = cli.run(...target(g), '--quiet');
+      await stopAfter(cli, running, g, files.size);
+      expect(process.exitCode ?? 0).to.equal(0);
+      const warnings = cli.stdout.text.split('\n').filter((line) => line.includes('warning:'));
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.match(
+        new RegExp(`^\\S+ warning: ledger in ${stateDir} was damaged: dropped 1 record \\(journal\\.jsonl line 1 \\(byte 0, 38 bytes, cut short\\)\\)`),
+      );
     });
 
     it('should take settings from --config below the flags, and print nothing with --quiet', async () => {
