@@ -134,6 +134,16 @@ function post(agent: Agent, port: number, i: number): Promise<number> {
   });
 }
 
+/** Bytes of RSS per blob from a least-squares line through the samples (NaN for fewer than 2). */
+function leastSquaresSlope(samples: readonly { blobs: number; rss: number }[]): number {
+  const n = samples.length;
+  const meanX = samples.reduce((sum, sample) => sum + sample.blobs, 0) / n;
+  const meanY = samples.reduce((sum, sample) => sum + sample.rss, 0) / n;
+  const covariance = samples.reduce((sum, sample) => sum + (sample.blobs - meanX) * (sample.rss - meanY), 0);
+  const variance = samples.reduce((sum, sample) => sum + (sample.blobs - meanX) ** 2, 0);
+  return n < 2 ? NaN : covariance / variance;
+}
+
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 function option(name: string, fallback: string): string {
@@ -172,7 +182,7 @@ async function runParent(): Promise<void> {
     let sampledAt = startedAt;
     let sampledBlobs = 0;
     let sampling = Promise.resolve();
-    let halfway: { blobs: number; rss: number } | undefined;
+    const rssSamples: { blobs: number; rss: number }[] = [];
     const worker = async (): Promise<void> => {
       while (next < blobs) {
         const i = next;
@@ -184,7 +194,7 @@ async function runParent(): Promise<void> {
             const now = performance.now();
             const rate = (i + 1 - sampledBlobs) / ((now - sampledAt) / 1000);
             [sampledAt, sampledBlobs] = [now, i + 1];
-            if (halfway === undefined && i + 1 >= blobs / 2) halfway = { blobs: i + 1, rss: report.rss };
+            rssSamples.push({ blobs: i + 1, rss: report.rss });
             console.log(`${String(i + 1).padStart(9)} blobs: RSS ${mb(report.rss)}, heap ${mb(report.heapUsed)}, ${rate.toFixed(0)} blobs/s lately`);
           });
         }
@@ -195,11 +205,12 @@ async function runParent(): Promise<void> {
     const seconds = (performance.now() - startedAt) / 1000;
     agent.destroy();
     const end = await first.report();
-    // The slope over the second half leaves out warm-up (buffers, caches, JIT) and shows growth.
-    const slope = halfway === undefined || halfway.blobs === blobs ? NaN : (end.rss - halfway.rss) / (blobs - halfway.blobs);
+    // A least-squares slope over the second half leaves out warm-up (buffers, caches, JIT) and
+    // smooths the swings of garbage collection, which are larger than any growth left.
+    const slope = leastSquaresSlope(rssSamples.filter((sample) => sample.blobs >= blobs / 2));
     console.log(
       `end: ${end.accepted} accepted (${failed} failed) in ${seconds.toFixed(1)} s = ${(blobs / seconds).toFixed(0)} blobs/s; ` +
-        `RSS ${mb(end.rss)}, heap ${mb(end.heapUsed)}; RSS slope over the second half ${slope.toFixed(0)} bytes/blob`,
+        `RSS ${mb(end.rss)}, heap ${mb(end.heapUsed)}; RSS slope over the second half ${slope.toFixed(0)} bytes/blob (least squares)`,
     );
     await first.close();
 
