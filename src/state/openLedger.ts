@@ -513,8 +513,10 @@ class FileLedger implements Ledger {
  * The ledger records each file version's progress (seen → reducing → reduced → uploading →
  * acknowledged, or failed) in an append-only, checksummed journal that is compacted into an
  * atomically replaced snapshot, so a crash at any instant, `kill -9` included, leaves it
- * consistent: every write whose promise resolved is there after a restart. A lock file holding
- * the pid keeps a second agent out; a lock left by a dead process is taken over. See
+ * consistent: every write whose promise resolved is there after a restart. A lock (a symlink
+ * naming the pid) keeps a second agent out; a lock left by a dead process is taken over. A full
+ * or failing disk pauses writes rather than failing them (see `health()`), and damaged records
+ * found on opening are dropped and reported (`repair`, and `repair.json` for `status`). See
  * `ledgerInternals.ts` for the exact file format and recovery rules.
  *
  * ```ts
