@@ -1,7 +1,7 @@
 // The parts of the benchmark harness that are not the run itself: scenarios, the cost table,
 // statistics, and the text the harness writes. Kept apart so they can be tested without a run.
 import { execFile, execFileSync } from 'node:child_process';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { createWorkerPool } from '../reducers/createWorkerPool.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
 import type { FileCost } from './FileCost.js';
 import { synthesizeDataset, type SynthesizedFile } from './synthesizeDataset.js';
+import { fileItemOf } from '../sources/watchDirectoryInternals.js';
 
 /** A benchmark configuration: the data set, its rate, the machine and the uplink. */
 export interface Scenario {
@@ -78,6 +79,11 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** The frame as the watcher would admit it: the reducer refuses a file whose mtime or inode differ. */
+async function admitted(file: SynthesizedFile): Promise<FileItem> {
+  return fileItemOf(file.path, await lstat(file.path), file.index);
+}
+
 /**
  * Reduces each file in turn with `reduce` and returns the reducer's `cpuMs` for each, deleting
  * the reduced copies: the reducer's speed now, on the same frames.
@@ -88,7 +94,7 @@ export async function timeReductions(
 ): Promise<number[]> {
   const times: number[] = [];
   for (const file of files) {
-    const reduction = await lastValueFrom(reduce({ path: file.path, size: file.bytes, mtimeMs: 0, index: file.index }));
+    const reduction = await lastValueFrom(reduce(await admitted(file)));
     times.push(reduction.cpuMs);
     if (reduction.outputPath !== undefined) await rm(reduction.outputPath, { force: true });
   }
@@ -134,8 +140,7 @@ export async function measureDataset(
     costs = [];
     try {
       for (const file of files) {
-        const item: FileItem = { path: file.path, size: file.bytes, mtimeMs: 0, index: file.index };
-        const reduction = await lastValueFrom(pool.reduce(item));
+        const reduction = await lastValueFrom(pool.reduce(await admitted(file)));
         const shrank = reduction.reduced && reduction.outputPath !== undefined;
         let reducedPath = file.path;
         if (shrank) {

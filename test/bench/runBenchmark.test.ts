@@ -24,7 +24,9 @@ describe('runBenchmark', () => {
     // A cached table from a (much) slower day: the benchmark must time the reducer afresh.
     await measureDataset({ ...scenarioFor('cpu-scarce', true), count: 8, size: 64, rateHz: 50 }, cacheDir);
     const [costFile] = (await readdir(cacheDir, { recursive: true })).filter((name) => name.endsWith('costs.json'));
-    const cached = JSON.parse(await readFile(path.join(cacheDir, costFile!), 'utf8')) as { cpuMs: number }[];
+    const cached = JSON.parse(await readFile(path.join(cacheDir, costFile!), 'utf8')) as { cpuMs: number; bytes: number; reducedBytes: number }[];
+    // Every synthetic frame shrinks: a frame the reducer refused would be timed as if reduced.
+    for (const cost of cached) expect(cost.reducedBytes).to.be.below(cost.bytes);
     await writeFile(path.join(cacheDir, costFile!), JSON.stringify(cached.map((cost) => ({ ...cost, cpuMs: 1e6 }))));
     const result = await runBenchmark({
       scenario: 'cpu-scarce',

@@ -56,7 +56,14 @@ describe('runBenchmarkInternals', () => {
     it('should return each reduction\'s cpuMs in order and delete the copies it made', async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'time-reductions-'));
       try {
-        const files = [0, 1, 2].map((index) => ({ index, path: `/data/f${index}.png`, bytes: 100 }) as SynthesizedFile);
+        const files = await Promise.all(
+          [0, 1, 2].map(async (index) => {
+            const framePath = path.join(dir, `f${index}.png`);
+            await writeFile(framePath, 'y'.repeat(100));
+            return { index, path: framePath, bytes: 100 } as SynthesizedFile;
+          }),
+        );
+        const originals = files.map((file) => path.basename(file.path));
         const reduce = (item: FileItem): Observable<Reduction> =>
           defer(async () => {
             if (item.index === 1) return { item, reduced: false, bytesIn: 100, bytesOut: 100, cpuMs: 2 } as Reduction;
@@ -65,7 +72,7 @@ describe('runBenchmarkInternals', () => {
             return { item, reduced: true, outputPath, bytesIn: 100, bytesOut: 1, cpuMs: 10 + item.index };
           });
         expect(await timeReductions(reduce, files)).to.deep.equal([10, 2, 12]);
-        expect(await readdir(dir)).to.deep.equal([]);
+        expect((await readdir(dir)).sort()).to.deep.equal(originals);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
