@@ -113,7 +113,7 @@ export interface RunAgentOptions {
   readonly scheduler?: SchedulerLike;
 }
 
-const localFileCodes = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP']);
+const localFileCodes = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP', 'ECHANGED']);
 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -129,6 +129,17 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
     throw new TypeError(`Expected \`${name}\` to be an integer >= ${minimum}, got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * How old a file's mtime must be before a walk takes it: never younger than the watcher's
+ * settle time (plus FAT's 2 s mtime rounding), or a walk would take a file the watcher still
+ * waits on, with a writer paused mid-file.
+ */
+function rescanMinAgeMs(watch: RunAgentOptions['watch']): number {
+  const setting = watch?.awaitWriteFinish;
+  const settleMs = setting === false ? 0 : typeof setting === 'object' ? (setting.stabilityThreshold ?? 500) : 500;
+  return Math.max(2000, settleMs + 2000);
 }
 
 /**
@@ -193,7 +204,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
     // Without a ledger: body hashes started when the body appeared and not waited for there, so
     // the upload usually finds them done. Keyed by version, reduced copies under `copy:`.
     const hashesAhead = new Map<string, Promise<string | undefined>>();
-    const hashAhead = (key: string, file: string): void => {
+    const hashAhead = (key: string, file: string | FileItem): void => {
       hashesAhead.set(key, hashFile(file).catch(() => undefined));
     };
     const taken = new Set<string>();
@@ -248,14 +259,14 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       const book = ledger;
       if (book === undefined) {
         return defer(() => {
-          hashAhead(versionKey(item), item.path);
+          hashAhead(versionKey(item), item);
           return of(admitUnhashed(item));
         });
       }
       return defer(async (): Promise<FileItem[]> => {
         let hash: string;
         try {
-          hash = await hashFile(item.path);
+          hash = await hashFile(item);
         } catch (error) {
           // Forgotten, so a later event or walk that finds it readable takes it again.
           taken.delete(versionKey(item));
@@ -351,8 +362,15 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         }
         return outcome;
       }
-      const now = await stat(item.path).catch(() => undefined);
-      if (now === undefined || now.size !== item.size || now.mtimeMs !== item.mtimeMs) {
+      // lstat: a symlink swapped in since is a change too, whatever it points to.
+      const now = await lstat(item.path).catch(() => undefined);
+      if (
+        now === undefined ||
+        !now.isFile() ||
+        now.size !== item.size ||
+        now.mtimeMs !== item.mtimeMs ||
+        (item.ino !== undefined && now.ino !== item.ino)
+      ) {
         const changed = new GatewayError(
           `${item.path} changed or vanished while it was being sent; the gateway's copy may be inconsistent, and a new version is sent when it settles`,
           { status: 0, path: item.path, item },
@@ -417,7 +435,9 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
     const include = options.include ? { include: options.include } : {};
     const files$ = merge(
       watchDirectory(options.path, { ...options.watch, ...include }),
-      rescanIntervalMs === 0 ? EMPTY : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, scheduler }),
+      rescanIntervalMs === 0
+        ? EMPTY
+        : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, minAgeMs: rescanMinAgeMs(options.watch), scheduler }),
     ).pipe(
       // The watcher and the walks report the same files; each version is taken once.
       filter((item) => {

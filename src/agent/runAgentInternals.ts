@@ -1,7 +1,11 @@
 import { extname } from 'node:path';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
+import { FileChangedError } from '../io/FileChangedError.js';
 import { GatewayError } from '../model/GatewayError.js';
+
+/** Why a version that was rewritten before it could be sent is skipped. */
+export const supersededReason = 'superseded: the file was rewritten before this version was sent; the new version is sent once it settles';
 
 /** Extensions the default image reducer knows how to decode and shrink. */
 export const reducibleExtensions: readonly string[] = ['.png', '.tif', '.tiff'];
@@ -59,6 +63,10 @@ export function toAgentEvent(event: ScheduleEvent): AgentEvent {
     case 'upload-end': {
       const { result } = event;
       if (result instanceof GatewayError) {
+        if (result.cause instanceof FileChangedError && result.cause.superseded) {
+          // Rewritten while it waited: not a failure, that newer version is the one to send.
+          return { type: 'skipped', at: event.at, path, bytes: event.item.size, reason: supersededReason };
+        }
         return { type: 'failed', at: event.at, path, status: result.status, error: result.message };
       }
       return {

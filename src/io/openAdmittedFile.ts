@@ -37,6 +37,7 @@ export async function openAdmittedFile(admitted: AdmittedIdentity): Promise<File
     if (differs !== undefined) {
       throw new FileChangedError(`${admitted.path} is not the file that was admitted (${differs}); not read`, {
         path: admitted.path,
+        superseded: stats.isFile(),
       });
     }
     return handle;

@@ -20,7 +20,10 @@ export type AgentEvent =
       readonly bytes: number;
     }
   | {
-      /** Already acknowledged in an earlier run (the ledger says so): not sent again. */
+      /**
+       * Not sent, and not a failure: acknowledged in an earlier run (the ledger says so), or a
+       * version rewritten before it could be sent (the newer one is sent instead).
+       */
       readonly type: 'skipped';
       readonly at: number;
       readonly path: string;

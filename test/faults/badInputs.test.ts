@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { defer, from, lastValueFrom, Subject, switchMap, toArray, type Observable } from 'rxjs';
 import { runAgent } from '../../src/agent/runAgent.js';
+import { supersededReason } from '../../src/agent/runAgentInternals.js';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
@@ -222,7 +223,7 @@ describe('agent given bad input', function () {
     }
   });
 
-  it('should not acknowledge a file that changed while it was sent, and send its new version', async () => {
+  it('should not send a version that changed before it was sent, and send its new version', async () => {
     const path = join(watched, 'growing.dat');
     await drop(path, 'first version');
     const ledger = await openLedger({ dir: stateDir, fsync: false });
@@ -255,14 +256,15 @@ describe('agent given bad input', function () {
       await until(() => ledger.get(path)?.state === 'acknowledged', 'the new version was acknowledged', 10_000);
       stop.next();
       const events = await run;
-      const failed = events.filter((event) => event.type === 'failed');
-      expect(failed).to.have.length(1);
-      expect(failed[0]?.type === 'failed' ? failed[0].error : '').to.match(/content-sha256|changed/i);
+      // The body is opened once and checked against what was admitted: the changed version is
+      // not sent at all, and it is skipped as superseded rather than failed.
+      expect(events.filter((event) => event.type === 'failed')).to.deep.equal([]);
+      const skipped = events.filter((event) => event.type === 'skipped');
+      expect(skipped.map((event) => (event.type === 'skipped' ? event.reason : ''))).to.deep.equal([supersededReason]);
       const versions = ledger.entries().filter((entry) => entry.path === path);
       expect(versions.map((entry) => entry.state)).to.deep.equal(['failed', 'acknowledged']);
-      // Only the settled version was stored; the mismatching body was refused by its hash.
-      const stored = gateway.received.filter((blob) => blob.storedPath !== null);
-      expect(stored.map((blob) => blob.sha256)).to.deep.equal([sha256('first version and more')]);
+      // Only the settled version reached the gateway.
+      expect(gateway.received.map((blob) => blob.sha256)).to.deep.equal([sha256('first version and more')]);
     } finally {
       await ledger.close();
     }

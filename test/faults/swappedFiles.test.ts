@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject, type Subscription } from 'rxjs';
 import { runAgent } from '../../src/agent/runAgent.js';
+import { supersededReason } from '../../src/agent/runAgentInternals.js';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import { reduciblePng } from '../agent/agentTestKit.js';
 import { until } from './faultKit.js';
@@ -42,7 +43,7 @@ async function startHoldingReceiver(): Promise<{ url: string; bodies: Buffer[]; 
   return { url: `127.0.0.1:${port}`, bodies, held: () => held, release: () => releaseFirst!(), server };
 }
 
-describe('a symlink swapped in for a queued file', () => {
+describe('a queued file swapped or rewritten before it is sent', () => {
   let root: string;
   let watched: string;
   let receiver: Awaited<ReturnType<typeof startHoldingReceiver>>;
@@ -64,11 +65,9 @@ describe('a symlink swapped in for a queued file', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  for (const reduce of [false, true]) {
-    it(`should send not one byte of the link's target${reduce ? ' when the file was to be reduced' : ''}`, async () => {
-      const events: AgentEvent[] = [];
-      const stop = new Subject<void>();
-      subscription = runAgent({
+  /** Starts the agent with one upload slot, so a second file waits while the first is held. */
+  function startAgent(reduce: boolean, events: AgentEvent[], stop: Subject<void>): Subscription {
+    return runAgent({
         path: watched,
         host: receiver.url,
         username: 'lab',
@@ -80,6 +79,13 @@ describe('a symlink swapped in for a queued file', () => {
         watch: { awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } },
         stop,
       }).subscribe({ next: (event) => events.push(event) });
+  }
+
+  for (const reduce of [false, true]) {
+    it(`should send not one byte of a symlink's target swapped in for it${reduce ? ' when it was to be reduced' : ''}`, async () => {
+      const events: AgentEvent[] = [];
+      const stop = new Subject<void>();
+      subscription = startAgent(reduce, events, stop);
       const first = join(watched, 'first.dat');
       const queued = join(watched, 'queued.png');
       await writeFile(first, Buffer.alloc(4096, 1));
@@ -99,4 +105,27 @@ describe('a symlink swapped in for a queued file', () => {
       stop.next();
     });
   }
+
+  it('should skip a version rewritten while it waited, not fail it, and send the new version', async () => {
+    const events: AgentEvent[] = [];
+    const stop = new Subject<void>();
+    subscription = startAgent(false, events, stop);
+    const first = join(watched, 'first.dat');
+    const queued = join(watched, 'queued.dat');
+    await writeFile(first, Buffer.alloc(4096, 1));
+    await until(() => receiver.held(), 'the first upload to be in flight');
+    await writeFile(queued, Buffer.alloc(1000, 2));
+    await until(() => events.some((event) => event.type === 'seen' && event.path === queued), 'the second file to be queued');
+    const rewritten = Buffer.alloc(3000, 3);
+    await writeFile(queued, rewritten);
+    receiver.release();
+    await until(() => events.some((event) => event.type === 'uploaded' && event.path === queued), 'the new version to arrive');
+
+    expect(events.filter((event) => event.type === 'failed')).to.deep.equal([]);
+    const skipped = events.filter((event) => event.type === 'skipped' && event.path === queued);
+    expect(skipped.map((event) => (event as Extract<AgentEvent, { type: 'skipped' }>).reason)).to.deep.equal([supersededReason]);
+    expect(receiver.bodies.map((body) => body.length)).to.deep.equal([4096, 3000]);
+    expect(receiver.bodies[1]!.equals(rewritten)).to.equal(true);
+    stop.next();
+  });
 });
