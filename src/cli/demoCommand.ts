@@ -122,7 +122,8 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
 
         const rawBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
         const sentBytes = [...sent.values()].reduce((a, b) => a + b, 0);
-        const stored = gateway.received.filter((blob) => !blob.duplicate).length;
+        // Totals, not `received`: that keeps only the latest blobs.
+        const stored = gateway.counts.accepted - gateway.counts.duplicates;
         const makespan = firstSeen === undefined ? 0 : (lastAck - firstSeen) / 1000;
         out(
           `done: ${sent.size}/${count} acknowledged (${stored} stored by the gateway), ${failed} failed; ` +
