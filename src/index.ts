@@ -7,6 +7,11 @@ export type { UploadResult } from './model/UploadResult.js';
 export type { Reduction } from './model/Reduction.js';
 export { GatewayError } from './model/GatewayError.js';
 
+// Reading files safely
+export { openAdmittedFile } from './io/openAdmittedFile.js';
+export type { AdmittedIdentity } from './io/openAdmittedFile.js';
+export { FileChangedError } from './io/FileChangedError.js';
+
 // Sources
 export { watchDirectory } from './sources/watchDirectory.js';
 export type { WatchDirectoryOptions, AwaitWriteFinishOptions } from './sources/watchDirectory.js';
@@ -54,7 +59,7 @@ export type { RunAgentOptions } from './agent/runAgent.js';
 // Embedded gateway
 export { startGateway } from './gateway/startGateway.js';
 export type { GatewayOptions } from './gateway/startGateway.js';
-export type { RunningGateway } from './gateway/RunningGateway.js';
+export type { RunningGateway, GatewayCounts } from './gateway/RunningGateway.js';
 export type { ReceivedBlob } from './gateway/ReceivedBlob.js';
 
 // Durable state
@@ -67,6 +72,10 @@ export type { ResumeStreamIdOptions } from './state/resumeStreamId.js';
 export { LedgerLockedError } from './state/LedgerLockedError.js';
 export type { Ledger, LedgerKey, LedgerUpdate, LedgerTransitionExtra, LedgerSummary } from './state/Ledger.js';
 export type { LedgerEntry, LedgerState, LedgerReduction } from './state/LedgerEntry.js';
+export type { LedgerHealth } from './state/LedgerHealth.js';
+export type { LedgerDamage, LedgerRepair } from './state/LedgerRepair.js';
+export type { WriteRetryOptions } from './state/durableWrites.js';
+export { ledgerEvents } from './agent/ledgerEvents.js';
 
 // Observing a run
 export type { AgentEvent } from './observe/AgentEvent.js';
