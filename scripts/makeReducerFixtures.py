@@ -6,9 +6,14 @@ is checked against Pillow and scipy rather than against itself:
 
 - the mask source is Pillow's convert('L') for colour and palette input (ITU-R 601-2 luma in
   Pillow's own fixed point), the grey channel for grey and grey+alpha, and the raw 16-bit value
-  for 16-bit grey, compared with tolerance * 257;
+  for 16-bit grey;
+- the threshold is the tolerance for 8-bit samples; for 16-bit ones it is
+  tolerance * (2**b - 1) / 255 as an exact Fraction, where b is the PNG sBIT value when the file
+  has one and the brightest sample (numpy max) is below 2**sBIT, else the smallest b from 8 to
+  16 with max < 2**b (so a 12-bit camera's 0-4095 gets 30 * 4095 / 255, full range 30 * 257);
 - the image is padded with one pixel of 0, and the background is the 4-connected component of
-  "value < tolerance" that contains the corner (scipy.ndimage.label);
+  "value < threshold" (compared exactly, as value * denominator < numerator) that contains the
+  corner (scipy.ndimage.label);
 - those pixels get 0 in every colour or grey channel, at the input's own bit depth; alpha is
   kept; grey stored as three equal channels becomes one channel; palette images keep their
   palette and filled pixels show black at their own alpha (compared as expanded colours).
@@ -17,11 +22,11 @@ Run with Debian's python3 (apt-get install python3-pil python3-numpy python3-sci
     /usr/bin/python3 scripts/makeReducerFixtures.py
 Tests read only the files written here; they never run Python.
 """
-import io
 import json
 import os
 import struct
 import zlib
+from fractions import Fraction
 
 import numpy as np
 from PIL import Image, ImageCms, PngImagePlugin
@@ -35,7 +40,8 @@ FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]])
 def background(values, threshold):
     """Border-connected pixels with value < threshold, as the original operator found them."""
     padded = np.pad(values.astype(np.int64), 1, mode='constant', constant_values=0)
-    labels, _ = ndimage.label(padded < threshold, structure=FOUR_CONNECTED)
+    exact = Fraction(threshold)
+    labels, _ = ndimage.label(padded * exact.denominator < exact.numerator, structure=FOUR_CONNECTED)
     corner = labels[0, 0]
     if corner == 0:
         return np.zeros(values.shape, dtype=bool)
@@ -56,6 +62,28 @@ def scene(seed, dark, bright, hole=True):
 def save_png(image, name, **options):
     # Stored (level 0) inputs so that a reduced copy is smaller and the reducer keeps it.
     image.save(os.path.join(OUT, name), compress_level=0, **options)
+
+
+def scale16(values, tolerance, sbit=None):
+    """(b, where b came from, threshold as a Fraction) for 16-bit samples."""
+    brightest = int(np.max(values))
+    if sbit is not None and brightest < 2 ** sbit:
+        bits, origin = sbit, 'sBIT'
+    else:
+        bits, origin = next(b for b in range(8, 17) if brightest < 2 ** b), 'brightest sample'
+    return bits, origin, Fraction(tolerance) * (2 ** bits - 1) / 255
+
+
+def add_sbit(name, bits):
+    """Pillow cannot write sBIT: insert a grey sBIT chunk right after IHDR (before IDAT)."""
+    path = os.path.join(OUT, name)
+    with open(path, 'rb') as f:
+        data = f.read()
+    assert data[12:16] == b'IHDR' and data[25] == 0  # grey
+    body = b'sBIT' + bytes([bits])
+    chunk = struct.pack('>I', 1) + body + struct.pack('>I', zlib.crc32(body))
+    with open(path, 'wb') as f:
+        f.write(data[:33] + chunk + data[33:])
 
 
 def write_raw(name, array):
@@ -79,17 +107,20 @@ def png_bytes(width, height, depth, colour_type, rows, extra_chunks=()):
 cases = []
 
 
-def reduced_case(name, file, tolerance, expected, channels, depth, colour_type, note, source=None):
+def reduced_case(name, file, tolerance, expected, channels, depth, colour_type, note, source=None, scale=None):
     raw = name + '.expected.raw'
     write_raw(raw, expected)
     decoded = name + '.source.raw'
     source = source if source is not None else decode_as_pillow(file, expected.dtype)
     write_raw(decoded, source)
     height, width = expected.shape[:2]
+    bits, origin, threshold = scale if scale is not None else (8, 'depth', Fraction(tolerance))
     cases.append({'name': name, 'file': file, 'tolerance': tolerance, 'note': note,
                   'source': {'raw': decoded, 'channels': 1 if source.ndim == 2 else source.shape[2]},
                   'expect': {'reduced': True, 'width': width, 'height': height, 'channels': channels,
-                             'depth': depth, 'colourType': colour_type, 'raw': raw}})
+                             'depth': depth, 'colourType': colour_type, 'raw': raw,
+                             'significantBits': bits, 'significantBitsFrom': origin,
+                             'threshold': float(threshold)}})
 
 
 def decode_as_pillow(file, dtype):
@@ -116,17 +147,24 @@ def grey8():
     reduced_case('grey8', 'grey8.png', 30, out, 1, 8, 'grey', '8-bit grey')
 
 
-def grey16(name, dark, bright, tolerance, note):
+def grey16(name, dark, bright, border, bits, note, sbit=None, shift=0):
+    """16-bit grey at tolerance 30 (the default); `border` straddles the threshold on row 0."""
     values, _ = scene(2, dark, bright)
+    values = values << shift  # samples scaled up to 16 bits, as the PNG spec asks with sBIT
+    values[0, :len(border)] = border
     image = Image.fromarray(values.astype(np.uint16), 'I;16')
     save_png(image, name + '.png')
+    if sbit is not None:
+        add_sbit(name + '.png', sbit)
     reread = Image.open(os.path.join(OUT, name + '.png'))
     assert reread.mode in ('I', 'I;16'), reread.mode  # Pillow 9 opens 16-bit grey PNG as 'I'
     source = np.asarray(reread).astype(np.uint16)
     assert (source == values).all()
+    scale = scale16(source, 30, sbit)
+    assert scale[0] == bits, (name, scale)
     out = source.copy()
-    out[background(source, tolerance * 257)] = 0
-    reduced_case(name, name + '.png', tolerance, out, 1, 16, 'grey', note)
+    out[background(source, scale[2])] = 0
+    reduced_case(name, name + '.png', 30, out, 1, 16, 'grey', note, scale=scale)
 
 
 def colour(name, mode, seed):
@@ -224,15 +262,10 @@ def tiffs():
     out[background(source, 30)] = 0
     reduced_case('tiff8', 'grey8.tif', 30, out, 1, 8, 'grey', '8-bit grey TIFF')
 
-    values, _ = scene(9, (0, 9000), (20000, 65536))
-    Image.fromarray(values.astype(np.uint16), 'I;16').save(os.path.join(OUT, 'grey16.tif'))
-    reread = Image.open(os.path.join(OUT, 'grey16.tif'))
-    assert reread.mode == 'I;16', reread.mode
-    source = np.asarray(reread).astype(np.uint16)
-    assert (source == values).all()
-    out = source.copy()
-    out[background(source, 30 * 257)] = 0
-    reduced_case('tiff16', 'grey16.tif', 30, out, 1, 16, 'grey', '16-bit grey TIFF')
+    tiff16('tiff16', 'grey16.tif', 9, (0, 9000), (20000, 65536), [7709, 7710], 16,
+           '16-bit grey TIFF, full range: b = 16, 30 * 257 = 7710')
+    tiff16('tiff12in16', 'grey12in16.tif', 14, (30, 50), (2950, 3050), [481, 482], 12,
+           '16-bit grey TIFF of 12-bit data: b = 12, 30 * 4095 / 255 = 481.76')
 
     rng = np.random.default_rng(10)
     cmyk = rng.integers(0, 256, size=(SIZE, SIZE, 4)).astype(np.uint8)
@@ -242,6 +275,21 @@ def tiffs():
     pages = [Image.fromarray(scene(11 + i, (0, 40), (100, 256))[0].astype(np.uint8), 'L') for i in range(2)]
     pages[0].save(os.path.join(OUT, 'twoPages.tif'), save_all=True, append_images=pages[1:])
     refused_case('multiPage', 'twoPages.tif', 'pages', 'a multi-page TIFF is sent as it is')
+
+
+def tiff16(name, file, seed, dark, bright, border, bits, note):
+    values, _ = scene(seed, dark, bright)
+    values[0, :len(border)] = border
+    Image.fromarray(values.astype(np.uint16), 'I;16').save(os.path.join(OUT, file))
+    reread = Image.open(os.path.join(OUT, file))
+    assert reread.mode == 'I;16', reread.mode
+    source = np.asarray(reread).astype(np.uint16)
+    assert (source == values).all()
+    scale = scale16(source, 30)
+    assert scale[0] == bits, (name, scale)
+    out = source.copy()
+    out[background(source, scale[2])] = 0
+    reduced_case(name, file, 30, out, 1, 16, 'grey', note, scale=scale)
 
 
 def refused_pngs():
@@ -262,10 +310,18 @@ def refused_pngs():
 def main():
     os.makedirs(OUT, exist_ok=True)
     grey8()
-    grey16('grey16', (0, 7900), (9000, 65536), 30, '16-bit grey, full range; threshold 30 * 257 = 7710')
-    # A 12-bit camera in a 16-bit file. At tolerance 30 the threshold 7710 is above the
-    # specimen (3000), so the rule would fill it too; 10 * 257 = 2570 separates them.
-    grey16('grey12in16', (30, 50), (2950, 3050), 10, '12-bit data in 16 bits: background 40, specimen 3000')
+    grey16('grey16', (0, 7900), (9000, 65536), [7709, 7710], 16,
+           '16-bit grey, full range: b = 16, 30 * 257 = 7710')
+    # A 12-bit camera in a 16-bit file: x 257 would make 7710 of tolerance 30, above the
+    # specimen (3000), and zero the whole frame.
+    grey12in16_note = '12-bit data in 16 bits: background 40, specimen 3000; b = 12, 30 * 4095 / 255 = 481.76'
+    grey16('grey12in16', (30, 50), (2950, 3050), [481, 482], 12, grey12in16_note)
+    grey16('dim16', (0, 25), (100, 256), [29, 30], 8, '16-bit grey whose brightest sample is 255: b = 8, threshold 30')
+    grey16('sbit12', (100, 400), (600, 1000), [481, 482], 12,
+           'sBIT 12 with samples below 1024: sBIT wins over the guess (b = 10), 481.76', sbit=12)
+    grey16('sbit12scaled', (30, 50), (2950, 3050), [481 << 4, 482 << 4], 16,
+           'sBIT 12 with samples scaled to 16 bits (<< 4) as the PNG spec asks: they exceed 4095, '
+           'so b = 16 from the samples, 7710', sbit=12, shift=4)
     colour('rgb', 'RGB', 20)
     colour('rgba', 'RGBA', 21)
     grey_as_rgb()

@@ -14,6 +14,11 @@ export interface RasterImage {
   readonly depth: 8 | 16;
   readonly data: Uint8Array | Uint16Array;
   readonly palette?: readonly (readonly number[])[];
+  /**
+   * How many bits of each grey or colour sample are significant, when the file says so (a PNG
+   * `sBIT` chunk); the fill uses it to put its tolerance on the samples' own scale.
+   */
+  readonly significantBits?: number;
 }
 
 /** What a decoder or the fill makes of an image it cannot handle exactly: the reason, for `reduced: false`. */

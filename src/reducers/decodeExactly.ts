@@ -17,6 +17,8 @@ export type ExactDecode = { readonly image: RasterImage } | Refusal;
  * `cHRM`; a transparent colour key (`tRNS` on grey or RGB, which a filled 0 could match);
  * grey below 8 bits; 16-bit colour (Pillow's `L`, the original mask, has no 16-bit form);
  * multi-page, CMYK, palette, alpha or other TIFFs; every other format (JPEG, WebP, …).
+ * A PNG's `sBIT` significant bits, read with its chunk list, come with the image (8-bit grey
+ * has no use for them); a TIFF has no such field.
  *
  * ```ts
  * const decoded = await decodeExactly(bytes);
@@ -74,7 +76,8 @@ function decodePngSamples(bytes: Buffer, layout: PngLayout): RasterImage {
       png.data instanceof Uint8ClampedArray
         ? new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length)
         : png.data;
-    return { width: png.width, height: png.height, channels, depth: png.depth, data };
+    const image = { width: png.width, height: png.height, channels, depth: png.depth, data } as const;
+    return layout.significantBits === undefined ? image : { ...image, significantBits: layout.significantBits };
   }
   const palette = png.palette;
   if (palette === undefined || palette.length === 0) throw new Error('A palette PNG without a PLTE chunk');

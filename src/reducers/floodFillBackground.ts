@@ -10,9 +10,10 @@
  * This is the original HASTE operator's region: pad the image with one pixel of 0 and flood
  * 4-connected from the corner through values below `tolerance`. With `tolerance > 0` the
  * padding joins every border pixel below it; with `tolerance <= 0` nothing is filled.
- * `tolerance` is in the pixels' own scale: the image reducer passes `tolerance * 257` for
- * 16-bit samples. The mask form is for images whose fill is decided on one plane (a luma, an
- * alpha-free grey channel, palette lumas) and applied to another.
+ * `tolerance` is in the pixels' own scale: for 16-bit samples the image reducer passes the
+ * cutoff that `backgroundThreshold` puts on the image's significant bits. The mask form is
+ * for images whose fill is decided on one plane (a luma, an alpha-free grey channel, palette
+ * lumas) and applied to another.
  *
  * ```ts
  * const pixels = new Uint8Array(width * height); // 8-bit greyscale, row-major

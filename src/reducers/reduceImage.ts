@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { openAdmittedFile } from '../io/openAdmittedFile.js';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
+import type { BackgroundThreshold } from './backgroundThreshold.js';
 import { decodeExactly } from './decodeExactly.js';
 import { encodeReducedPng, type EncodedPng } from './encodeReducedPng.js';
 import { fillBackground } from './fillBackground.js';
@@ -20,10 +21,19 @@ import {
 /** Options for {@link reduceImage}, also accepted by the worker pool and `reduceLocally`. */
 export interface ReduceImageOptions {
   /**
-   * Pixels strictly darker than this on the 0–255 scale, 4-connected to the border, become 0.
-   * 16-bit samples are compared with `tolerance * 257` (the same fraction of full scale; a
-   * 12-bit camera's data in a 16-bit file is compared on the 16-bit scale too); colour by
-   * Pillow's `L` luma. 0 fills nothing.
+   * Pixels strictly darker than this on the 0–255 scale, 4-connected to the border, become 0;
+   * colour is judged by Pillow's `L` luma. 8-bit samples are compared with `tolerance` itself.
+   * 16-bit samples are compared with threshold = tolerance × (2^b − 1) / 255, the same fraction
+   * of the scale the image uses, where b (its significant bits) is the PNG `sBIT` value when
+   * the file has one and every sample fits in it, and otherwise the smallest b from 8 to 16
+   * such that the brightest sample of the mask plane is below 2^b. So a full-range frame gets
+   * tolerance × 257 (7710 for 30), a 12-bit camera's 0–4095 in a 16-bit file gets
+   * tolerance × 4095 / 255 (481.76… for 30), a frame below 256 gets tolerance. A wrong guess
+   * errs on the safe side: a dim full-range frame gets a lower threshold and fills less, never
+   * more. A sample is background when it is below the threshold as a real number, decided in
+   * exact integer arithmetic (sample × 255 < tolerance × (2^b − 1)), so a sample equal to it
+   * (7710 at b = 16) is kept. The Reduction's `settings` report `significantBits`, where they
+   * came from (`significantBitsFrom`) and the `threshold`. 0 fills nothing.
    * @default 30
    */
   readonly tolerance?: number;
@@ -56,8 +66,8 @@ export interface ReduceImageOptions {
  * colour, a palette stays a palette, alpha is kept unchanged; RGB whose every pixel has
  * R = G = B becomes 8-bit grey, as the original operator's output was. The background is the
  * original HASTE operator's (see {@link fillBackground}): 4-connected to the border and below
- * `tolerance` (× 257 for 16-bit samples), judged on Pillow's `L` luma for colour; its grey or
- * colour samples become 0 and its alpha stays.
+ * `tolerance`, put on the image's own scale for 16-bit samples (see the option), judged on
+ * Pillow's `L` luma for colour; its grey or colour samples become 0 and its alpha stays.
  *
  * Whatever cannot be written back exactly is sent as it is (see {@link decodeExactly}: colour
  * profiles, 16-bit colour, CMYK, multi-page TIFFs, formats other than PNG and TIFF, …). The
@@ -102,13 +112,14 @@ async function reduceNormalised(
   const bytesIn = bytes.length;
 
   let image: RasterImage;
+  let scale: BackgroundThreshold;
   let encoded: EncodedPng;
   try {
     const decoded = await decodeExactly(bytes);
     if ('refused' in decoded) return notReduced(item, bytesIn, performance.now() - started, decoded.refused);
     const filled = fillBackground(decoded.image, options.tolerance);
     if ('refused' in filled) return notReduced(item, bytesIn, performance.now() - started, filled.refused);
-    image = filled.image;
+    ({ image, scale } = filled);
     encoded = await encodeReducedPng(image, options);
   } catch (error) {
     return notReduced(
@@ -147,7 +158,7 @@ async function reduceNormalised(
     cpuMs,
     outputSha256: createHash('sha256').update(encoded.bytes).digest('hex'),
     mediaType: 'image/png',
-    settings: describeSettings(image, encoded, options),
+    settings: describeSettings(image, scale, encoded, options),
   };
 }
 
@@ -184,13 +195,16 @@ function describeReadError(error: unknown): string {
 
 function describeSettings(
   image: RasterImage,
+  scale: BackgroundThreshold,
   encoded: EncodedPng,
   options: NormalisedReduceImageOptions,
 ): Readonly<Record<string, string | number | boolean>> {
   return {
     reducer: 'reduceImage',
     tolerance: options.tolerance,
-    threshold: image.depth === 16 ? options.tolerance * 257 : options.tolerance,
+    significantBits: scale.significantBits,
+    significantBitsFrom: scale.significantBitsFrom,
+    threshold: scale.threshold,
     compressionLevel: options.compressionLevel,
     filter: encoded.encoder === 'sharp' && options.adaptiveFiltering ? 'adaptive' : 'none',
     bitDepth: image.depth,

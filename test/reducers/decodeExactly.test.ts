@@ -22,6 +22,14 @@ describe('decodeExactly', () => {
     });
   }
 
+  it('should pass on the significant bits of a PNG sBIT chunk, which a TIFF has no word for', async () => {
+    const sbit = await decodeExactly(readFileSync(path.join(FIXTURE_DIR, 'sbit12.png')));
+    expect(sbit).to.have.nested.property('image.significantBits', 12);
+    const tiff = await decodeExactly(readFileSync(path.join(FIXTURE_DIR, 'grey12in16.tif')));
+    expect(tiff).to.have.nested.property('image.depth', 16);
+    expect(tiff).not.to.have.nested.property('image.significantBits');
+  });
+
   it('should refuse a JPEG with the reason rather than decode it', async () => {
     const sharp = (await import('sharp')).default;
     const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } }).jpeg().toBuffer();

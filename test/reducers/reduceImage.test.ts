@@ -111,7 +111,7 @@ describe('reduceImage', () => {
     expect(data[0]).to.equal(0);
   });
 
-  it('should keep 16-bit input at 16 bits, comparing it with tolerance × 257', async () => {
+  it('should keep 16-bit input at 16 bits, comparing a full-range frame with tolerance × 257', async () => {
     const input = path.join(dir, 'deep.png');
     const grey = microscopyPixels(64);
     // Low bytes that an 8-bit round trip would lose, and a border pixel on each side of 30 × 257.
@@ -128,7 +128,13 @@ describe('reduceImage', () => {
     expect(output.data[0]).to.equal(0);
     expect(output.data[1]).to.equal(30 * 257);
     expect(output.data[32 * 64 + 32]).to.equal(deep[32 * 64 + 32]);
-    expect(reduction.settings).to.include({ bitDepth: 16, threshold: 30 * 257, encoder: 'fast-png' });
+    expect(reduction.settings).to.include({
+      bitDepth: 16,
+      significantBits: 16,
+      significantBitsFrom: 'brightest sample',
+      threshold: 30 * 257,
+      encoder: 'fast-png',
+    });
   });
 
   it('should label a reduced copy with its media type and the settings that made it', async () => {
@@ -141,6 +147,8 @@ describe('reduceImage', () => {
     expect(reduction.settings).to.deep.equal({
       reducer: 'reduceImage',
       tolerance: 25,
+      significantBits: 8,
+      significantBitsFrom: 'depth',
       threshold: 25,
       compressionLevel: 7,
       filter: 'none',
@@ -273,6 +281,24 @@ describe('reduceImage against fixtures made with Pillow and scipy', () => {
     await rm(spoolDir, { recursive: true, force: true });
   });
 
+  for (const file of ['grey12in16.png', 'grey12in16.tif']) {
+    it(`should keep the specimen of a 12-bit frame in a 16-bit file at the default tolerance (${file})`, async () => {
+      const input = path.join(FIXTURE_DIR, file);
+      const reduction = await reduceImage(await fileItem(input), { spoolDir });
+
+      expect(reduction.reduced, reduction.reason).to.equal(true);
+      const output = decodePng(await readFile(reduction.outputPath!));
+      const raw = await sharp(input).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer();
+      const samples = new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2);
+      // Background about 40 is zeroed; the specimen about 3000 is kept, every sample exactly.
+      const specimen = Array.from(samples.keys()).filter((i) => samples[i]! >= 2000);
+      expect(specimen).to.have.length.greaterThan(300);
+      expect(specimen.filter((i) => output.data[i] !== samples[i])).to.deep.equal([]);
+      expect(Array.from(output.data).filter((value) => value === 0)).to.have.length.greaterThan(600);
+      expect(reduction.settings).to.include({ tolerance: 30, significantBits: 12, threshold: (30 * 4095) / 255 });
+    });
+  }
+
   const PNG_COLOUR_TYPES: Record<string, number> = { grey: 0, rgb: 2, palette: 3, 'grey-alpha': 4, rgba: 6 };
 
   for (const fixture of fixtureCases()) {
@@ -298,7 +324,13 @@ describe('reduceImage against fixtures made with Pillow and scipy', () => {
         const wrong = samples.findIndex((value, i) => value !== want[i]);
         expect(wrong, `first wrong sample at ${wrong}: ${samples[wrong]} instead of ${want[wrong]}`).to.equal(-1);
         expect(reduction.mediaType).to.equal('image/png');
-        expect(reduction.settings).to.include({ bitDepth: expected.depth, colourType: expected.colourType });
+        expect(reduction.settings).to.include({
+          bitDepth: expected.depth,
+          colourType: expected.colourType,
+          significantBits: expected.significantBits,
+          significantBitsFrom: expected.significantBitsFrom,
+          threshold: expected.threshold,
+        });
       });
     } else {
       it(`should send ${fixture.name} as it is, with the reason (${fixture.note})`, async () => {

@@ -77,6 +77,10 @@ export interface FixtureCase {
         readonly depth: 8 | 16;
         readonly colourType: string;
         readonly raw: string;
+        /** The scale the fixture script judged background on, and its threshold. */
+        readonly significantBits: number;
+        readonly significantBitsFrom: string;
+        readonly threshold: number;
       }
     | { readonly reduced: false; readonly reason: string };
 }
@@ -103,4 +107,24 @@ export function expandPalette(indices: ArrayLike<number>, palette: readonly (rea
 export function pngHeader(bytes: Uint8Array): { bitDepth: number; colourType: number } {
   expect(Buffer.from(bytes.subarray(12, 16)).toString('latin1')).to.equal('IHDR');
   return { bitDepth: bytes[24]!, colourType: bytes[25]! };
+}
+
+/** A copy of a PNG with one more chunk right after IHDR (where sBIT belongs: before IDAT). */
+export function withChunk(png: Uint8Array, type: string, data: ArrayLike<number>): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), Buffer.from(Array.from(data))]);
+  const chunk = Buffer.alloc(body.length + 8);
+  chunk.writeUInt32BE(body.length - 4, 0);
+  body.copy(chunk, 4);
+  chunk.writeUInt32BE(crc32(body), body.length + 4);
+  return Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]);
+}
+
+/** PNG's CRC-32 (zlib.crc32 needs Node 20.15). */
+function crc32(bytes: Uint8Array): number {
+  let crc = ~0;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
 }
