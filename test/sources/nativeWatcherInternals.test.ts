@@ -67,12 +67,14 @@ describe('createNativeWatcher', () => {
     expect(recording.errors).to.deep.equal([]);
   });
 
-  it('should report the files present at start before ready, unless ignoreInitial', async () => {
+  it('should report the files present at start, unless ignoreInitial', async () => {
     await mkdir(join(dir, 'a', 'b'), { recursive: true });
     await writeFile(join(dir, 'top.png'), 'x');
     await writeFile(join(dir, 'a', 'b', 'deep.png'), 'x');
     recording = record(dir);
     await recording.ready;
+    // They settle like new files (the agent may have started mid-write), so they follow ready.
+    await waitFor(() => recording!.added.length >= 2, 'both files');
 
     expect([...recording.added].sort()).to.deep.equal([join(dir, 'a', 'b', 'deep.png'), join(dir, 'top.png')]);
   });
