@@ -165,6 +165,7 @@ function rescanMinAgeMs(watch: RunAgentOptions['watch']): number {
  *
  * @example
  * ```ts
+ * declare const username: string, password: string;
  * runAgent({ path: '/data/run1', include: ['png'], host: 'gateway:8080', username, password })
  *   .subscribe((event) => console.log(formatLogLine(event, 'human')));
  * ```

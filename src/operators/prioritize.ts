@@ -120,8 +120,11 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  *
  * @example
  * ```ts
+ * declare const files$: Observable<FileItem>;
+ * const pool = createWorkerPool({ size: 2 });
+ * const upload = createUploader({ host: 'localhost:8080', username: 'u', password: 'p' });
  * files$.pipe(
- *   prioritize({ strategy: 'splines', cores: 2, reduce: reduceLocally, upload: postToGateway }),
+ *   prioritize({ strategy: 'splines', cores: 2, reduce: pool.reduce, upload }),
  *   filter((e) => e.type === 'upload-end'),
  * ).subscribe((e) => console.log(e.item.path));
  * ```
