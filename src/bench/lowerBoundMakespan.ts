@@ -63,6 +63,7 @@ export interface MakespanLowerBound {
  * Cost is O(n² log n) for n files.
  *
  * ```ts
+ * declare const costs: FileCost[], strategyMakespanMs: number;
  * const bound = lowerBoundMakespan(costs, { bandwidthBytesPerSec: 1.25e6, cores: 2 });
  * console.log(`${strategyMakespanMs / bound.makespanMs - 1} above the bound`);
  * ```

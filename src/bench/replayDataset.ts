@@ -68,6 +68,7 @@ function copyThenRename(source: string, target: string): Observable<unknown> {
  *
  * @example
  * ```ts
+ * declare const frames: SynthesizedFile[], watched: string;
  * replayDataset({ files: frames.map((f) => f.path), into: watched, rateHz: 20 })
  *   .subscribe((file) => console.log(`${file.path} at +${file.at - file.dueAt} ms`));
  * ```

@@ -18,7 +18,8 @@ export interface SvgToPngOptions {
  * transparent SVGs stay transparent.
  *
  * ```ts
- * await svgToPng(boxPlotSvg({ title, yLabel, groups }), 'results/makespan.png');
+ * const groups = [{ name: 'raw', values: [61.2, 60.8] }, { name: 'splines', values: [44.1, 45.0] }];
+ * await svgToPng(boxPlotSvg({ title: 'Makespan', yLabel: 'makespan (s)', groups }), 'results/makespan.png');
  * ```
  *
  * @param svg A standalone SVG document.

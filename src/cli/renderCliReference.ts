@@ -28,6 +28,9 @@ const ansi = /\x1b\[[0-9;]*m/g;
  * holds the current text.
  *
  * ```ts
+ * import { buildProgram } from './buildProgram.js';
+ * import type { CliIo } from './CliIo.js';
+ * declare const io: CliIo;
  * const markdown = renderCliReference(buildProgram(io), { width: 100 });
  * ```
  *

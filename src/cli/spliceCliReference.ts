@@ -15,6 +15,10 @@ const generatedNote =
  * `spliceCliReference(readme, reference) === readme`.
  *
  * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import type { Command } from 'commander';
+ * import { renderCliReference } from './renderCliReference.js';
+ * declare const program: Command;
  * const next = spliceCliReference(await readFile('README.md', 'utf8'), renderCliReference(program));
  * ```
  *

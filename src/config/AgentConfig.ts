@@ -5,6 +5,8 @@
  * the CLI decides which a command needs. Durations are in seconds, as a person types them.
  *
  * ```ts
+ * import type { Command } from 'commander';
+ * declare const program: Command, defaults: AgentConfig;
  * const { config } = loadConfig({ file: 'haste.json', env: process.env, flags: program.opts(), defaults });
  * config.uploadSlots; // number
  * ```

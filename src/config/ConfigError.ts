@@ -5,6 +5,7 @@
  * the user fix them one run at a time.
  *
  * ```ts
+ * declare const options: LoadConfigOptions;
  * try { loadConfig(options); } catch (error) {
  *   if (error instanceof ConfigError) error.errors.forEach((message) => console.error(message));
  * }

@@ -52,6 +52,7 @@ type Layer = { readonly label: string; readonly values: Partial<Record<FieldName
  * `HASTE_PASSWORD` → `password`, `HASTE_TAG` → `tag`; empty ones count as unset.
  *
  * ```ts
+ * declare const opts: { config?: string }, defaults: AgentConfig;
  * const { config } = loadConfig({ file: opts.config, env: process.env, flags: opts, defaults });
  * ```
  *

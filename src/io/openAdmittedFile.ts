@@ -22,6 +22,8 @@ export interface AdmittedIdentity {
  * device, inode, size and mtime with what was admitted. Read only from the returned handle.
  *
  * ```ts
+ * declare const item: FileItem;
+ * const buffer = Buffer.alloc(item.size);
  * const handle = await openAdmittedFile(item); // rejects with FileChangedError or ELOOP
  * try { await handle.read(buffer, 0, item.size, 0); } finally { await handle.close(); }
  * ```

@@ -8,6 +8,7 @@
  * file. Narrow a variant with `Extract<AgentEvent, { type: 'uploaded' }>`.
  *
  * ```ts
+ * declare const scheduler: SchedulerLike;
  * const event: AgentEvent = { type: 'seen', at: scheduler.now(), path: '/data/a.png', bytes: 1024 };
  * ```
  */

@@ -6,6 +6,7 @@
  * times are `undefined` until the first upload has given an uplink estimate.
  *
  * ```ts
+ * declare const events$: Observable<AgentEvent>;
  * events$.pipe(trackStats()).subscribe((stats: AgentStats) => console.log(stats.backlogBytes));
  * ```
  */

@@ -5,6 +5,7 @@ import type { Histogram } from './Histogram.js';
  * A running metrics endpoint, as returned by {@link startMetricsServer}.
  *
  * ```ts
+ * declare const latest: AgentStats, events$: Observable<AgentEvent>;
  * const server: MetricsServer = await startMetricsServer({ port: 9464, getStats: () => latest });
  * events$.subscribe((event) => server.record(event));
  * await server.close();

@@ -8,6 +8,7 @@ import type { AgentStats } from './AgentStats.js';
  *
  * @example
  * ```ts
+ * let latest: AgentStats | undefined;
  * startMetricsServer({ port: 9464, getStats: () => latest ?? emptyStats(Date.now()) });
  * ```
  *

@@ -15,6 +15,7 @@ const secretKey = /^(password|authorization|proxy-authorization)$/i;
  * ```ts
  * formatLogLine({ type: 'uploaded', at: 0, path: '/d/a.png', bytes: 2048, status: 200, durationMs: 500 }, 'human');
  * // '1970-01-01T00:00:00.000Z uploaded /d/a.png 2.0 KiB HTTP 200 in 500ms (4.1 kB/s)'
+ * declare const event: AgentEvent;
  * formatLogLine(event, 'json');
  * // '{"time":"1970-01-01T00:00:00.000Z","type":"uploaded","at":0,"path":"/d/a.png",...}'
  * ```

@@ -31,6 +31,7 @@ export interface RenderStatusBlockOptions {
  * ```
  *
  * ```ts
+ * declare const stats: AgentStats;
  * process.stderr.write(renderStatusBlock(stats, { width: process.stderr.columns }).join('\n') + '\n');
  * ```
  *

@@ -59,6 +59,7 @@ const clearToEnd = '\r\x1b[0J';
  * ```
  *
  * ```ts
+ * declare const events$: Observable<AgentEvent>;
  * events$.pipe(trackStats(), reportProgress({ stream: process.stderr })).subscribe();
  * ```
  *

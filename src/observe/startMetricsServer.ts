@@ -85,6 +85,7 @@ const families: readonly Family[] = [
  * uplink estimate yet) has no sample rather than a made-up one. Binds loopback by default.
  *
  * ```ts
+ * declare const events$: Observable<AgentEvent>;
  * let latest: AgentStats | undefined;
  * const server = await startMetricsServer({ port: 9464, getStats: () => latest! });
  * events$.pipe(tap((e) => server.record(e)), trackStats()).subscribe((s) => (latest = s));

@@ -57,6 +57,7 @@ interface Tally {
  * ```
  *
  * ```ts
+ * declare const events$: Observable<AgentEvent>;
  * events$.pipe(trackStats(), reportProgress({ stream: process.stderr })).subscribe();
  * ```
  *

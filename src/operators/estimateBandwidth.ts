@@ -49,6 +49,9 @@ const isScheduleEvent = (value: UploadResult | GatewayError | ScheduleEvent): va
  *
  * @example
  * ```ts
+ * declare const files$: Observable<FileItem>;
+ * const { reduce } = createWorkerPool({ size: 2 });
+ * const upload = createUploader({ host: 'localhost:8080', username: 'u', password: 'p' });
  * files$.pipe(
  *   prioritize({ strategy: 'adaptive', cores: 2, uploadSlots: 3, reduce, upload }),
  *   estimateBandwidth({ windowMs: 10_000 }),

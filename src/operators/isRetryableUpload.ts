@@ -11,6 +11,7 @@ import { isUnexpected, LOCAL_FILE_ERROR_CODES } from './retryUploadsInternals.js
  * anything `retryUploads` caught being thrown by the upload.
  *
  * ```ts
+ * const path = '/data/a.tif';
  * isRetryableUpload(new GatewayError('busy', { status: 503, path })); // true
  * isRetryableUpload(new GatewayError('gone', { status: 0, path, cause: { code: 'ENOENT' } })); // false
  * ```

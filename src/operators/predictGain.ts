@@ -32,6 +32,7 @@ export interface GainEstimate {
  *
  * @example
  * ```ts
+ * declare const reductions$: Observable<Reduction>;
  * reductions$.pipe(predictGain()).subscribe((e) => console.log(e.score, e.estimate(100)));
  * ```
  *

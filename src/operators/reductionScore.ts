@@ -8,6 +8,7 @@ import type { Reduction } from '../model/Reduction.js';
  *
  * @example
  * ```ts
+ * declare const item: FileItem;
  * reductionScore({ item, reduced: true, bytesIn: 3000, bytesOut: 1000, cpuMs: 500 }); // 4000
  * ```
  *

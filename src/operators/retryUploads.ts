@@ -55,8 +55,12 @@ export interface RetryUploadsOptions<J extends UploadJob = UploadJob> {
  * ```
  *
  * ```ts
- * const upload = retryUploads({ upload: postToGateway, onRetry: (i) => log(i) });
- * jobs$.pipe(mergeMap(upload, 2)).subscribe(report);
+ * declare const jobs$: Observable<UploadJob>;
+ * const upload = retryUploads({
+ *   upload: createUploader({ host: 'localhost:8080', username: 'u', password: 'p' }),
+ *   onRetry: (i) => console.warn(`retry ${i.attempt} of ${i.job.item.path} in ${i.delayMs} ms`),
+ * });
+ * jobs$.pipe(mergeMap(upload, 2)).subscribe((outcome) => console.log(outcome));
  * ```
  *
  * @param options - The upload to wrap and the backoff settings.

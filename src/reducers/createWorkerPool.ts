@@ -53,6 +53,7 @@ export interface WorkerPool {
  * ```
  *
  * ```ts
+ * declare const spoolDir: string, item: FileItem;
  * const pool = createWorkerPool({ size: 2, reducerOptions: { spoolDir } });
  * pool.reduce(item).subscribe((reduction) => console.log(reduction.bytesOut));
  * await pool.close();

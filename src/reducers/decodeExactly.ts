@@ -21,6 +21,7 @@ export type ExactDecode = { readonly image: RasterImage } | Refusal;
  * has no use for them); a TIFF has no such field.
  *
  * ```ts
+ * declare const bytes: Buffer;
  * const decoded = await decodeExactly(bytes);
  * if ('refused' in decoded) console.log(decoded.refused);
  * ```

@@ -27,6 +27,8 @@ export interface EncodedPng {
  * keeps its colour and alpha.
  *
  * ```ts
+ * import type { RasterImage } from './RasterImage.js';
+ * declare const image: RasterImage;
  * const { bytes } = await encodeReducedPng(image, { compressionLevel: 6, adaptiveFiltering: false });
  * ```
  *

@@ -33,6 +33,8 @@ export type FillOutcome =
  * operator's output was grey. `image.data` may be mutated and reused.
  *
  * ```ts
+ * import type { RasterImage } from './RasterImage.js';
+ * declare const image: RasterImage;
  * const outcome = fillBackground(image, 30);
  * if ('image' in outcome) console.log(`${outcome.filled} pixels filled below ${outcome.scale.threshold}`);
  * ```

@@ -16,6 +16,7 @@
  * lumas) and applied to another.
  *
  * ```ts
+ * const width = 640, height = 480;
  * const pixels = new Uint8Array(width * height); // 8-bit greyscale, row-major
  * const filled = floodFillBackground(pixels, width, height, 30);
  * const mask = new Uint8Array(width * height); // or: mark, and leave `pixels` as they are

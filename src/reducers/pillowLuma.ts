@@ -8,6 +8,7 @@
  * fall on the other side of it.
  *
  * ```ts
+ * declare const rgba: Uint8Array; // 4 samples per pixel
  * const luma = pillowLuma(rgba, 4); // one byte per pixel
  * ```
  *

@@ -29,6 +29,7 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  * walk; the decoder then reports the damage.
  *
  * ```ts
+ * declare const bytes: Uint8Array;
  * const layout = readPngLayout(bytes);
  * if (layout?.chunks.has('iCCP')) console.log('has a colour profile');
  * ```

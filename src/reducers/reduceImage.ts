@@ -82,8 +82,9 @@ export interface ReduceImageOptions {
  * use more threads and `cpuMs` then understates the CPU spent.
  *
  * ```ts
+ * declare const item: FileItem, upload: (path: string) => void;
  * const reduction = await reduceImage(item, { spoolDir: '/var/spool/haste' });
- * if (reduction.reduced) upload(reduction.outputPath);
+ * if (reduction.reduced && reduction.outputPath !== undefined) upload(reduction.outputPath);
  * ```
  *
  * @param item The file to reduce.

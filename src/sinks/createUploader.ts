@@ -103,6 +103,7 @@ function snippet(text: string): string {
  *
  * @example
  * ```ts
+ * declare const item: FileItem;
  * const upload = createUploader({ host: 'localhost:8080', username: 'u', password: 'p' });
  * upload({ item }).subscribe((result) => console.log(result));
  * ```

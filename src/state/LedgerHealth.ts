@@ -7,6 +7,7 @@
  * attempts since the ledger was opened, in either state.
  *
  * ```ts
+ * declare const ledger: Ledger;
  * ledger.healthChanges.subscribe((health) => {
  *   if (health.state === 'degraded') console.warn(`ledger: cannot write (${health.code}), retrying in ${health.retryInMs} ms`);
  * });

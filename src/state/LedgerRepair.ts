@@ -22,8 +22,8 @@ export interface LedgerDamage {
  * What opening a damaged ledger dropped, so the loss is reported rather than repaired in silence.
  *
  * ```ts
- * const ledger = await openLedger({ dir });
- * if (ledger.repair !== undefined) console.warn(describeRepair(ledger.repair));
+ * const ledger = await openLedger({ dir: '/var/lib/haste-agent' });
+ * if (ledger.repair !== undefined) console.warn(`ledger: dropped ${ledger.repair.dropped} damaged records`);
  * ```
  */
 export interface LedgerRepair {

@@ -9,6 +9,7 @@ import { openAdmittedFile, type AdmittedIdentity } from '../io/openAdmittedFile.
  * file must also still be that file (device, inode, size, mtime), or nothing is read.
  *
  * ```ts
+ * declare const item: FileItem;
  * const hash = await hashFile('/data/in/img-0001.tif'); // '9f86d0…' (64 hex digits)
  * const same = await hashFile(item); // rejects with FileChangedError if item.path was replaced
  * ```

@@ -520,6 +520,7 @@ class FileLedger implements Ledger {
  * `ledgerInternals.ts` for the exact file format and recovery rules.
  *
  * ```ts
+ * declare const item: FileItem;
  * const ledger = await openLedger({ dir: '/var/lib/haste-agent' });
  * const hash = await hashFile(item.path);
  * if (!ledger.isAcknowledged(item.path, item.size, item.mtimeMs)) {

@@ -20,6 +20,7 @@ export function describeDamage(damage: LedgerDamage): string {
  * One line saying what a repair dropped and where, for a log or `haste-agent status`.
  *
  * ```ts
+ * declare const repair: LedgerRepair;
  * describeRepair(repair);
  * // 'ledger in /var/lib/haste-agent was damaged: dropped 1 record (journal.jsonl line 3 (byte 412, 130 bytes, checksum mismatch)); ...'
  * ```

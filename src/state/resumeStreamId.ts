@@ -24,6 +24,7 @@ const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
  * same stream with the same hash, instead of landing as a second copy in a new stream.
  *
  * ```ts
+ * declare const ledger: Ledger;
  * const id = await resumeStreamId({ ledger, fresh: streamId({ tag: 'vironova' }) });
  * ```
  *
