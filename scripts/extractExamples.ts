@@ -15,7 +15,10 @@
 // - JSDoc blocks are fragments and get their imports for free: any name they use without
 //   declaring it is imported from, in this order, the public API (src/index.ts), the example's
 //   own file (for units that are not public), then 'rxjs' and 'rxjs/testing'. Node built-ins
-//   and anything else must be imported in the example itself.
+//   and anything else must be imported in the example itself; a relative specifier there
+//   (`import type { RasterImage } from './RasterImage.js'`) means next to the example's file.
+//   A name the fragment declares at its top level is never imported. When an error looks odd
+//   (an undeclared `buffer` is rxjs's operator), the report shows the imports that were added.
 // - Free variables an example assumes (the `item` it was given, `files$`, `username`) are
 //   declared in the example with `declare`, where a reader sees them too:
 //
