@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { defer, filter, type Observable, type Subscription } from 'rxjs';
-import { createUploader, retryUploads, scheduleFiles, watchDirectory, type FileItem, type Reduction } from '../src/index.js';
+import { createUploader, prioritize, retryUploads, watchDirectory, type FileItem, type Reduction } from '../src/index.js';
 
 /** A user reducer: gzip one file into `spoolDir`, measuring its CPU time. */
 export function gzipInto(spoolDir: string): (item: FileItem) => Observable<Reduction> {
@@ -44,7 +44,7 @@ export function startCustomPipeline(options: CustomPipelineOptions): Subscriptio
   });
   return watchDirectory(options.folder, { include: ['csv'] })
     .pipe(
-      scheduleFiles({ strategy: 'splines', cores: 1, uploadSlots: 1, reduce: gzipInto(options.spoolDir), upload }),
+      prioritize({ strategy: 'splines', cores: 1, uploadSlots: 1, reduce: gzipInto(options.spoolDir), upload }),
       filter((event) => event.type === 'upload-end'),
     )
     .subscribe((event) => {

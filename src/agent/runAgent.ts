@@ -28,8 +28,7 @@ import type { Reduction } from '../model/Reduction.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
-import type { PrioritizeStrategy } from '../operators/prioritize.js';
-import { scheduleFiles } from '../operators/scheduleFiles.js';
+import { prioritize, type PrioritizeStrategy } from '../operators/prioritize.js';
 import { retryUploads } from '../operators/retryUploads.js';
 import { createWorkerPool } from '../reducers/createWorkerPool.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
@@ -455,7 +454,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       switchMap(() => files$),
       takeUntil(stop$),
       concatMap(admit),
-      scheduleFiles({
+      prioritize({
         strategy,
         cores,
         uploadSlots,

@@ -3,8 +3,7 @@ import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
-import type { PrioritizeStrategy } from '../operators/prioritize.js';
-import { scheduleFiles } from '../operators/scheduleFiles.js';
+import { prioritize, type PrioritizeStrategy } from '../operators/prioritize.js';
 import { reductionScore } from '../operators/reductionScore.js';
 import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
 import type { FileCost } from './FileCost.js';
@@ -131,7 +130,7 @@ export function simulate(options: SimulateOptions): SimulationResult {
   let failure: unknown;
   arrivals
     .pipe(
-      scheduleFiles({
+      prioritize({
         strategy,
         cores: options.cores ?? 1,
         uploadSlots: options.uploadSlots ?? 2,
