@@ -6,7 +6,8 @@ import type { FileItem } from '../src/model/FileItem.js';
 import type { Reduction } from '../src/model/Reduction.js';
 import type { UploadJob } from '../src/model/UploadJob.js';
 import type { UploadResult } from '../src/model/UploadResult.js';
-import { prioritize, type PrioritizeStrategy } from '../src/operators/prioritize.js';
+import type { PrioritizeStrategy } from '../src/operators/prioritize.js';
+import { scheduleFiles } from '../src/operators/scheduleFiles.js';
 
 const files = Number(process.argv[2] ?? 100_000);
 // A smoothly varying gain, as in a microscopy run, so splines has something to climb.
@@ -43,7 +44,7 @@ for (const strategy of ['none', 'fifo', 'splines', 'oracle', 'adaptive'] as Prio
   const started = process.hrtime.bigint();
   from(items)
     .pipe(
-      prioritize({
+      scheduleFiles({
         strategy,
         cores: 2,
         uploadSlots: 2,

@@ -1,6 +1,9 @@
 /**
  * A custom pipeline: watch a folder of instrument logs (CSV), gzip the ones worth it on a
- * worker-free reducer of our own, and post them to a HASTE gateway, scheduled by `prioritize`.
+ * worker-free reducer of our own, and post them to a HASTE gateway: the priority merge, its two
+ * branches and the loop that feeds their outcomes back, composed by hand, with our own uplink
+ * figure instead of the measured one. The README's *Library* section shows the region marked
+ * `pipeline`, and a test checks that it still does.
  *
  * Run it with `npx tsx examples/customPipeline.ts <folder> <host:port> <username>` and
  * HASTE_PASSWORD set; the test in test/examples runs it against the embedded gateway.
@@ -10,8 +13,19 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { defer, filter, type Observable, type Subscription } from 'rxjs';
-import { createUploader, prioritize, retryUploads, watchDirectory, type FileItem, type Reduction } from '../src/index.js';
+import { defer, of, Subject, tap, type Observable, type Subscription } from 'rxjs';
+import {
+  createUploader,
+  postToGateway,
+  prioritize,
+  reduceLocally,
+  retryUploads,
+  routeDecisions,
+  watchDirectory,
+  type FileItem,
+  type Reduction,
+  type ScheduleOutcome,
+} from '../src/index.js';
 
 /** A user reducer: gzip one file into `spoolDir`, measuring its CPU time. */
 export function gzipInto(spoolDir: string): (item: FileItem) => Observable<Reduction> {
@@ -34,22 +48,33 @@ export interface CustomPipelineOptions {
   readonly username: string;
   readonly password: string;
   readonly spoolDir: string;
+  /** Your own figure for the uplink, in bytes/second: here a stream with one value. */
+  readonly uplink$: Observable<number>;
   readonly onUploaded?: (path: string, bytes: number) => void;
 }
 
-/** Watch → prioritize (with the gzip reducer) → post; unsubscribe to stop. */
+/** Watch → prioritize ⇄ (reduce with gzip | post) with the outcomes fed back; unsubscribe to stop. */
 export function startCustomPipeline(options: CustomPipelineOptions): Subscription {
-  const upload = retryUploads({
-    upload: createUploader({ host: options.host, username: options.username, password: options.password, tag: 'vironova' }),
-  });
-  return watchDirectory(options.folder, { include: ['csv'] })
+  const { folder, host, username, password, spoolDir, uplink$ } = options;
+  const onUploaded = options.onUploaded ?? (() => undefined);
+  // #region pipeline
+  const upload = retryUploads({ upload: createUploader({ host, username, password, tag: 'vironova' }) });
+  const outcomes$ = new Subject<ScheduleOutcome>(); // the feedback loop: what the branches did
+  const subscription = watchDirectory(folder, { include: ['csv'] })
     .pipe(
-      prioritize({ strategy: 'splines', cores: 1, uploadSlots: 1, reduce: gzipInto(options.spoolDir), upload }),
-      filter((event) => event.type === 'upload-end'),
+      // The priority merge: releases a file to a branch only when that branch has a free slot.
+      prioritize({ strategy: 'adaptive', cores: 1, uploadSlots: 1, outcomes: outcomes$, bandwidth: uplink$ }),
+      routeDecisions({
+        reduce: reduceLocally({ cores: 1, reduce: gzipInto(spoolDir) }), // the local-reduce branch
+        upload: postToGateway({ concurrency: 1, upload }), // the direct-upload branch
+      }),
+      tap((outcome) => outcomes$.next(outcome)), // back into the merge
     )
-    .subscribe((event) => {
-      if (event.type === 'upload-end' && !(event.result instanceof Error)) options.onUploaded?.(event.item.path, event.result.bytes);
+    .subscribe((outcome) => {
+      if (outcome.type === 'upload-end' && !(outcome.result instanceof Error)) onUploaded(outcome.item.path, outcome.result.bytes);
     });
+  // #endregion pipeline
+  return subscription;
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(basename(process.argv[1]))) {
@@ -64,6 +89,7 @@ if (process.argv[1] !== undefined && import.meta.url.endsWith(basename(process.a
       username,
       password: process.env.HASTE_PASSWORD,
       spoolDir: join(folder, '..', '.haste-spool'),
+      uplink$: of(Number(process.env.UPLINK_BYTES_PER_SECOND ?? 1_000_000)),
       onUploaded: (path, bytes) => process.stdout.write(`sent ${path} (${bytes} bytes)\n`),
     });
   }

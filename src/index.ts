@@ -28,7 +28,13 @@ export type { GainEstimate, PredictGainOptions } from './operators/predictGain.j
 export { reductionScore } from './operators/reductionScore.js';
 export { prioritize } from './operators/prioritize.js';
 export type { PrioritizeOptions, PrioritizeStrategy } from './operators/prioritize.js';
+export { routeDecisions } from './operators/routeDecisions.js';
+export type { RouteDecisionsOptions } from './operators/routeDecisions.js';
+export { scheduleFiles } from './operators/scheduleFiles.js';
+export type { ScheduleFilesOptions } from './operators/scheduleFiles.js';
 export type { ScheduleEvent } from './operators/ScheduleEvent.js';
+export type { ScheduleDecision } from './operators/ScheduleDecision.js';
+export type { ScheduleOutcome } from './operators/ScheduleOutcome.js';
 export { reduceLocally } from './operators/reduceLocally.js';
 export type { ReduceLocallyOptions } from './operators/reduceLocally.js';
 export { retryUploads } from './operators/retryUploads.js';

@@ -28,7 +28,8 @@ import type { Reduction } from '../model/Reduction.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
-import { prioritize, type PrioritizeStrategy } from '../operators/prioritize.js';
+import type { PrioritizeStrategy } from '../operators/prioritize.js';
+import { scheduleFiles } from '../operators/scheduleFiles.js';
 import { retryUploads } from '../operators/retryUploads.js';
 import { createWorkerPool } from '../reducers/createWorkerPool.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
@@ -454,7 +455,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       switchMap(() => files$),
       takeUntil(stop$),
       concatMap(admit),
-      prioritize({
+      scheduleFiles({
         strategy,
         cores,
         uploadSlots,

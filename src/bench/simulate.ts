@@ -3,7 +3,8 @@ import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
-import { prioritize, type PrioritizeStrategy } from '../operators/prioritize.js';
+import type { PrioritizeStrategy } from '../operators/prioritize.js';
+import { scheduleFiles } from '../operators/scheduleFiles.js';
 import { reductionScore } from '../operators/reductionScore.js';
 import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
 import type { FileCost } from './FileCost.js';
@@ -130,7 +131,7 @@ export function simulate(options: SimulateOptions): SimulationResult {
   let failure: unknown;
   arrivals
     .pipe(
-      prioritize({
+      scheduleFiles({
         strategy,
         cores: options.cores ?? 1,
         uploadSlots: options.uploadSlots ?? 2,

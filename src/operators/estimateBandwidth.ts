@@ -27,7 +27,7 @@ const isScheduleEvent = (value: UploadResult | GatewayError | ScheduleEvent): va
 /**
  * Estimates the uplink's rate in bytes/second from uploads, best when it also sees them start.
  *
- * Fed `prioritize`'s schedule events, it knows every upload in flight, so it sets each finished
+ * Fed the schedule's events (`scheduleFiles`, or `prioritize`'s decisions merged with the outcomes), it knows every upload in flight, so it sets each finished
  * upload's bytes against its fair share of the link (1/k of the time while k uploads ran
  * together): parallel uploads, the window's edges and idle gaps then cost nothing, and the rate is
  * exact on a link that serves its uploads evenly (real TCP flows share less evenly, which shows
@@ -53,7 +53,7 @@ const isScheduleEvent = (value: UploadResult | GatewayError | ScheduleEvent): va
  * const { reduce } = createWorkerPool({ size: 2 });
  * const upload = createUploader({ host: 'localhost:8080', username: 'u', password: 'p' });
  * files$.pipe(
- *   prioritize({ strategy: 'adaptive', cores: 2, uploadSlots: 3, reduce, upload }),
+ *   scheduleFiles({ strategy: 'adaptive', cores: 2, uploadSlots: 3, reduce, upload }),
  *   estimateBandwidth({ windowMs: 10_000 }),
  * ).subscribe((bps) => console.log(`${(bps / 1e6).toFixed(2)} MB/s`));
  * ```

@@ -1,22 +1,11 @@
-import {
-  asyncScheduler,
-  defer,
-  Observable,
-  take,
-  type OperatorFunction,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { asyncScheduler, isObservable, Observable, take, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
-import { GatewayError } from '../model/GatewayError.js';
-import type { Reduction } from '../model/Reduction.js';
-import type { UploadJob } from '../model/UploadJob.js';
-import type { UploadResult } from '../model/UploadResult.js';
-import { BandwidthMeter } from './estimateBandwidthInternals.js';
-import { BinaryHeap } from './internals/orderedStructures.js';
-import { createPolicy, type ReduceContext, type StrategyName } from './prioritizeInternals.js';
-import { reductionScore } from './reductionScore.js';
-import type { ScheduleEvent } from './ScheduleEvent.js';
+import { integerAtLeast, numberAbove } from '../validation.js';
+import type { GainModel } from './createGainModel.js';
+import { PriorityMerge } from './PriorityMerge.js';
+import { createPolicy, SEARCH_BLOCK, type StrategyName } from './prioritizeInternals.js';
+import type { ScheduleDecision } from './ScheduleDecision.js';
+import type { ScheduleOutcome } from './ScheduleOutcome.js';
 
 /** The scheduling strategies `prioritize` knows. */
 export type PrioritizeStrategy = StrategyName;
@@ -30,65 +19,75 @@ export interface PrioritizeOptions {
    * @default 'splines'
    */
   readonly strategy?: PrioritizeStrategy;
-  /** Reductions in flight at once; 0 never reduces. Ignored (0) for `'none'`. @default 1 */
+  /** Slots of the local-reduce branch; 0 never reduces. Ignored (0) for `'none'`. @default 1 */
   readonly cores?: number;
-  /** Uploads in flight at once. @default 1 */
+  /** Slots of the upload branch. @default 1 */
   readonly uploadSlots?: number;
   /**
-   * Reduces one file; the first value is used. Throwing, erroring or completing empty uploads
-   * the file raw. Required unless the strategy is `'none'` or `cores` is 0.
+   * The feedback loop: what the branches report back (`reduce-end`, `reduce-error`,
+   * `upload-end`). Each frees its branch's slot; a `reduce-end` queues the file's copy for
+   * upload. Subscribed before the files; outcomes of decisions never made are ignored.
    */
-  readonly reduce?: (item: FileItem) => Observable<Reduction>;
-  /** Uploads one job; the first value is used, an error becomes a `GatewayError` with status 0. */
-  readonly upload: (job: UploadJob) => Observable<UploadResult | GatewayError>;
+  readonly outcomes: Observable<ScheduleOutcome>;
+  /**
+   * The uplink's rate in bytes/second, for `'adaptive'`: a fixed number, or a stream of
+   * estimates (the latest counts; e.g. your own `estimateBandwidth` over the events).
+   * @default measured from the upload outcomes with `estimateBandwidth`'s fair-share rule
+   */
+  readonly bandwidth?: number | Observable<number>;
+  /** Rate (bytes/s) assumed before the first measurement or estimate. @default undefined (unknown) */
+  readonly initialBandwidth?: number;
+  /** The window of the measured bandwidth. @default 5000 */
+  readonly bandwidthWindowMs?: number;
+  /**
+   * The score model of `'splines'` and `'adaptive'`: learns each reduction's score by arrival
+   * index and estimates the rest. It must be piecewise linear between its known points (as
+   * `createGainModel`'s is): the policy looks only at each segment's ends.
+   * @default createGainModel()
+   */
+  readonly gainModel?: GainModel;
+  /** Arrivals per search block of `'splines'` and `'adaptive'`, as in the HASTE agent. @default 15 */
+  readonly searchBlock?: number;
   /**
    * True scores for `'oracle'`: a function of the file, or a map from `FileItem.index`. A file
    * without one scores 0; a function that throws errors the stream. Required for `'oracle'`.
    */
   readonly oracleScores?: ((item: FileItem) => number) | ReadonlyMap<number, number>;
-  /** Uplink rate in bytes/second that `'adaptive'` assumes before any upload finished. @default undefined (unknown) */
-  readonly initialBandwidth?: number;
-  /** The window of the bandwidth estimate `'adaptive'` keeps. @default 5000 */
-  readonly bandwidthWindowMs?: number;
-  /** Clock for event times and the bandwidth estimate. @default asyncScheduler */
+  /** Clock for decision times and the measured bandwidth. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
   /**
-   * When it emits, nothing new starts: the source is dropped, the reductions and uploads in
-   * flight finish, and the stream completes with the files it had not started left unsent
-   * (a shutdown that keeps them for the next run). @default never
+   * When it emits, nothing new is released: the files are dropped, and the stream completes
+   * once the decisions in flight have their outcomes (a shutdown that keeps the rest for the
+   * next run). @default never
    */
   readonly halt?: Observable<unknown>;
 }
 
-function integerAtLeast(name: string, value: number, minimum: number): number {
-  if (!Number.isInteger(value) || value < minimum) {
-    throw new TypeError(`Expected \`${name}\` to be an integer >= ${minimum}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
- * Schedules each file onto the local cores (reduce) and the uplink (upload), by priority.
+ * The priority merge: holds the files and releases each to the local-reduce branch or the
+ * upload branch, by priority, only when that branch has a free slot.
  *
- * Files wait in the operator; only when a core or an upload slot frees is the next one chosen,
- * so the choice uses everything known at that moment. A reduced file is uploaded as its
- * reduction's output; a file whose reduction failed or came back `reduced: false` is uploaded
- * raw. A file taken raw by the uplink is no longer a candidate for reduction, and a file being
- * reduced is never uploaded at the same time. After each change, free cores are offered first,
- * then free upload slots, until nothing more starts.
+ * It emits decisions (`reduce-start` with the file, `upload-start` with the upload job) and
+ * learns what became of them from `outcomes`, the branches' reports fed back to it: that is
+ * the loop of the pipeline (see `scheduleFiles`, which closes it with `routeDecisions`). A file
+ * whose reduction came back `reduced: false` or failed is uploaded raw; a file taken raw by the
+ * uplink is no longer a candidate for reduction. After each change, free cores are offered
+ * first, then free upload slots, until nothing more starts, so the branches' `mergeMap`
+ * concurrency is never exceeded. Each decision is O(log n) in the number of waiting files.
  *
  * Strategies (scores are bytes saved per CPU-second, see `reductionScore`; the x axis of the
- * estimates is the order of arrival at this operator, which is `FileItem.index` when the source
- * is the watcher; a failed reduction counts as a score of 0):
+ * estimates is the order of arrival, which is `FileItem.index` when the source is the watcher;
+ * a failed reduction counts as a score of 0):
  * - `none`: never reduce; upload oldest first.
  * - `fifo`: reduce the oldest waiting file; upload reduced files first (oldest first), then
  *   the oldest raw one.
- * - `splines` (Blamey et al.): a core reduces the lowest waiting index of the first block of 15
- *   arrivals with no known score, nothing being reduced and something waiting (search); when no
- *   block qualifies, the waiting file with the highest estimated score (climb; ties go to the
- *   oldest). Estimates interpolate the known scores linearly (mean of them while 3 or fewer are
- *   known, 0 while none are). Uploads: reduced files first (lowest index), else the raw file
- *   with the lowest estimate, so files worth reducing stay available to the cores.
+ * - `splines` (Blamey et al.): a core reduces the lowest waiting index of the first block of
+ *   `searchBlock` (15) arrivals with no known score, nothing being reduced and something waiting
+ *   (search); when no block qualifies, the waiting file with the highest estimated score (climb;
+ *   ties go to the oldest). Estimates come from `gainModel` (by default linear between the known
+ *   scores, their mean while 3 or fewer are known, 0 while none are). Uploads: reduced files
+ *   first (lowest index), else the raw file with the lowest estimate, so files worth reducing
+ *   stay available to the cores.
  * - `oracle`: the climb with each file's true score from `oracleScores` (no search needed).
  * - `adaptive`: the same uploads and the same candidate as `splines`. Once a score and the
  *   bandwidth B are known, a candidate whose estimated score exceeds B is always reduced: it
@@ -96,243 +95,56 @@ function integerAtLeast(name: string, value: number, minimum: number): number {
  *   idle uplink. Otherwise a core reduces it only when all of these hold: (1) every upload
  *   slot is busy (an idle uplink sends files at once, so reducing would only add latency);
  *   (2) a climb candidate's estimated score is > 0 (search candidates are always worth
- *   exploring); (3) once both the bandwidth B (bytes/s, the fair-share estimate of the uploads
- *   so far, see `estimateBandwidth`, else `initialBandwidth`) and the CPU cost c (ms per input
- *   byte, over the reductions so far) are known: `c * size < (Q - size) / B * 1000`,
- *   where Q is the bytes waiting for the uplink. That is, the reduction must end before the
- *   uplink could drain everything else, so the uplink never waits for a core. Otherwise the core
- *   idles until the next event.
+ *   exploring); (3) once both the bandwidth B (`bandwidth`, by default measured) and the CPU
+ *   cost c (ms per input byte, over the reductions so far) are known:
+ *   `c * size < (Q - size) / B * 1000`, where Q is the bytes waiting for the uplink. That is,
+ *   the reduction must end before the uplink could drain everything else, so the uplink never
+ *   waits for a core. Otherwise the core idles until the next event.
  *
- * Errors: a reducer failure becomes a `reduce-error` event and a raw upload; an upload failure
- * becomes an `upload-end` whose result is a `GatewayError`. A source error is propagated at once
- * and tears down the work in flight. Completes when the source has completed and every file's
- * upload has ended. Unsubscribing tears down every reduction and upload in flight. Each
- * decision is O(log n) in the number of waiting files.
+ * A source error is propagated at once. Completes when the files have completed and every
+ * file's `upload-end` came back.
  *
  * ```text
- * fifo, 1 core, 1 upload slot; reduce takes 2 frames, each upload 5
- * files:   ab|
- * core:    [a]                a reduced
- * uplink:   [b---][a'--]      b raw (the core is busy), then a's reduced copy
- * events:  sUe---(DV)-(W|)    s reduce-start a, U upload-start b, e reduce-end a,
- *                             D upload-end b, V upload-start a, W upload-end a
+ * fifo, 1 core, 1 upload slot
+ * files:     ab|
+ * outcomes:  --e----D-----W     e reduce-end a, D upload-end b, W upload-end a'
+ * decisions: sU-----V-----|     s reduce-start a, U upload-start b (the core is busy),
+ *                               V upload-start a' (a's reduced copy)
  * ```
  *
  * @example
  * ```ts
  * declare const files$: Observable<FileItem>;
- * const pool = createWorkerPool({ size: 2 });
- * const upload = createUploader({ host: 'localhost:8080', username: 'u', password: 'p' });
- * files$.pipe(
- *   prioritize({ strategy: 'splines', cores: 2, reduce: pool.reduce, upload }),
- *   filter((e) => e.type === 'upload-end'),
- * ).subscribe((e) => console.log(e.item.path));
+ * declare const outcomes$: Observable<ScheduleOutcome>; // what the branches report back
+ * files$.pipe(prioritize({ strategy: 'adaptive', cores: 2, uploadSlots: 2, outcomes: outcomes$, bandwidth: 2e6 }))
+ *   .subscribe((decision) => console.log(decision.type, decision.item.path));
  * ```
  *
  * @param options See {@link PrioritizeOptions}.
- * @returns An operator from files to schedule events.
+ * @returns An operator from files to decisions.
  */
-export function prioritize(options: PrioritizeOptions): OperatorFunction<FileItem, ScheduleEvent> {
-  const strategy = options.strategy ?? 'splines';
-  if (!STRATEGIES.includes(strategy)) {
-    throw new TypeError(`Expected \`strategy\` to be one of ${STRATEGIES.join(', ')}, got ${String(strategy)}`);
-  }
-  const cores = strategy === 'none' ? 0 : integerAtLeast('cores', options.cores ?? 1, 0);
-  const uploadSlots = integerAtLeast('uploadSlots', options.uploadSlots ?? 1, 1);
-  const { reduce, upload, oracleScores, initialBandwidth } = options;
-  const bandwidthWindowMs = options.bandwidthWindowMs ?? 5000;
-  const scheduler = options.scheduler ?? asyncScheduler;
-  if (typeof upload !== 'function') {
-    throw new TypeError(`Expected \`upload\` to be a function, got ${typeof upload}`);
-  }
-  if (cores > 0 && typeof reduce !== 'function') {
-    throw new TypeError(`Expected \`reduce\` to be a function when \`cores\` > 0, got ${typeof reduce}`);
-  }
-  if (strategy === 'oracle' && oracleScores === undefined) {
-    throw new TypeError('Expected `oracleScores` for the oracle strategy, got undefined');
-  }
-  if (initialBandwidth !== undefined && !(initialBandwidth > 0)) {
-    throw new TypeError(`Expected \`initialBandwidth\` to be a number > 0, got ${String(initialBandwidth)}`);
-  }
-  if (!(bandwidthWindowMs > 0)) {
-    throw new TypeError(`Expected \`bandwidthWindowMs\` to be a number > 0, got ${String(bandwidthWindowMs)}`);
-  }
-  const trueScore = (item: FileItem): number | undefined =>
-    oracleScores === undefined
-      ? undefined
-      : typeof oracleScores === 'function'
-        ? oracleScores(item)
-        : oracleScores.get(item.index);
-
-  // Not a mergeMap: what a free slot takes is chosen when it frees, from files the operator
-  // holds, which needs shared mutable queues rather than a fixed per-value pipeline.
+export function prioritize(options: PrioritizeOptions): OperatorFunction<FileItem, ScheduleDecision> {
+  const settings = normalise(options);
   return (source) =>
-    new Observable<ScheduleEvent>((subscriber) => {
-      const policy = createPolicy(strategy);
-      const items = new Map<number, FileItem>();
-      const ready = new BinaryHeap<{ seq: number; job: UploadJob }>((a, b) => a.seq < b.seq);
-      const meter = new BandwidthMeter<number>(bandwidthWindowMs);
-      let bandwidth = initialBandwidth;
-      let arrivals = 0;
-      let reducing = 0;
-      let uploading = 0;
-      let queuedBytes = 0;
-      let cpuMs = 0;
-      let cpuBytes = 0;
-      let sourceDone = false;
-      let halted = false;
-      let dispatching = false;
-      let again = false;
-
-      const context: ReduceContext = {
-        get freeUploadSlots() {
-          return uploadSlots - uploading;
-        },
-        get queuedBytes() {
-          return queuedBytes;
-        },
-        get bandwidth() {
-          return bandwidth;
-        },
-        get cpuMsPerByte() {
-          return cpuBytes > 0 ? cpuMs / cpuBytes : undefined;
-        },
-        sizeOf: (seq) => items.get(seq)!.size,
-      };
-
-      // The first value of an inner Observable; anything else (error, empty, throw) is a failure.
-      const runFirst = <T>(work: () => Observable<T>, onValue: (value: T) => void, onFailure: (e: unknown) => void) => {
-        let settled = false;
-        const inner: Subscription = defer(work)
-          .pipe(take(1))
-          .subscribe({
-            next: (value) => {
-              settled = true;
-              onValue(value);
-            },
-            error: (error: unknown) => {
-              settled = true;
-              onFailure(error);
-            },
-            complete: () => {
-              if (!settled) onFailure(new Error('completed without a value'));
-            },
-          });
-        if (!inner.closed) subscriber.add(inner);
-      };
-
-      const startReduce = (seq: number) => {
-        const item = items.get(seq)!;
-        policy.startReduce(seq);
-        queuedBytes -= item.size;
-        reducing += 1;
-        subscriber.next({ type: 'reduce-start', item, at: scheduler.now() });
-        runFirst(
-          () => reduce!(item),
-          (reduction) => {
-            reducing -= 1;
-            policy.finishReduce(seq, reductionScore(reduction));
-            if (reduction.bytesIn > 0 && Number.isFinite(reduction.cpuMs)) {
-              cpuMs += reduction.cpuMs;
-              cpuBytes += reduction.bytesIn;
-            }
-            const job: UploadJob =
-              reduction.reduced && reduction.outputPath !== undefined
-                ? {
-                    item,
-                    bodyPath: reduction.outputPath,
-                    bodySize: reduction.bytesOut,
-                    // The receiver is told what the body is (Content-Type, X-HASTE-reduction).
-                    ...(reduction.mediaType === undefined ? {} : { bodyMediaType: reduction.mediaType }),
-                    ...(reduction.settings === undefined ? {} : { bodyReduction: reduction.settings }),
-                  }
-                : { item };
-            ready.push({ seq, job });
-            queuedBytes += job.bodySize ?? item.size;
-            subscriber.next({ type: 'reduce-end', item, at: scheduler.now(), reduction });
-            dispatch();
+    new Observable<ScheduleDecision>((subscriber) => {
+      const { strategy, trueScore } = settings;
+      const merge = new PriorityMerge(
+        createPolicy(strategy, { searchBlock: settings.searchBlock, ...(settings.gainModel === undefined ? {} : { gainModel: settings.gainModel }) }),
+        settings,
+        {
+          decide: (decision) => subscriber.next(decision),
+          complete: () => subscriber.complete(),
+          get closed() {
+            return subscriber.closed;
           },
-          (error) => {
-            reducing -= 1;
-            policy.finishReduce(seq, 0);
-            ready.push({ seq, job: { item } });
-            queuedBytes += item.size;
-            subscriber.next({ type: 'reduce-error', item, at: scheduler.now(), error });
-            dispatch();
-          },
-        );
-      };
-
-      const startUpload = (seq: number, job: UploadJob) => {
-        const item = job.item;
-        queuedBytes -= job.bodySize ?? item.size;
-        uploading += 1;
-        // The meter must know every upload in flight to give each finished one its fair share of the link.
-        meter.start(seq, scheduler.now());
-        subscriber.next({ type: 'upload-start', item, at: scheduler.now(), job });
-        const finish = (result: UploadResult | GatewayError) => {
-          uploading -= 1;
-          items.delete(seq);
-          if (result instanceof GatewayError) meter.fail(seq, scheduler.now());
-          else bandwidth = meter.finish(seq, result, scheduler.now()) ?? bandwidth;
-          subscriber.next({ type: 'upload-end', item, at: scheduler.now(), result });
-          dispatch();
-        };
-        runFirst(
-          () => upload(job),
-          finish,
-          (error) =>
-            finish(
-              new GatewayError(`Upload of ${item.path} failed: ${error instanceof Error ? error.message : String(error)}`, {
-                status: 0,
-                path: item.path,
-                item,
-                cause: error,
-              }),
-            ),
-        );
-      };
-
-      // Re-entrant calls (an inner Observable answering synchronously) just ask for another pass.
-      const dispatch = () => {
-        if (dispatching) {
-          again = true;
-          return;
-        }
-        if (halted) {
-          if (reducing === 0 && uploading === 0) subscriber.complete();
-          return;
-        }
-        dispatching = true;
-        try {
-          do {
-            again = false;
-            while (reducing < cores && !subscriber.closed) {
-              const seq = policy.pickReduce(context);
-              if (seq === undefined) break;
-              startReduce(seq);
-            }
-            while (uploading < uploadSlots && !subscriber.closed) {
-              const next = ready.pop();
-              if (next !== undefined) {
-                startUpload(next.seq, next.job);
-                again = true;
-                continue;
-              }
-              const seq = policy.pickRawUpload();
-              if (seq === undefined) break;
-              policy.startRawUpload(seq);
-              startUpload(seq, { item: items.get(seq)! });
-              again = true;
-            }
-          } while (again && !subscriber.closed);
-        } finally {
-          dispatching = false;
-        }
-        if (sourceDone && items.size === 0) subscriber.complete();
-      };
-
-      const sourceSubscription = source.subscribe({
+        },
+      );
+      if (isObservable(options.bandwidth)) {
+        subscriber.add(options.bandwidth.subscribe({ next: (rate) => merge.setBandwidth(rate), error: (error: unknown) => subscriber.error(error) }));
+      }
+      // Subscribed first, so a branch that answers at once is heard.
+      subscriber.add(options.outcomes.subscribe({ next: (outcome) => merge.report(outcome), error: (error: unknown) => subscriber.error(error) }));
+      const files = source.subscribe({
         next: (item) => {
           let score: number | undefined;
           try {
@@ -342,27 +154,60 @@ export function prioritize(options: PrioritizeOptions): OperatorFunction<FileIte
             subscriber.error(error);
             return;
           }
-          const seq = arrivals++;
-          items.set(seq, item);
-          queuedBytes += item.size;
-          policy.add(seq, score);
-          dispatch();
+          merge.add(item, score);
         },
         error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          sourceDone = true;
-          dispatch();
-        },
+        complete: () => merge.endOfFiles(),
       });
-      subscriber.add(sourceSubscription);
+      subscriber.add(files);
       if (options.halt !== undefined) {
         subscriber.add(
           options.halt.pipe(take(1)).subscribe(() => {
-            halted = true;
-            sourceSubscription.unsubscribe();
-            dispatch();
+            files.unsubscribe();
+            merge.halt();
           }),
         );
       }
     });
+}
+
+function normalise(options: PrioritizeOptions) {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
+  }
+  const strategy = options.strategy ?? 'splines';
+  if (!STRATEGIES.includes(strategy)) {
+    throw new TypeError(`Expected \`strategy\` to be one of ${STRATEGIES.join(', ')}, got ${String(strategy)}`);
+  }
+  const cores = strategy === 'none' ? 0 : integerAtLeast('cores', options.cores ?? 1, 0);
+  const uploadSlots = integerAtLeast('uploadSlots', options.uploadSlots ?? 1, 1);
+  const searchBlock = integerAtLeast('searchBlock', options.searchBlock ?? SEARCH_BLOCK, 1);
+  const { oracleScores, initialBandwidth, bandwidth, gainModel } = options;
+  if (!isObservable(options.outcomes)) {
+    throw new TypeError(`Expected \`outcomes\` to be an Observable of the branches' reports, got ${typeof options.outcomes}`);
+  }
+  if (strategy === 'oracle' && oracleScores === undefined) {
+    throw new TypeError('Expected `oracleScores` for the oracle strategy, got undefined');
+  }
+  if (initialBandwidth !== undefined) numberAbove('initialBandwidth', initialBandwidth, 0);
+  if (bandwidth !== undefined && !isObservable(bandwidth)) numberAbove('bandwidth', bandwidth, 0);
+  const bandwidthWindowMs = numberAbove('bandwidthWindowMs', options.bandwidthWindowMs ?? 5000, 0);
+  if (gainModel !== undefined && (gainModel === null || typeof gainModel.estimate !== 'function')) {
+    throw new TypeError(`Expected \`gainModel\` to be a GainModel such as createGainModel() returns, got ${String(gainModel)}`);
+  }
+  const trueScore = (item: FileItem): number | undefined =>
+    oracleScores === undefined ? undefined : typeof oracleScores === 'function' ? oracleScores(item) : oracleScores.get(item.index);
+  return {
+    strategy,
+    cores,
+    uploadSlots,
+    searchBlock,
+    gainModel,
+    trueScore,
+    fixedBandwidth: typeof bandwidth === 'number' ? bandwidth : undefined,
+    initialBandwidth,
+    bandwidthWindowMs,
+    measureBandwidth: bandwidth === undefined,
+    scheduler: options.scheduler ?? asyncScheduler,
+  };
 }

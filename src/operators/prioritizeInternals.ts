@@ -37,8 +37,16 @@ export interface SchedulingPolicy {
 
 export type StrategyName = 'none' | 'fifo' | 'splines' | 'oracle' | 'adaptive';
 
-/** Files are explored in blocks of this many arrivals, as in the HASTE agent. */
+/** Files are explored in blocks of this many arrivals by default, as in the HASTE agent. */
 export const SEARCH_BLOCK = 15;
+
+/** What splines and adaptive may be given instead of their defaults. */
+export interface SplinesSettings {
+  /** Arrivals per search block. @default SEARCH_BLOCK */
+  readonly searchBlock?: number;
+  /** The score model. @default createGainModel() */
+  readonly gainModel?: GainModel;
+}
 
 class NonePolicy implements SchedulingPolicy {
   private readonly pending = new IndexSet();
@@ -96,11 +104,11 @@ export class SplinesPolicy implements SchedulingPolicy {
   private readonly versions = new Map<number, number>();
   private readonly best = new BinaryHeap<Ranked>(higherFirst);
   private readonly worst = new BinaryHeap<Ranked>(lowerFirst);
-  private readonly interpolateAfter: number;
+  private readonly searchBlock: number;
 
-  constructor(interpolateAfter = 3) {
-    this.interpolateAfter = interpolateAfter;
-    this.model = createGainModel({ interpolateAfter });
+  constructor(settings: SplinesSettings = {}) {
+    this.searchBlock = settings.searchBlock ?? SEARCH_BLOCK;
+    this.model = settings.gainModel ?? createGainModel();
   }
 
   add(seq: number): void {
@@ -112,7 +120,7 @@ export class SplinesPolicy implements SchedulingPolicy {
   /** The search pick, else the climb pick; `explore` tells which. */
   pick(): { seq: number; explore: boolean } | undefined {
     const block = this.searchable.min();
-    if (block !== undefined) return { seq: this.pending.next(block * SEARCH_BLOCK)!, explore: true };
+    if (block !== undefined) return { seq: this.pending.next(block * this.searchBlock)!, explore: true };
     const seq = this.top(this.best);
     return seq === undefined ? undefined : { seq, explore: false };
   }
@@ -142,9 +150,10 @@ export class SplinesPolicy implements SchedulingPolicy {
   finishReduce(seq: number, score: number): void {
     this.count(this.blockReducing, seq, -1);
     const enclosing = this.segmentOf(seq);
+    const wasMean = this.model.usesMean || this.model.known === 0;
     this.model.observe(seq, score);
     this.count(this.blockKnown, seq, 1);
-    if (this.model.known <= this.interpolateAfter + 1) {
+    if (wasMean || this.model.usesMean) {
       // The estimate changed everywhere (a new mean, or the switch to interpolation).
       this.touch(-1);
       for (const point of this.model.points()) this.touch(point.index);
@@ -161,7 +170,7 @@ export class SplinesPolicy implements SchedulingPolicy {
   }
 
   private count(counts: Map<number, number>, seq: number, delta: number): void {
-    const block = Math.floor(seq / SEARCH_BLOCK);
+    const block = Math.floor(seq / this.searchBlock);
     const next = (counts.get(block) ?? 0) + delta;
     if (next === 0) counts.delete(block);
     else counts.set(block, next);
@@ -281,17 +290,17 @@ class AdaptivePolicy extends SplinesPolicy {
   }
 }
 
-export function createPolicy(strategy: StrategyName, interpolateAfter?: number): SchedulingPolicy {
+export function createPolicy(strategy: StrategyName, settings: SplinesSettings = {}): SchedulingPolicy {
   switch (strategy) {
     case 'none':
       return new NonePolicy();
     case 'fifo':
       return new FifoPolicy();
     case 'splines':
-      return new SplinesPolicy(interpolateAfter);
+      return new SplinesPolicy(settings);
     case 'oracle':
       return new OraclePolicy();
     case 'adaptive':
-      return new AdaptivePolicy(interpolateAfter);
+      return new AdaptivePolicy(settings);
   }
 }

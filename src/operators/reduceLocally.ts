@@ -4,6 +4,7 @@ import {
   finalize,
   mergeMap,
   of,
+  take,
   throwIfEmpty,
   type Observable,
   type OperatorFunction,
@@ -70,6 +71,8 @@ export function reduceLocally(options: ReduceLocallyOptions = {}): OperatorFunct
         mergeMap(
           (item) =>
             defer(() => reduce(item)).pipe(
+              // The first value is the reduction; the slot frees with it, not when the inner ends.
+              take(1),
               // A file must not vanish from the stream just because its reducer said nothing.
               throwIfEmpty(() => new Error('Reducer completed without a result')),
               catchError((error: unknown) => of(notReduced(item, item.size, 0, messageOf(error)))),

@@ -1,17 +1,25 @@
-import { mergeMap, type OperatorFunction } from 'rxjs';
-import type { GatewayError } from '../model/GatewayError.js';
+import { catchError, defaultIfEmpty, defer, mergeMap, of, take, type Observable, type OperatorFunction } from 'rxjs';
+import { GatewayError } from '../model/GatewayError.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import { createUploader, type UploaderOptions } from './createUploader.js';
 
-/** Options for {@link postToGateway}. */
-export interface PostToGatewayOptions extends UploaderOptions {
+/** What {@link postToGateway} needs besides where to send: its concurrency. */
+interface PostToGatewaySlots {
   /**
-   * Uploads in flight at once; further jobs wait in order. This is the sink's backpressure.
+   * Uploads in flight at once (mergeMap's concurrency); further jobs wait in order. This is
+   * the sink's backpressure.
    * @default 4
    */
   readonly concurrency?: number;
 }
+
+/**
+ * Options for {@link postToGateway}: the gateway and credentials (as `createUploader` takes
+ * them), or `upload`, a function that uploads one job (with retries, a stand-in in tests).
+ */
+export type PostToGatewayOptions = PostToGatewaySlots &
+  (UploaderOptions | { readonly upload: (job: UploadJob) => Observable<UploadResult | GatewayError> });
 
 /**
  * Uploads each job to a HASTE Cloud Gateway, at most `concurrency` at a time.
@@ -41,5 +49,22 @@ export function postToGateway(options: PostToGatewayOptions): OperatorFunction<U
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError(`Expected \`concurrency\` to be an integer >= 1, got ${String(concurrency)}`);
   }
+  if ('upload' in options) {
+    const { upload } = options;
+    if (typeof upload !== 'function') throw new TypeError(`Expected \`upload\` to be a function, got ${typeof upload}`);
+    return mergeMap((job) => uploadOnce(upload, job), concurrency);
+  }
   return mergeMap(createUploader(options), concurrency);
+}
+
+/** One result for one job, whatever the function does: its first value, or a status-0 error. */
+function uploadOnce(upload: (job: UploadJob) => Observable<UploadResult | GatewayError>, job: UploadJob): Observable<UploadResult | GatewayError> {
+  const { item } = job;
+  const failed = (reason: string, cause?: unknown): GatewayError =>
+    new GatewayError(`Upload of ${item.path} failed: ${reason}`, { status: 0, path: item.path, item, cause });
+  return defer(() => upload(job)).pipe(
+    take(1),
+    defaultIfEmpty(failed('completed without a value')),
+    catchError((error: unknown) => of(failed(error instanceof Error ? error.message : String(error), error))),
+  );
 }

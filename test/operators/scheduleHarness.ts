@@ -5,7 +5,7 @@ import type { FileItem } from '../../src/model/FileItem.js';
 import type { Reduction } from '../../src/model/Reduction.js';
 import type { UploadJob } from '../../src/model/UploadJob.js';
 import type { UploadResult } from '../../src/model/UploadResult.js';
-import { prioritize, type PrioritizeOptions } from '../../src/operators/prioritize.js';
+import { scheduleFiles, type ScheduleFilesOptions } from '../../src/operators/scheduleFiles.js';
 import type { ScheduleEvent } from '../../src/operators/ScheduleEvent.js';
 
 export interface FileSpec {
@@ -55,14 +55,14 @@ export function simulate(
   scheduler: TestScheduler,
   specs: readonly FileSpec[],
   msPerByte: number,
-  options: Omit<PrioritizeOptions, 'reduce' | 'upload' | 'scheduler'>,
+  options: Omit<ScheduleFilesOptions, 'reduce' | 'upload' | 'scheduler'>,
 ): string[] {
   const lines: string[] = [];
   scheduler.run(() => {
     const t0 = scheduler.now();
     const { reduce, upload } = standIns(scheduler, specs, msPerByte);
     arrivals(scheduler, specs)
-      .pipe(prioritize({ ...options, reduce, upload, scheduler }))
+      .pipe(scheduleFiles({ ...options, reduce, upload, scheduler }))
       .subscribe({
         next: (event: ScheduleEvent) => lines.push(`${event.at - t0} ${event.type} ${event.item.index}`),
         complete: () => lines.push('complete'),
