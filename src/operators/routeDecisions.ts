@@ -30,7 +30,9 @@ export interface RouteDecisionsOptions {
  * `reduce-end`; `upload-start` decisions feed their job to the `upload` branch, whose results
  * come out as `upload-end`. The branches are ordinary operators (`reduceLocally`,
  * `postToGateway`): their `mergeMap` concurrency is the backpressure, and since `prioritize`
- * releases a decision only into a free slot, nothing waits in them. Feed the outcomes back to
+ * releases a decision only into a slot its outcome freed, nothing waits in them for time (when
+ * a branch answers synchronously, the next decision can reach its `mergeMap` in the same turn,
+ * just before the finished inner retires, and starts as it does). Feed the outcomes back to
  * `prioritize` (`outcomes`) to close the loop; `scheduleFiles` does all of it.
  *
  * ```text
