@@ -1,0 +1,332 @@
+import { lstat, unlink } from 'node:fs/promises';
+import {
+  asyncScheduler,
+  concatMap,
+  defer,
+  filter,
+  from,
+  map,
+  of,
+  Subject,
+  switchMap,
+  tap,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
+import type { FileItem } from '../model/FileItem.js';
+import { GatewayError } from '../model/GatewayError.js';
+import type { Reduction } from '../model/Reduction.js';
+import type { UploadJob } from '../model/UploadJob.js';
+import type { UploadResult } from '../model/UploadResult.js';
+import type { AgentEvent } from '../observe/AgentEvent.js';
+import { hashFile } from '../state/hashFile.js';
+import type { Ledger, LedgerKey } from '../state/Ledger.js';
+import { isFatalStatus, versionKey } from './runAgentInternals.js';
+
+/** Options for {@link createDelivery}. */
+export interface CreateDeliveryOptions {
+  /** Durable record of every file; without it a restart sends everything again. @default none */
+  readonly ledger?: Ledger;
+  /** Send files the ledger says were acknowledged already. @default false */
+  readonly resend?: boolean;
+  /** Delete each original once the gateway acknowledged it. @default false */
+  readonly deleteAfterUpload?: boolean;
+  /** How the ledger names the reducer and its settings. @default { name: 'custom', settings: {} } */
+  readonly reducer?: { readonly name: string; readonly settings: Readonly<Record<string, unknown>> };
+  /** Clock for the events' `at`. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** The delivery guarantees of one run, as pieces of a pipeline; see {@link createDelivery}. */
+export interface Delivery {
+  /** What the guarantees have to report: `seen`, `skipped`, and `failed` for files they refuse. */
+  readonly events$: Observable<AgentEvent>;
+  /**
+   * Takes each version of a file (path, size, mtime) once; with a ledger, hashes it (opened
+   * once, never through a symlink), skips it if an earlier run had it acknowledged, and records
+   * it as seen before it goes on. Emits the admitted files numbered from 0.
+   */
+  readonly admit: OperatorFunction<FileItem, FileItem>;
+  /** Wraps a reducer: the ledger records `reducing`, then `reduced` with the copy's hash, or `seen`. */
+  reduceWith(reduce: (item: FileItem) => Observable<Reduction>): (item: FileItem) => Observable<Reduction>;
+  /**
+   * Wraps an upload: records `uploading`, labels the body with its SHA-256, and acknowledges
+   * only a 2xx for a file that did not change while it was sent; removes a delivered (or
+   * undelivered) reduced copy, and the original too with `deleteAfterUpload`.
+   */
+  uploadWith(upload: (job: UploadJob) => Observable<UploadResult | GatewayError>): (job: UploadJob) => Observable<UploadResult | GatewayError>;
+  /** Pending ledger entries whose file is gone are failed for good, each with an event. */
+  forgetVanished(): Promise<void>;
+  /** Adds an event of the caller's (a retry) to `events$`. */
+  report(event: AgentEvent): void;
+  /** Ends `events$`. */
+  complete(): void;
+}
+
+const localFileCodes = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP', 'ECHANGED']);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The delivery guarantees the agent gives every file, for a pipeline of your own: admission
+ * against the ledger, durable records around each reduction and upload, acknowledgement only
+ * after a 2xx, and the clean-up of reduced copies.
+ *
+ * Put `admit` in front of the schedule and wrap its reducer and upload; merge `events$` into
+ * what you observe. Without a ledger, the upload's content hash is computed ahead, when the
+ * body appears, so the upload rarely waits for it.
+ *
+ * ```text
+ * files:    -a--a--b--      (a found twice: by the watcher and by a walk)
+ * admit:    -a-----b--      numbered 0, 1; recorded as seen before they go on
+ * events$:  -s-----s--      s seen
+ * ```
+ *
+ * @example
+ * ```ts
+ * declare const files$: Observable<FileItem>;
+ * declare const ledger: Ledger;
+ * const delivery = createDelivery({ ledger });
+ * const { reduce } = createWorkerPool({ size: 1 });
+ * const upload = createUploader({ host: 'gateway:8080', username: 'lab', password: 'pw' });
+ * merge(
+ *   delivery.events$,
+ *   files$.pipe(delivery.admit, scheduleFiles({ strategy: 'adaptive', reduce: delivery.reduceWith(reduce), upload: delivery.uploadWith(upload) })),
+ * ).subscribe((event) => console.log(event.type));
+ * ```
+ *
+ * @param options The ledger and what to do with delivered files.
+ * @returns The run's delivery guarantees.
+ */
+export function createDelivery(options: CreateDeliveryOptions = {}): Delivery {
+  return new DeliveryGuarantees(options);
+}
+
+class DeliveryGuarantees implements Delivery {
+  private readonly side = new Subject<AgentEvent>();
+  readonly events$ = this.side.asObservable();
+  private readonly ledger: Ledger | undefined;
+  private readonly scheduler: SchedulerLike;
+  private readonly hashes = new Map<string, string>();
+  private readonly outputHashes = new Map<string, string>();
+  // Without a ledger: body hashes started when the body appeared and not waited for there, so
+  // the upload usually finds them done. Keyed by version, reduced copies under `copy:`.
+  private readonly hashesAhead = new Map<string, Promise<string | undefined>>();
+  private readonly taken = new Set<string>();
+  private admitted = 0;
+
+  constructor(private readonly options: CreateDeliveryOptions) {
+    this.ledger = options.ledger;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+  }
+
+  report(event: AgentEvent): void {
+    this.side.next(event);
+  }
+
+  complete(): void {
+    this.side.complete();
+  }
+
+  readonly admit: OperatorFunction<FileItem, FileItem> = (files$) =>
+    files$.pipe(
+      // The watcher and the walks report the same files; each version is taken once.
+      filter((item) => {
+        const version = versionKey(item);
+        if (this.taken.has(version)) return false;
+        this.taken.add(version);
+        return true;
+      }),
+      concatMap((item) => this.admitOne(item)),
+    );
+
+  private now(): number {
+    return this.scheduler.now();
+  }
+
+  private hashAhead(key: string, file: string | FileItem): void {
+    this.hashesAhead.set(key, hashFile(file).catch(() => undefined));
+  }
+
+  private ledgerKey(item: FileItem): LedgerKey | undefined {
+    const hash = this.hashes.get(versionKey(item));
+    return hash === undefined ? undefined : { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
+  }
+
+  private write(action: (ledger: Ledger) => Promise<unknown>): Observable<unknown> {
+    return this.ledger === undefined ? of(undefined) : from(action(this.ledger));
+  }
+
+  private numbered(item: FileItem): FileItem {
+    this.side.next({ type: 'seen', at: this.now(), path: item.path, bytes: item.size });
+    return { ...item, index: this.admitted++ };
+  }
+
+  private admitOne(item: FileItem): Observable<FileItem> {
+    // Without a ledger nothing at admission needs the content hash, so it waits for the upload:
+    // hashing here would serialise every arrival behind a full read of the file on the
+    // threadpool the reducer and the uploads share, and the scheduler would learn of files
+    // late. With a ledger the hash is part of the version's key.
+    const book = this.ledger;
+    if (book === undefined) {
+      return defer(() => {
+        this.hashAhead(versionKey(item), item);
+        return of(this.numbered(item));
+      });
+    }
+    return defer(async (): Promise<FileItem[]> => {
+      let hash: string;
+      try {
+        hash = await hashFile(item);
+      } catch (error) {
+        // Forgotten, so a later event or walk that finds it readable takes it again.
+        this.taken.delete(versionKey(item));
+        this.side.next({ type: 'failed', at: this.now(), path: item.path, status: 0, error: `Could not read ${item.path}, not sent: ${messageOf(error)}` });
+        return [];
+      }
+      const key = { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
+      if (!this.options.resend && book.getByKey(key)?.state === 'acknowledged') {
+        this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
+        return [];
+      }
+      await book.record({ ...key, state: 'seen', lastError: null });
+      this.hashes.set(versionKey(item), hash);
+      return [this.numbered(item)];
+    }).pipe(concatMap((items) => from(items)));
+  }
+
+  reduceWith(reduce: (item: FileItem) => Observable<Reduction>): (item: FileItem) => Observable<Reduction> {
+    return (item) => {
+      const key = this.ledgerKey(item);
+      const version = versionKey(item);
+      return this.write((l) => (key ? l.transition(key, 'reducing') : Promise.resolve())).pipe(
+        switchMap(() => reduce(item)),
+        tap((reduction) => {
+          if (!reduction.reduced || reduction.outputPath === undefined) return;
+          // A reducer that hashed the bytes it wrote saves reading the copy back.
+          if (reduction.outputSha256 !== undefined) this.outputHashes.set(version, reduction.outputSha256);
+          // The core is not held while the copy is read back (unless the ledger needs its hash).
+          else if (this.ledger === undefined) this.hashAhead(`copy:${version}`, reduction.outputPath);
+        }),
+        concatMap((reduction) => from(this.recordReduction(key, version, reduction)).pipe(map(() => reduction))),
+      );
+    };
+  }
+
+  private async recordReduction(key: LedgerKey | undefined, version: string, reduction: Reduction): Promise<void> {
+    const ledger = this.ledger;
+    if (ledger === undefined || key === undefined) return;
+    if (!reduction.reduced || reduction.outputPath === undefined) {
+      await ledger.transition(key, 'seen');
+      return;
+    }
+    const outputHash = this.outputHashes.get(version) ?? (await hashFile(reduction.outputPath));
+    this.outputHashes.set(version, outputHash);
+    const reducer = this.options.reducer ?? { name: 'custom', settings: {} };
+    await ledger.transition(key, 'reduced', {
+      reduction: { reducer: reducer.name, settings: reducer.settings, outputHash, bytesSaved: reduction.bytesIn - reduction.bytesOut, cpuMs: reduction.cpuMs },
+    });
+  }
+
+  uploadWith(upload: (job: UploadJob) => Observable<UploadResult | GatewayError>): (job: UploadJob) => Observable<UploadResult | GatewayError> {
+    return (given) => {
+      const key = this.ledgerKey(given.item);
+      const sendsCopy = given.bodyPath !== undefined && given.bodyPath !== given.item.path;
+      const body = given.bodyPath ?? given.item.path;
+      const version = versionKey(given.item);
+      const known = sendsCopy ? this.outputHashes.get(version) : this.hashes.get(version);
+      const ahead = this.hashesAhead.get(sendsCopy ? `copy:${version}` : version);
+      // A body that cannot be read fails the upload with the fs error as its cause, so an
+      // unreadable hash is left out rather than reported twice.
+      const bodySha256$: Observable<string | undefined> =
+        known !== undefined ? of(known) : ahead !== undefined ? from(ahead) : defer(() => hashFile(body).catch(() => undefined));
+      return this.write((l) => (key ? l.transition(key, 'uploading') : Promise.resolve())).pipe(
+        switchMap(() => bodySha256$),
+        map((bodySha256): UploadJob => (bodySha256 === undefined ? given : { ...given, bodySha256 })),
+        switchMap((job) => upload(job).pipe(concatMap((outcome) => from(this.settle(job, outcome))))),
+        concatMap(async (outcome) => {
+          // This version is done with; a long-running agent must not keep every hash it saw.
+          this.hashes.delete(version);
+          this.outputHashes.delete(version);
+          this.hashesAhead.delete(version);
+          this.hashesAhead.delete(`copy:${version}`);
+          // A reduced copy that was not delivered is redone from the original next time.
+          if (outcome instanceof GatewayError && sendsCopy) await unlink(body).catch(() => undefined);
+          return outcome;
+        }),
+      );
+    };
+  }
+
+  /** Records an upload's outcome: acknowledged only for a 2xx of a file that did not change. */
+  private async settle(job: UploadJob, outcome: UploadResult | GatewayError): Promise<UploadResult | GatewayError> {
+    const { item } = job;
+    const key = this.ledgerKey(item);
+    const ledger = this.ledger;
+    if (outcome instanceof GatewayError) {
+      if (key !== undefined && ledger !== undefined) {
+        if (isFatalStatus(outcome.status)) {
+          // Not the file's fault: it stays pending for a run with the right settings.
+          await ledger.transition(key, 'seen', { lastError: outcome.message });
+        } else {
+          const permanent = localFileCodes.has(errorCode(outcome.cause) ?? '');
+          await ledger.transition(key, 'failed', { lastError: outcome.message, permanent });
+        }
+      }
+      return outcome;
+    }
+    if (await changedSince(item)) {
+      const changed = new GatewayError(
+        `${item.path} changed or vanished while it was being sent; the gateway's copy may be inconsistent, and a new version is sent when it settles`,
+        { status: 0, path: item.path, item },
+      );
+      if (key !== undefined) await ledger?.transition(key, 'failed', { lastError: changed.message, permanent: true });
+      return changed;
+    }
+    if (key !== undefined) await ledger?.transition(key, 'acknowledged', { lastError: null });
+    if (job.bodyPath !== undefined && job.bodyPath !== item.path) {
+      await unlink(job.bodyPath).catch(() => undefined);
+    }
+    if (this.options.deleteAfterUpload === true) {
+      await unlink(item.path).catch((error: unknown) => {
+        this.side.next({ type: 'failed', at: this.now(), path: item.path, status: 0, error: `Uploaded, but could not delete it: ${messageOf(error)}` });
+      });
+    }
+    return outcome;
+  }
+
+  async forgetVanished(): Promise<void> {
+    const ledger = this.ledger;
+    if (ledger === undefined) return;
+    for (const entry of ledger.pending()) {
+      const present = await lstat(entry.path).then(
+        () => true,
+        (error: unknown) => !['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? ''),
+      );
+      if (present) continue;
+      const reason = `${entry.path} was pending but no longer exists (removed while the agent was not running); it cannot be sent`;
+      await ledger.transition(entry, 'failed', { lastError: reason, permanent: true });
+      this.side.next({ type: 'failed', at: this.now(), path: entry.path, status: 0, error: reason });
+    }
+  }
+}
+
+/** Whether the file at `item.path` is no longer the version that was sent (lstat: a symlink swapped in counts). */
+async function changedSince(item: FileItem): Promise<boolean> {
+  const now = await lstat(item.path).catch(() => undefined);
+  return (
+    now === undefined ||
+    !now.isFile() ||
+    now.size !== item.size ||
+    now.mtimeMs !== item.mtimeMs ||
+    (item.ino !== undefined && now.ino !== item.ino)
+  );
+}

@@ -1,0 +1,80 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { of, type Observable } from 'rxjs';
+import type { FileItem } from '../model/FileItem.js';
+import type { Reduction } from '../model/Reduction.js';
+import { createWorkerPool } from '../reducers/createWorkerPool.js';
+import type { ReduceImageOptions } from '../reducers/reduceImage.js';
+import { notReduced } from '../reducers/reduceImageInternals.js';
+import type { Ledger } from '../state/Ledger.js';
+import { isReducibleImage } from './runAgentInternals.js';
+
+/** Options for {@link openSpool}. */
+export interface OpenSpoolOptions {
+  /** Worker threads, one reduction each. @default 1 */
+  readonly cores?: number;
+  /** The image reducer's settings; `spoolDir` there wins over every default. @default reduceImage's */
+  readonly reducer?: ReduceImageOptions;
+  /** With a ledger, the spool is `<ledger dir>/spool`, emptied at start. @default none: a new temporary folder */
+  readonly ledger?: Ledger;
+}
+
+/** The folder reduced copies go to and the workers that write them; see {@link openSpool}. */
+export interface Spool {
+  /** The spool folder. */
+  readonly dir: string;
+  /** Reduces a `.png`/`.tif` on a worker; any other file comes back `reduced: false`. */
+  readonly reduce: (item: FileItem) => Observable<Reduction>;
+  /** Stops the workers, and removes the folder if it was a temporary one. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the agent's spool: picks the folder for reduced copies, starts the image reducer's
+ * worker threads and warms them up, so the first files of a run do not find the cores cold.
+ *
+ * With a ledger the folder is `<state dir>/spool`, and what an earlier run left there is
+ * removed: those copies were never acknowledged, their originals are pending and will be
+ * reduced again. Without one it is a new temporary folder, removed on `close()`.
+ *
+ * @example
+ * ```ts
+ * const spool = await openSpool({ cores: 2 });
+ * try { console.log(spool.dir); } finally { await spool.close(); }
+ * ```
+ *
+ * @param options Cores, reducer settings and the ledger.
+ * @returns The open spool.
+ */
+export async function openSpool(options: OpenSpoolOptions = {}): Promise<Spool> {
+  const cores = options.cores ?? 1;
+  const { ledger } = options;
+  let dir: string;
+  let owned = false;
+  if (options.reducer?.spoolDir !== undefined) {
+    dir = options.reducer.spoolDir;
+  } else if (ledger !== undefined) {
+    dir = join(ledger.dir, 'spool');
+    await rm(dir, { recursive: true, force: true });
+  } else {
+    dir = await mkdtemp(join(tmpdir(), 'haste-agent-spool-'));
+    owned = true;
+  }
+  await mkdir(dir, { recursive: true });
+  const pool = createWorkerPool({ size: cores, reducerOptions: { ...options.reducer, spoolDir: dir } });
+  // A thread starts only when first given a file and needs a few hundred ms to load sharp.
+  // Asking each for a file that does not exist starts them all now; the answer is dropped.
+  for (let slot = 0; slot < cores; slot += 1) {
+    const absent: FileItem = { path: join(dir, `.warm-up-${slot}.png`), size: 0, mtimeMs: 0, index: -1 };
+    pool.reduce(absent).subscribe({ error: () => undefined });
+  }
+  return {
+    dir,
+    reduce: (item) => (isReducibleImage(item.path) ? pool.reduce(item) : of(notReduced(item, item.size, 0, 'not an image the reducer knows'))),
+    close: async () => {
+      await pool.close();
+      if (owned) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

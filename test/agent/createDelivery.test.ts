@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, from, lastValueFrom, of, toArray } from 'rxjs';
+import { createDelivery } from '../../src/agent/createDelivery.js';
+import type { FileItem } from '../../src/model/FileItem.js';
+import { GatewayError } from '../../src/model/GatewayError.js';
+import type { UploadJob } from '../../src/model/UploadJob.js';
+import type { UploadResult } from '../../src/model/UploadResult.js';
+import type { AgentEvent } from '../../src/observe/AgentEvent.js';
+import { openLedger } from '../../src/state/openLedger.js';
+import type { Ledger } from '../../src/state/Ledger.js';
+import { fileItemOf } from '../../src/sources/watchDirectoryInternals.js';
+import { sha256 } from './agentTestKit.js';
+
+describe('createDelivery', () => {
+  let dir: string;
+  let ledger: Ledger | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'haste-delivery-'));
+    ledger = undefined;
+  });
+
+  afterEach(async () => {
+    await ledger?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const fileWith = async (name: string, content: string): Promise<FileItem> => {
+    const path = join(dir, name);
+    await writeFile(path, content);
+    return fileItemOf(path, await lstat(path), 0);
+  };
+  const ok = (job: UploadJob): UploadResult => ({ item: job.item, status: 200, bytes: job.bodySize ?? job.item.size, startedAt: 0, finishedAt: 0 });
+
+  it('should admit each version once, numbered from 0, and say it was seen', async () => {
+    const delivery = createDelivery();
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const a = await fileWith('a.dat', 'aaa');
+    const b = await fileWith('b.dat', 'bb');
+    const admitted = await lastValueFrom(from([a, a, b, { ...a, index: 7 }]).pipe(delivery.admit, toArray()));
+    expect(admitted.map((item) => [item.path, item.index])).to.deep.equal([
+      [a.path, 0],
+      [b.path, 1],
+    ]);
+    expect(events.map((event) => [event.type, event.path])).to.deep.equal([
+      ['seen', a.path],
+      ['seen', b.path],
+    ]);
+  });
+
+  it('should skip a version an earlier run had acknowledged, and record a new one as seen', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const a = await fileWith('a.dat', 'acknowledged before');
+    await ledger.record({ path: a.path, size: a.size, mtimeMs: a.mtimeMs, hash: sha256('acknowledged before'), state: 'acknowledged', lastError: null });
+    const b = await fileWith('b.dat', 'new');
+    const delivery = createDelivery({ ledger });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const admitted = await lastValueFrom(from([a, b]).pipe(delivery.admit, toArray()));
+    expect(admitted.map((item) => item.path)).to.deep.equal([b.path]);
+    expect(events.map((event) => event.type)).to.deep.equal(['skipped', 'seen']);
+    expect(ledger.get(b.path)?.state).to.equal('seen');
+  });
+
+  it('should acknowledge only after a 2xx, label the body with its hash, and remove the reduced copy', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger });
+    const [item] = await lastValueFrom(of(await fileWith('a.dat', 'original bytes')).pipe(delivery.admit, toArray()));
+    const copy = join(dir, 'a.copy');
+    await writeFile(copy, 'copy');
+    const sent: UploadJob[] = [];
+    const upload = delivery.uploadWith((job) => {
+      sent.push(job);
+      expect(ledger!.get(item!.path)?.state).to.equal('uploading');
+      return of(ok(job));
+    });
+    await firstValueFrom(upload({ item: item!, bodyPath: copy, bodySize: 4 }));
+    expect(sent[0]?.bodySha256).to.equal(sha256('copy'));
+    expect(ledger.get(item!.path)?.state).to.equal('acknowledged');
+    expect(await readdir(dir)).to.not.include('a.copy');
+  });
+
+  it('should not acknowledge a refusal or a file that changed while it was sent', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger });
+    const [refused, changing] = await lastValueFrom(from([await fileWith('r.dat', 'r'), await fileWith('c.dat', 'c')]).pipe(delivery.admit, toArray()));
+    const upload = delivery.uploadWith((job) => {
+      if (job.item.path === refused!.path) return of(new GatewayError('busy', { status: 503, path: job.item.path, item: job.item }));
+      return from(writeFile(job.item.path, 'rewritten while sent').then(() => ok(job)));
+    });
+    expect(await firstValueFrom(upload({ item: refused! }))).to.be.instanceOf(GatewayError);
+    const outcome = await firstValueFrom(upload({ item: changing! }));
+    expect(outcome).to.be.instanceOf(GatewayError);
+    expect((outcome as GatewayError).message).to.contain('changed or vanished while it was being sent');
+    expect(ledger.get(refused!.path)?.state).to.equal('failed');
+    expect(ledger.get(changing!.path)?.state).to.equal('failed');
+  });
+
+  it('should fail a pending entry whose file is gone, for good, with an event', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    await ledger.record({ path: join(dir, 'gone.dat'), size: 1, mtimeMs: 1, hash: sha256('x'), state: 'seen', lastError: null });
+    const delivery = createDelivery({ ledger });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    await delivery.forgetVanished();
+    expect(events.map((event) => event.type)).to.deep.equal(['failed']);
+    expect(ledger.get(join(dir, 'gone.dat'))).to.include({ state: 'failed', permanent: true });
+  });
+});
