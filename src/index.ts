@@ -61,6 +61,10 @@ export type { GatewayResponse } from './sinks/GatewayResponse.js';
 // The whole agent
 export { runAgent } from './agent/runAgent.js';
 export type { RunAgentOptions } from './agent/runAgent.js';
+export { createDelivery } from './agent/createDelivery.js';
+export type { CreateDeliveryOptions, Delivery } from './agent/createDelivery.js';
+export { openSpool } from './agent/openSpool.js';
+export type { OpenSpoolOptions, Spool } from './agent/openSpool.js';
 
 // Embedded gateway
 export { startGateway } from './gateway/startGateway.js';
