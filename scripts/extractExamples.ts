@@ -10,11 +10,13 @@
 //   them). All of them are checked by one compiler run; each error is reported at the README
 //   line, or the src file and line, of the example text that caused it.
 // - README blocks are complete programs, as a user would paste them: they import what they use
-//   themselves, from 'haste-agent' (and 'haste-agent/*'), which the generated tsconfig maps to
-//   src/index.ts. Nothing is added to them.
+//   themselves, from 'haste-agent', 'haste-agent/testing' and 'haste-agent/bench', which the
+//   generated tsconfig maps to src/index.ts, src/testing/index.ts and src/bench/index.ts (and
+//   any other 'haste-agent/*' into src/). Nothing is added to them.
 // - JSDoc blocks are fragments and get their imports for free: any name they use without
-//   declaring it is imported from, in this order, the public API (src/index.ts), the example's
-//   own file (for units that are not public), then 'rxjs' and 'rxjs/testing'. Node built-ins
+//   declaring it is imported from, in this order, the public API (src/index.ts, then
+//   src/testing/index.ts and src/bench/index.ts), the example's own file (for units that are
+//   not public), then 'rxjs' and 'rxjs/testing'. Node built-ins
 //   and anything else must be imported in the example itself; a relative specifier there
 //   (`import type { RasterImage } from './RasterImage.js'`) means next to the example's file.
 //   A name the fragment declares at its top level is never imported. When an error looks odd
@@ -78,6 +80,12 @@ export interface CheckExamplesResult {
 }
 
 const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package's entry points (package.json `exports`) and the source each one is built from. */
+const PUBLIC_ENTRIES = {
+  'haste-agent': 'src/index.ts',
+  'haste-agent/testing': 'src/testing/index.ts',
+  'haste-agent/bench': 'src/bench/index.ts',
+} as const;
 const OPEN_FENCE = /^\s*```(ts|typescript)\s*$/;
 const ANY_OPEN_FENCE = /^\s*```\S*\s*$/;
 const CLOSE_FENCE = /^\s*```\s*$/;
@@ -146,12 +154,12 @@ export async function checkExamples(options: CheckExamplesOptions = {}): Promise
     const ownFiles = [...new Set(examples.filter((e) => e.kind === 'jsdoc').map((e) => join(root, e.file)))];
     const probePath = join(dir, 'probe.ts');
     await writeFile(probePath, "export * as rx from 'rxjs';\nexport * as rxTesting from 'rxjs/testing';\n");
-    const indexPath = join(root, 'src', 'index.ts');
-    const probe = ts.createProgram({ rootNames: [probePath, indexPath, ...ownFiles], options: options_ });
+    const entryPaths = Object.values(PUBLIC_ENTRIES).map((entry) => join(root, entry));
+    const probe = ts.createProgram({ rootNames: [probePath, ...entryPaths, ...ownFiles], options: options_ });
     const exportsOf = exportLister(probe);
     const rxjsNames = exportsOf(moduleResolved(probe, probePath, 'rxjs'));
     const rxTestingNames = exportsOf(moduleResolved(probe, probePath, 'rxjs/testing'));
-    const publicNames = exportsOf(indexPath);
+    const publicEntries = entryPaths.map((path) => ({ specifier: path.replace(/\.ts$/, '.js'), names: exportsOf(path) }));
 
     const generated: { path: string; example: Example; preamble: string[] }[] = [];
     for (const [n, example] of examples.entries()) {
@@ -160,7 +168,7 @@ export async function checkExamples(options: CheckExamplesOptions = {}): Promise
       const preamble =
         example.kind === 'jsdoc'
           ? autoImports(example, {
-              public: { specifier: join(root, 'src', 'index.js'), names: publicNames },
+              public: publicEntries,
               own: { specifier: join(root, example.file).replace(/\.ts$/, '.js'), names: exportsOf(join(root, example.file)) },
               rxjs: rxjsNames,
               rxTesting: rxTestingNames,
@@ -310,7 +318,7 @@ function exampleCompilerOptions(root: string): { json: Record<string, unknown>; 
     noUnusedParameters: false,
     types: ['node'],
     paths: {
-      'haste-agent': [join(root, 'src', 'index.ts')],
+      ...Object.fromEntries(Object.entries(PUBLIC_ENTRIES).map(([specifier, entry]) => [specifier, [join(root, entry)]])),
       'haste-agent/*': [join(root, 'src', '*')],
     },
   });
@@ -342,7 +350,8 @@ function exportLister(program: ts.Program): (file: string) => Set<string> {
 }
 
 interface ImportSources {
-  readonly public: { readonly specifier: string; readonly names: ReadonlySet<string> };
+  /** The entry points, main entry first: a name is imported from the first that exports it. */
+  readonly public: readonly { readonly specifier: string; readonly names: ReadonlySet<string> }[];
   readonly own: { readonly specifier: string; readonly names: ReadonlySet<string> };
   readonly rxjs: ReadonlySet<string>;
   readonly rxTesting: ReadonlySet<string>;
@@ -354,8 +363,9 @@ function autoImports(example: Example, sources: ImportSources): string[] {
   const wanted = [...used].filter((n) => !declared.has(n)).sort();
   const groups = new Map<string, string[]>();
   for (const name of wanted) {
-    const specifier = sources.public.names.has(name)
-      ? sources.public.specifier
+    const entry = sources.public.find((candidate) => candidate.names.has(name));
+    const specifier = entry !== undefined
+      ? entry.specifier
       : sources.own.names.has(name)
         ? sources.own.specifier
         : sources.rxjs.has(name)

@@ -1,4 +1,5 @@
-// Public API. Named re-exports grouped by role; the CLI is not part of it.
+// Public API. Named re-exports grouped by role; the CLI is not part of it. The benchmark kit is
+// `haste-agent/bench` (src/bench/index.ts) and the test kit `haste-agent/testing` (src/testing/index.ts).
 
 // Model
 export type { FileItem } from './model/FileItem.js';
@@ -110,24 +111,3 @@ export type { AgentConfig } from './config/AgentConfig.js';
 export { ConfigError } from './config/ConfigError.js';
 export { loadConfig } from './config/loadConfig.js';
 export type { LoadConfigOptions, LoadedConfig } from './config/loadConfig.js';
-
-// Benchmark
-export { synthesizeDataset } from './bench/synthesizeDataset.js';
-export type { SynthesizeDatasetOptions, SynthesizedFile } from './bench/synthesizeDataset.js';
-export type { FileCost } from './bench/FileCost.js';
-export { lowerBoundMakespan } from './bench/lowerBoundMakespan.js';
-export type { LowerBoundMakespanOptions, MakespanLowerBound } from './bench/lowerBoundMakespan.js';
-export { boxPlotSvg } from './bench/boxPlotSvg.js';
-export type { BoxPlotSvgOptions } from './bench/boxPlotSvg.js';
-export { lineChartSvg } from './bench/lineChartSvg.js';
-export type { LineChartSvgOptions } from './bench/lineChartSvg.js';
-export { svgToPng } from './bench/svgToPng.js';
-export type { SvgToPngOptions } from './bench/svgToPng.js';
-export { replayDataset } from './bench/replayDataset.js';
-export type { ReplayDatasetOptions, ReplayedFile } from './bench/replayDataset.js';
-export { simulate } from './bench/simulate.js';
-export type { SimulateOptions, SimulationResult } from './bench/simulate.js';
-export { simulateSweep } from './bench/simulateSweep.js';
-export type { SimulateSweepOptions, SweepRow } from './bench/simulateSweep.js';
-export { runBenchmark } from './bench/runBenchmark.js';
-export type { RunBenchmarkOptions, BenchmarkRun, BenchmarkResult, BenchmarkStrategy } from './bench/runBenchmark.js';

@@ -3,23 +3,27 @@ import { NEVER, Subject, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { FileItem } from '../../src/model/FileItem.js';
 import type { Reduction } from '../../src/model/Reduction.js';
-import type { UploadJob } from '../../src/model/UploadJob.js';
-import type { UploadResult } from '../../src/model/UploadResult.js';
 import { createGainModel } from '../../src/operators/createGainModel.js';
 import { prioritize, type PrioritizeOptions } from '../../src/operators/prioritize.js';
-import type { ScheduleDecision } from '../../src/operators/ScheduleDecision.js';
 import type { ScheduleOutcome } from '../../src/operators/ScheduleOutcome.js';
-import { itemOf } from './scheduleHarness.js';
+import {
+  fileItem,
+  reduceEnd as reduceEndAt,
+  reduceError,
+  reduceStart,
+  reduction,
+  uploadEnd as uploadEndAt,
+  uploaded,
+  uploadStart,
+} from '../../src/testing/index.js';
 
-const [a, b, c] = [itemOf(0, 100), itemOf(1, 100), itemOf(2, 100)];
-const reducedA: Reduction = { item: a, reduced: true, outputPath: '/spool/f0', bytesIn: 100, bytesOut: 40, cpuMs: 2 };
-const unreducedB: Reduction = { item: b, reduced: false, bytesIn: 100, bytesOut: 100, cpuMs: 5, reason: 'would grow' };
-const ok = (item: FileItem, bytes = item.size): UploadResult => ({ item, status: 200, bytes, startedAt: 0, finishedAt: 0 });
+const [a, b, c] = [fileItem(0, 100), fileItem(1, 100), fileItem(2, 100)];
+const reducedA = reduction(a, { bytesOut: 40, cpuMs: 2 });
+const unreducedB = reduction(b, { cpuMs: 5, reason: 'would grow' });
 
-const reduceStart = (item: FileItem, at: number): ScheduleDecision => ({ type: 'reduce-start', item, at });
-const uploadStart = (item: FileItem, at: number, job: UploadJob = { item }): ScheduleDecision => ({ type: 'upload-start', item, at, job });
-const reduceEnd = (reduction: Reduction): ScheduleOutcome => ({ type: 'reduce-end', item: reduction.item, at: 0, reduction });
-const uploadEnd = (item: FileItem, bytes = item.size): ScheduleOutcome => ({ type: 'upload-end', item, at: 0, result: ok(item, bytes) });
+// Outcomes fed to the merge: it reads what they say, not when they say it was.
+const reduceEnd = (done: Reduction): ScheduleOutcome => reduceEndAt(done.item, 0, done);
+const uploadEnd = (item: FileItem, bytes = item.size): ScheduleOutcome => uploadEndAt(item, 0, uploaded(item, { bytes }));
 
 describe('prioritize', () => {
   let testScheduler: TestScheduler;
@@ -93,7 +97,7 @@ describe('prioritize', () => {
 
     it('should upload the original after a reduce-error', () => {
       testScheduler.run(({ cold, hot, expectObservable }) => {
-        const failed: ScheduleOutcome = { type: 'reduce-error', item: a, at: 0, error: new Error('worker died') };
+        const failed = reduceError(a, 0, new Error('worker died'));
         const outcomes = hot<ScheduleOutcome>('-x-D', { x: failed, D: uploadEnd(a) });
         expectObservable(cold('a|', { a }).pipe(merge(outcomes, { strategy: 'fifo' }))).toBe('su-|', { s: reduceStart(a, 0), u: uploadStart(a, 1) });
       });

@@ -7,12 +7,11 @@ import type { UploadJob } from '../../src/model/UploadJob.js';
 import type { UploadResult } from '../../src/model/UploadResult.js';
 import { routeDecisions } from '../../src/operators/routeDecisions.js';
 import type { ScheduleDecision } from '../../src/operators/ScheduleDecision.js';
-import type { ScheduleOutcome } from '../../src/operators/ScheduleOutcome.js';
-import { itemOf } from './scheduleHarness.js';
+import { fileItem, reduceEnd, reduceStart, reduction, uploadEnd, uploaded, uploadStart } from '../../src/testing/index.js';
 
-const [a, b] = [itemOf(0, 100), itemOf(1, 100)];
-const reducedA: Reduction = { item: a, reduced: true, outputPath: '/spool/f0', bytesIn: 100, bytesOut: 40, cpuMs: 2 };
-const okB: UploadResult = { item: b, status: 200, bytes: 100, startedAt: 0, finishedAt: 0 };
+const [a, b] = [fileItem(0, 100), fileItem(1, 100)];
+const reducedA = reduction(a, { bytesOut: 40, cpuMs: 2 });
+const okB = uploaded(b);
 
 describe('routeDecisions', () => {
   let testScheduler: TestScheduler;
@@ -30,14 +29,14 @@ describe('routeDecisions', () => {
   it('should send reduce-start down the reduce branch and upload-start down the upload branch', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const decisions = cold<ScheduleDecision>('-R--U-|', {
-        R: { type: 'reduce-start', item: a, at: 1 },
-        U: { type: 'upload-start', item: b, at: 4, job: { item: b } },
+        R: reduceStart(a, 1),
+        U: uploadStart(b, 4),
       });
       const reduce = branch<FileItem, Reduction>('--x|', () => reducedA);
       const upload = branch<UploadJob, UploadResult>('---x|', () => okB);
       expectObservable(decisions.pipe(routeDecisions({ reduce, upload, scheduler: testScheduler }))).toBe('---E---D|', {
-        E: { type: 'reduce-end', item: a, at: 3, reduction: reducedA } satisfies ScheduleOutcome,
-        D: { type: 'upload-end', item: b, at: 7, result: okB } satisfies ScheduleOutcome,
+        E: reduceEnd(a, 3, reducedA),
+        D: uploadEnd(b, 7, okB),
       });
     });
   });
@@ -56,7 +55,7 @@ describe('routeDecisions', () => {
       const work = cold('-----x|');
       const reduce = (source: Observable<FileItem>) => source.pipe(mergeMap(() => work.pipe(map(() => reducedA))));
       const upload = branch<UploadJob, UploadResult>('-x|', () => okB);
-      const decisions = cold<ScheduleDecision>('R-#', { R: { type: 'reduce-start', item: a, at: 0 } });
+      const decisions = cold<ScheduleDecision>('R-#', { R: reduceStart(a, 0) });
       expectObservable(decisions.pipe(routeDecisions({ reduce, upload }))).toBe('--#');
       testScheduler.expectSubscriptions(work.subscriptions).toBe('^-!');
     });

@@ -4,33 +4,15 @@ import { TestScheduler } from 'rxjs/testing';
 import type { FileItem } from '../../src/model/FileItem.js';
 import { GatewayError } from '../../src/model/GatewayError.js';
 import type { Reduction } from '../../src/model/Reduction.js';
-import type { UploadJob } from '../../src/model/UploadJob.js';
 import type { UploadResult } from '../../src/model/UploadResult.js';
 import { scheduleFiles } from '../../src/operators/scheduleFiles.js';
 import type { ScheduleEvent } from '../../src/operators/ScheduleEvent.js';
-import { itemOf, simulate, type FileSpec } from './scheduleHarness.js';
+import { fileItem, reduceEnd, reduceStart, reduction, uploadEnd, uploaded, uploadStart } from '../../src/testing/index.js';
+import { simulate, type FileSpec } from './scheduleHarness.js';
 
-const a = itemOf(0, 100);
-const b = itemOf(1, 100);
-const reducedA: Reduction = { item: a, reduced: true, outputPath: '/spool/f0', bytesIn: 100, bytesOut: 40, cpuMs: 2 };
-const uploaded = (item: FileItem, bytes: number): UploadResult => ({ item, status: 200, bytes, startedAt: 0, finishedAt: 0 });
-
-const reduceStart = (item: FileItem, at: number): ScheduleEvent => ({ type: 'reduce-start', item, at });
-const reduceEnd = (item: FileItem, at: number, reduction: Reduction): ScheduleEvent => ({
-  type: 'reduce-end',
-  item,
-  at,
-  reduction,
-});
-/** What the local-reduce branch reports for a file whose reducer failed: sent raw, with the reason. */
-const unreduced = (item: FileItem, reason: string): Reduction => ({ item, reduced: false, bytesIn: item.size, bytesOut: item.size, cpuMs: 0, reason });
-const uploadStart = (item: FileItem, at: number, job: UploadJob): ScheduleEvent => ({ type: 'upload-start', item, at, job });
-const uploadEnd = (item: FileItem, at: number, result: UploadResult | GatewayError): ScheduleEvent => ({
-  type: 'upload-end',
-  item,
-  at,
-  result,
-});
+const a = fileItem(0, 100);
+const b = fileItem(1, 100);
+const reducedA = reduction(a, { bytesOut: 40, cpuMs: 2 });
 
 /** Sizes, reduction times and outputs whose scores are 1000, 200, 1600, 800, 1800, 100. */
 const six: FileSpec[] = [
@@ -104,7 +86,7 @@ describe('scheduleFiles', () => {
     it('should reduce one file, upload the reduced copy and complete', () => {
       testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const reduction = cold('--r|', { r: reducedA });
-        const upload = cold('-----u|', { u: uploaded(a, 40) });
+        const upload = cold('-----u|', { u: uploaded(a, { bytes: 40 }) });
         const files = cold('a|', { a });
         const events = files.pipe(
           scheduleFiles({ strategy: 'fifo', reduce: () => reduction, upload: () => upload, scheduler: testScheduler }),
@@ -113,7 +95,7 @@ describe('scheduleFiles', () => {
           s: reduceStart(a, 0),
           e: reduceEnd(a, 2, reducedA),
           u: uploadStart(a, 2, { item: a, bodyPath: '/spool/f0', bodySize: 40 }),
-          d: uploadEnd(a, 7, uploaded(a, 40)),
+          d: uploadEnd(a, 7, uploaded(a, { bytes: 40 })),
         });
         expectSubscriptions(reduction.subscriptions).toBe('^-!');
         expectSubscriptions(upload.subscriptions).toBe('--^----!');
@@ -126,13 +108,13 @@ describe('scheduleFiles', () => {
         const labelled: Reduction = { ...reducedA, mediaType: 'image/png', settings };
         const files = cold('a|', { a });
         const events = files.pipe(
-          scheduleFiles({ strategy: 'fifo', reduce: () => cold('--r|', { r: labelled }), upload: () => cold('-----u|', { u: uploaded(a, 40) }), scheduler: testScheduler }),
+          scheduleFiles({ strategy: 'fifo', reduce: () => cold('--r|', { r: labelled }), upload: () => cold('-----u|', { u: uploaded(a, { bytes: 40 }) }), scheduler: testScheduler }),
         );
         expectObservable(events).toBe('s-(eu)-(d|)', {
           s: reduceStart(a, 0),
           e: reduceEnd(a, 2, labelled),
           u: uploadStart(a, 2, { item: a, bodyPath: '/spool/f0', bodySize: 40, bodyMediaType: 'image/png', bodyReduction: settings }),
-          d: uploadEnd(a, 7, uploaded(a, 40)),
+          d: uploadEnd(a, 7, uploaded(a, { bytes: 40 })),
         });
       });
     });
@@ -140,7 +122,7 @@ describe('scheduleFiles', () => {
     it('should upload a file raw while the only core is busy, then the reduced one', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const reduction = cold('--r|', { r: reducedA });
-        const uploads = [cold('-----u|', { u: uploaded(b, 100) }), cold('-----u|', { u: uploaded(a, 40) })];
+        const uploads = [cold('-----u|', { u: uploaded(b, { bytes: 100 }) }), cold('-----u|', { u: uploaded(a, { bytes: 40 }) })];
         let call = 0;
         const events = cold('ab|', { a, b }).pipe(
           scheduleFiles({ strategy: 'fifo', reduce: () => reduction, upload: () => uploads[call++]!, scheduler: testScheduler }),
@@ -149,9 +131,9 @@ describe('scheduleFiles', () => {
           s: reduceStart(a, 0),
           U: uploadStart(b, 1, { item: b }),
           e: reduceEnd(a, 2, reducedA),
-          D: uploadEnd(b, 6, uploaded(b, 100)),
+          D: uploadEnd(b, 6, uploaded(b, { bytes: 100 })),
           V: uploadStart(a, 6, { item: a, bodyPath: '/spool/f0', bodySize: 40 }),
-          W: uploadEnd(a, 11, uploaded(a, 40)),
+          W: uploadEnd(a, 11, uploaded(a, { bytes: 40 })),
         });
       });
     });
@@ -172,7 +154,7 @@ describe('scheduleFiles', () => {
     it('should keep running without completing on a never-ending source', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const reduction = cold('--r|', { r: reducedA });
-        const upload = cold('-----u|', { u: uploaded(a, 40) });
+        const upload = cold('-----u|', { u: uploaded(a, { bytes: 40 }) });
         const events = cold('a-', { a }).pipe(
           scheduleFiles({ strategy: 'fifo', reduce: () => reduction, upload: () => upload, scheduler: testScheduler }),
         );
@@ -180,7 +162,7 @@ describe('scheduleFiles', () => {
           s: reduceStart(a, 0),
           e: reduceEnd(a, 2, reducedA),
           u: uploadStart(a, 2, { item: a, bodyPath: '/spool/f0', bodySize: 40 }),
-          d: uploadEnd(a, 7, uploaded(a, 40)),
+          d: uploadEnd(a, 7, uploaded(a, { bytes: 40 })),
         });
       });
     });
@@ -188,7 +170,7 @@ describe('scheduleFiles', () => {
     it('should tear down the reductions and uploads in flight on early unsubscribe', () => {
       testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const reduction = cold('-----r|', { r: reducedA });
-        const upload = cold('-----u|', { u: uploaded(b, 100) });
+        const upload = cold('-----u|', { u: uploaded(b, { bytes: 100 }) });
         const files = cold('ab', { a, b });
         const events = files.pipe(
           scheduleFiles({ strategy: 'fifo', reduce: () => reduction, upload: () => upload, scheduler: testScheduler }),
@@ -203,8 +185,8 @@ describe('scheduleFiles', () => {
     it('should finish what is in flight and start nothing new once halted', () => {
       testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
         const reduction = cold('-----r|', { r: reducedA });
-        const upload = cold('-----u|', { u: uploaded(b, 100) });
-        const c = itemOf(2, 100);
+        const upload = cold('-----u|', { u: uploaded(b, { bytes: 100 }) });
+        const c = fileItem(2, 100);
         const files = cold('abc', { a, b, c });
         const halt = hot('--h', { h: true });
         const events = files.pipe(
@@ -215,7 +197,7 @@ describe('scheduleFiles', () => {
           s: reduceStart(a, 0),
           U: uploadStart(b, 1, { item: b }),
           e: reduceEnd(a, 5, reducedA),
-          D: uploadEnd(b, 6, uploaded(b, 100)),
+          D: uploadEnd(b, 6, uploaded(b, { bytes: 100 })),
         });
         expectSubscriptions(files.subscriptions).toBe('^-!');
         expectSubscriptions(upload.subscriptions).toBe('-^----!');
@@ -233,7 +215,7 @@ describe('scheduleFiles', () => {
     it('should upload a file raw, reporting it unreduced with the reason, when the reducer throws', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const boom = new Error('cannot decode');
-        const upload = cold('-----u|', { u: uploaded(a, 100) });
+        const upload = cold('-----u|', { u: uploaded(a, { bytes: 100 }) });
         const events = cold('a|', { a }).pipe(
           scheduleFiles({
             strategy: 'fifo',
@@ -246,9 +228,9 @@ describe('scheduleFiles', () => {
         );
         expectObservable(events).toBe('(sxu)(d|)', {
           s: reduceStart(a, 0),
-          x: reduceEnd(a, 0, unreduced(a, 'cannot decode')),
+          x: reduceEnd(a, 0, reduction(a, { reason: 'cannot decode' })),
           u: uploadStart(a, 0, { item: a }),
-          d: uploadEnd(a, 5, uploaded(a, 100)),
+          d: uploadEnd(a, 5, uploaded(a, { bytes: 100 })),
         });
       });
     });
@@ -256,31 +238,31 @@ describe('scheduleFiles', () => {
     it('should upload a file raw when the reduction errors or completes empty', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const boom = new Error('worker died');
-        const upload = cold('-----u|', { u: uploaded(a, 100) });
+        const upload = cold('-----u|', { u: uploaded(a, { bytes: 100 }) });
         const events = cold('a|', { a }).pipe(
           scheduleFiles({ strategy: 'fifo', reduce: () => cold('-#', undefined, boom), upload: () => upload, scheduler: testScheduler }),
         );
         expectObservable(events).toBe('s(xu)-(d|)', {
           s: reduceStart(a, 0),
-          x: reduceEnd(a, 1, unreduced(a, 'worker died')),
+          x: reduceEnd(a, 1, reduction(a, { reason: 'worker died' })),
           u: uploadStart(a, 1, { item: a }),
-          d: uploadEnd(a, 6, uploaded(a, 100)),
+          d: uploadEnd(a, 6, uploaded(a, { bytes: 100 })),
         });
       });
       const seen: ScheduleEvent[] = [];
       testScheduler.run(({ cold }) => {
         cold('a|', { a })
-          .pipe(scheduleFiles({ strategy: 'fifo', reduce: () => cold<Reduction>('-|'), upload: () => cold('-u|', { u: uploaded(a, 100) }) }))
+          .pipe(scheduleFiles({ strategy: 'fifo', reduce: () => cold<Reduction>('-|'), upload: () => cold('-u|', { u: uploaded(a, { bytes: 100 }) }) }))
           .subscribe((event) => seen.push(event));
       });
       expect(seen.map((e) => e.type)).to.deep.equal(['reduce-start', 'reduce-end', 'upload-start', 'upload-end']);
-      expect(seen[1]).to.deep.include({ reduction: unreduced(a, 'Reducer completed without a result') });
+      expect(seen[1]).to.deep.include({ reduction: reduction(a, { reason: 'Reducer completed without a result' }) });
     });
 
     it('should upload the original when the reduction comes back reduced: false', () => {
       testScheduler.run(({ cold, expectObservable }) => {
-        const notReduced: Reduction = { item: a, reduced: false, bytesIn: 100, bytesOut: 100, cpuMs: 3, reason: 'would grow' };
-        const upload = cold('-----u|', { u: uploaded(a, 100) });
+        const notReduced = reduction(a, { cpuMs: 3, reason: 'would grow' });
+        const upload = cold('-----u|', { u: uploaded(a, { bytes: 100 }) });
         const events = cold('a|', { a }).pipe(
           scheduleFiles({ strategy: 'fifo', reduce: () => cold('--r|', { r: notReduced }), upload: () => upload, scheduler: testScheduler }),
         );
@@ -288,7 +270,7 @@ describe('scheduleFiles', () => {
           s: reduceStart(a, 0),
           e: reduceEnd(a, 2, notReduced),
           u: uploadStart(a, 2, { item: a }),
-          d: uploadEnd(a, 7, uploaded(a, 100)),
+          d: uploadEnd(a, 7, uploaded(a, { bytes: 100 })),
         });
       });
     });
@@ -296,7 +278,7 @@ describe('scheduleFiles', () => {
     it('should carry on after an upload answers with a GatewayError', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const refused = new GatewayError('503 from gateway', { status: 503, path: a.path, item: a });
-        const uploads = [cold('-----g|', { g: refused }), cold('-----u|', { u: uploaded(b, 100) })];
+        const uploads = [cold('-----g|', { g: refused }), cold('-----u|', { u: uploaded(b, { bytes: 100 }) })];
         let call = 0;
         const events = cold('ab|', { a, b }).pipe(
           scheduleFiles({ strategy: 'none', upload: () => uploads[call++]!, scheduler: testScheduler }),
@@ -305,7 +287,7 @@ describe('scheduleFiles', () => {
           S: uploadStart(a, 0, { item: a }),
           G: uploadEnd(a, 5, refused),
           T: uploadStart(b, 5, { item: b }),
-          D: uploadEnd(b, 10, uploaded(b, 100)),
+          D: uploadEnd(b, 10, uploaded(b, { bytes: 100 })),
         });
       });
     });
@@ -342,7 +324,7 @@ describe('scheduleFiles', () => {
 
   describe('synchronous stand-ins', () => {
     it('should schedule every file once when reduce and upload answer synchronously', () => {
-      const items = Array.from({ length: 500 }, (_, i) => itemOf(i, 100 + (i % 7)));
+      const items = Array.from({ length: 500 }, (_, i) => fileItem(i, 100 + (i % 7)));
       for (const strategy of ['none', 'fifo', 'splines', 'oracle', 'adaptive'] as const) {
         const ended: number[] = [];
         let completed = false;
@@ -362,7 +344,7 @@ describe('scheduleFiles', () => {
                   bytesOut: item.index % 3 !== 0 ? 10 : item.size,
                   cpuMs: 5,
                 }),
-              upload: (job) => of(uploaded(job.item, job.bodySize ?? job.item.size)),
+              upload: (job) => of(uploaded(job.item, { bytes: job.bodySize ?? job.item.size })),
             }),
           )
           .subscribe({

@@ -1,12 +1,11 @@
-// Builds timer() stand-ins for prioritize's reduce and upload, for schedule tests in virtual time.
+// Runs whole schedules in virtual time on the test kit's stand-ins (haste-agent/testing),
+// described by a table of files, for the schedule tests that compare event lines.
 import { from, map, mergeMap, timer, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import type { FileItem } from '../../src/model/FileItem.js';
-import type { Reduction } from '../../src/model/Reduction.js';
-import type { UploadJob } from '../../src/model/UploadJob.js';
-import type { UploadResult } from '../../src/model/UploadResult.js';
 import { scheduleFiles, type ScheduleFilesOptions } from '../../src/operators/scheduleFiles.js';
 import type { ScheduleEvent } from '../../src/operators/ScheduleEvent.js';
+import { fileItem, virtualReducer, virtualUploader } from '../../src/testing/index.js';
 
 export interface FileSpec {
   /** Arrival time (ms). */
@@ -18,35 +17,19 @@ export interface FileSpec {
   readonly outSize: number;
 }
 
-export const itemOf = (index: number, size: number): FileItem => ({ path: `/in/f${index}`, size, mtimeMs: 0, index });
+/** The kit's `fileItem`, under the name the operator tests know it by. */
+export const itemOf = (index: number, size: number): FileItem => fileItem(index, size);
 
 export function standIns(scheduler: TestScheduler, specs: readonly FileSpec[], msPerByte: number) {
-  const reduce = (item: FileItem): Observable<Reduction> => {
-    const spec = specs[item.index]!;
-    return timer(spec.reduceMs, scheduler).pipe(
-      map(() => ({
-        item,
-        reduced: true,
-        outputPath: `/spool/f${item.index}`,
-        bytesIn: spec.size,
-        bytesOut: spec.outSize,
-        cpuMs: spec.reduceMs,
-      })),
-    );
+  return {
+    reduce: virtualReducer(scheduler, specs.map((spec) => ({ ms: spec.reduceMs, bytesOut: spec.outSize }))),
+    upload: virtualUploader(scheduler, { bytesPerMs: 1 / msPerByte }),
   };
-  const upload = (job: UploadJob): Observable<UploadResult> => {
-    const startedAt = scheduler.now();
-    const bytes = job.bodySize ?? job.item.size;
-    return timer(bytes * msPerByte, scheduler).pipe(
-      map(() => ({ item: job.item, status: 200, bytes, startedAt, finishedAt: scheduler.now() })),
-    );
-  };
-  return { reduce, upload };
 }
 
 export function arrivals(scheduler: TestScheduler, specs: readonly FileSpec[]): Observable<FileItem> {
   return from(specs.map((spec, index) => ({ spec, index }))).pipe(
-    mergeMap(({ spec, index }) => timer(spec.at, scheduler).pipe(map(() => itemOf(index, spec.size)))),
+    mergeMap(({ spec, index }) => timer(spec.at, scheduler).pipe(map(() => fileItem(index, spec.size)))),
   );
 }
 
