@@ -5,8 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subject, type Subscription } from 'rxjs';
+import { from, Subject, type Subscription } from 'rxjs';
 import { runAgent } from '../../src/agent/runAgent.js';
+import type { FileItem } from '../../src/model/FileItem.js';
+import { reduceImage } from '../../src/reducers/reduceImage.js';
 import { supersededReason } from '../../src/agent/runAgentInternals.js';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import { reduciblePng } from '../agent/agentTestKit.js';
@@ -65,9 +67,16 @@ describe('a queued file swapped or rewritten before it is sent', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  /** Starts the agent with one upload slot, so a second file waits while the first is held. */
-  function startAgent(reduce: boolean, events: AgentEvent[], stop: Subject<void>): Subscription {
+  /**
+   * Starts the agent with one upload slot, so a second file waits while the first is held. With
+   * `reduce`, files are reduced by the real image reducer, queued.png only once `reduceAfter`
+   * resolves, so the swap surely comes after admission and before the reducer opens the file.
+   */
+  function startAgent(reduce: boolean, events: AgentEvent[], stop: Subject<void>, reduceAfter?: Promise<void>): Subscription {
+    const gate = (item: FileItem) => (item.path.endsWith('queued.png') && reduceAfter !== undefined ? reduceAfter : Promise.resolve());
+    const reduceFile = (item: FileItem) => from(gate(item).then(() => reduceImage(item, { spoolDir: join(root, 'spool') })));
     return runAgent({
+        ...(reduce ? { reduceFile } : {}),
         path: watched,
         host: receiver.url,
         username: 'lab',
@@ -85,7 +94,8 @@ describe('a queued file swapped or rewritten before it is sent', () => {
     it(`should send not one byte of a symlink's target swapped in for it${reduce ? ' when it was to be reduced' : ''}`, async () => {
       const events: AgentEvent[] = [];
       const stop = new Subject<void>();
-      subscription = startAgent(reduce, events, stop);
+      let swapped!: () => void;
+      subscription = startAgent(reduce, events, stop, new Promise<void>((resolve) => (swapped = resolve)));
       const first = join(watched, 'first.dat');
       const queued = join(watched, 'queued.png');
       await writeFile(first, Buffer.alloc(4096, 1));
@@ -94,6 +104,7 @@ describe('a queued file swapped or rewritten before it is sent', () => {
       await until(() => events.some((event) => event.type === 'seen' && event.path === queued), 'the second file to be queued');
       await rm(queued);
       await symlink(join(root, 'secret.dat'), queued);
+      swapped();
       receiver.release();
       await until(() => events.some((event) => event.type === 'failed' && event.path === queued), 'the swapped file to fail');
 
