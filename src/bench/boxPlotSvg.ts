@@ -1,8 +1,6 @@
 import {
   boxStats,
   escapeXml,
-  expectIntegerIn,
-  expectString,
   extent,
   fmt,
   linearScale,
@@ -13,6 +11,7 @@ import {
   yAxis,
   type PlotArea,
 } from './plotInternals.js';
+import { integerBetween, objectOption, stringOption } from '../validation.js';
 
 /** Options for {@link boxPlotSvg}. */
 export interface BoxPlotSvgOptions {
@@ -125,17 +124,15 @@ interface NormalisedOptions {
 }
 
 function normaliseOptions(options: BoxPlotSvgOptions): NormalisedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
-  const title = expectString('title', options.title);
-  const yLabel = expectString('yLabel', options.yLabel);
+  objectOption('options', options);
+  const title = stringOption('title', options.title);
+  const yLabel = stringOption('yLabel', options.yLabel);
   const { groups, points = true } = options;
   if (!Array.isArray(groups) || groups.length === 0) {
     throw new TypeError(`Expected \`groups\` to be a non-empty array, got ${JSON.stringify(groups)}`);
   }
   groups.forEach((group, i) => {
-    expectString(`groups[${i}].name`, group?.name);
+    stringOption(`groups[${i}].name`, group?.name);
     if (!Array.isArray(group.values) || !group.values.every((v: unknown) => typeof v === 'number' && Number.isFinite(v))) {
       throw new TypeError(`Expected \`groups[${i}].values\` to be an array of finite numbers`);
     }
@@ -143,7 +140,7 @@ function normaliseOptions(options: BoxPlotSvgOptions): NormalisedOptions {
   if (!groups.some((group) => group.values.length > 0)) {
     throw new TypeError('Expected at least one of `groups` to have values');
   }
-  const width = expectIntegerIn('width', options.width ?? Math.max(480, 110 + 130 * groups.length), 200, 10_000);
-  const height = expectIntegerIn('height', options.height ?? 440, 200, 10_000);
+  const width = integerBetween('width', options.width ?? Math.max(480, 110 + 130 * groups.length), 200, 10_000);
+  const height = integerBetween('height', options.height ?? 440, 200, 10_000);
   return { title, yLabel, groups, points: Boolean(points), width, height };
 }

@@ -1,8 +1,6 @@
 import {
   DASHES,
   escapeXml,
-  expectIntegerIn,
-  expectString,
   extent,
   fmt,
   linearScale,
@@ -14,6 +12,7 @@ import {
   yAxis,
   type PlotArea,
 } from './plotInternals.js';
+import { integerBetween, objectOption, stringOption } from '../validation.js';
 
 /** Options for {@link lineChartSvg}. */
 export interface LineChartSvgOptions {
@@ -119,18 +118,16 @@ interface NormalisedOptions {
 }
 
 function normaliseOptions(options: LineChartSvgOptions): NormalisedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
-  const title = expectString('title', options.title);
-  const xLabel = expectString('xLabel', options.xLabel);
-  const yLabel = expectString('yLabel', options.yLabel);
+  objectOption('options', options);
+  const title = stringOption('title', options.title);
+  const xLabel = stringOption('xLabel', options.xLabel);
+  const yLabel = stringOption('yLabel', options.yLabel);
   const { series, step = false, includeZero = true } = options;
   if (!Array.isArray(series) || series.length === 0) {
     throw new TypeError(`Expected \`series\` to be a non-empty array, got ${JSON.stringify(series)}`);
   }
   series.forEach((s, i) => {
-    expectString(`series[${i}].name`, s?.name);
+    stringOption(`series[${i}].name`, s?.name);
     const valid =
       Array.isArray(s.points) &&
       s.points.every((p: unknown) => Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]));
@@ -139,7 +136,7 @@ function normaliseOptions(options: LineChartSvgOptions): NormalisedOptions {
   if (!series.some((s) => s.points.length > 0)) {
     throw new TypeError('Expected at least one of `series` to have points');
   }
-  const width = expectIntegerIn('width', options.width ?? 760, 300, 10_000);
-  const height = expectIntegerIn('height', options.height ?? 440, 200, 10_000);
+  const width = integerBetween('width', options.width ?? 760, 300, 10_000);
+  const height = integerBetween('height', options.height ?? 440, 200, 10_000);
   return { title, xLabel, yLabel, series, step: Boolean(step), includeZero: Boolean(includeZero), width, height };
 }

@@ -1,4 +1,5 @@
 import type { FileCost } from './FileCost.js';
+import { finiteNumberAbove, objectOption } from '../validation.js';
 
 /** Options for {@link lowerBoundMakespan}. */
 export interface LowerBoundMakespanOptions {
@@ -244,13 +245,9 @@ function solveWithFixedSet(bytes: number, eligible: readonly Candidate[], bytesP
 }
 
 function normaliseOptions(options: LowerBoundMakespanOptions): { bytesPerMs: number; cores: number } {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const { bandwidthBytesPerSec, cores = 1 } = options;
-  if (typeof bandwidthBytesPerSec !== 'number' || !Number.isFinite(bandwidthBytesPerSec) || bandwidthBytesPerSec <= 0) {
-    throw new TypeError(`Expected \`bandwidthBytesPerSec\` to be a finite number > 0, got ${bandwidthBytesPerSec}`);
-  }
+  finiteNumberAbove('bandwidthBytesPerSec', bandwidthBytesPerSec, 0);
   if (typeof cores !== 'number' || Number.isNaN(cores) || cores <= 0) {
     throw new TypeError(`Expected \`cores\` to be a number > 0 or Infinity, got ${cores}`);
   }

@@ -207,17 +207,3 @@ export function xAxis(area: PlotArea, ticks: NiceTicks, x: (v: number) => number
   );
   return parts.join('\n');
 }
-
-/** Throws the house-style TypeError unless `value` is a string. */
-export function expectString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`Expected \`${name}\` to be a string, got ${typeof value}`);
-  return value;
-}
-
-/** Throws the house-style TypeError unless `value` is an integer within [min, max]. */
-export function expectIntegerIn(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}

@@ -1,6 +1,7 @@
 import { copyFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { asyncScheduler, concatMap, defer, from, map, take, throwIfEmpty, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { finiteNumberAbove, functionOption, objectOption } from '../validation.js';
 
 /** Options for {@link replayDataset}. */
 export interface ReplayDatasetOptions {
@@ -77,9 +78,7 @@ function copyThenRename(source: string, target: string): Observable<unknown> {
  * @returns Each file once it is in place; completes after the last.
  */
 export function replayDataset(options: ReplayDatasetOptions): Observable<ReplayedFile> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const { files, into } = options;
   if (!Array.isArray(files) || !files.every((file) => typeof file === 'string' && file !== '')) {
     throw new TypeError('Expected `files` to be an array of non-empty paths');
@@ -88,13 +87,9 @@ export function replayDataset(options: ReplayDatasetOptions): Observable<Replaye
     throw new TypeError(`Expected \`into\` to be a folder path, got ${JSON.stringify(into)}`);
   }
   const rateHz = options.rateHz ?? 20;
-  if (typeof rateHz !== 'number' || !(rateHz > 0) || !Number.isFinite(rateHz)) {
-    throw new TypeError(`Expected \`rateHz\` to be a finite number > 0, got ${String(rateHz)}`);
-  }
+  finiteNumberAbove('rateHz', rateHz, 0);
   const place = options.place ?? copyThenRename;
-  if (typeof place !== 'function') {
-    throw new TypeError(`Expected \`place\` to be a function, got ${typeof place}`);
-  }
+  functionOption('place', place);
   const scheduler = options.scheduler ?? asyncScheduler;
   const intervalMs = 1000 / rateHz;
 

@@ -37,6 +37,7 @@ import {
 } from './runBenchmarkInternals.js';
 import { simulate } from './simulate.js';
 import { svgToPng } from './svgToPng.js';
+import { booleanOption, finiteNumberAbove, finiteNumberAtLeast, integerAtLeast, oneOf } from '../validation.js';
 
 /** A strategy of `prioritize`, or `offline`: the reduced-beforehand reference. */
 export type BenchmarkStrategy = PrioritizeStrategy | 'offline';
@@ -162,18 +163,6 @@ export interface BenchmarkResult {
   readonly outDir: string;
 }
 
-function positiveInteger(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-    throw new TypeError(`Expected \`${name}\` to be an integer >= 1, got ${String(value)}`);
-  }
-}
-
-function positiveNumber(name: string, value: number | undefined): void {
-  if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-    throw new TypeError(`Expected \`${name}\` to be a finite number > 0, got ${String(value)}`);
-  }
-}
-
 async function writableFolder(folder: string): Promise<boolean> {
   return access(folder, constants.W_OK).then(
     () => true,
@@ -214,16 +203,15 @@ const PASSWORD = 'bench';
  */
 export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<BenchmarkResult> {
   const scenarioName = options.scenario ?? 'paper';
-  if (!SCENARIO_NAMES.includes(scenarioName)) {
-    throw new TypeError(`Expected \`scenario\` to be one of ${SCENARIO_NAMES.join(', ')}, got ${String(scenarioName)}`);
-  }
+  oneOf('scenario', scenarioName, SCENARIO_NAMES);
   const reps = options.reps ?? 3;
-  positiveInteger('reps', reps);
-  positiveInteger('cores', options.cores);
-  positiveInteger('count', options.count);
-  positiveInteger('size', options.size);
-  positiveNumber('rate', options.rate);
-  positiveNumber('bandwidth', options.bandwidth);
+  integerAtLeast('reps', reps, 1);
+  for (const name of ['cores', 'count', 'size'] as const) {
+    if (options[name] !== undefined) integerAtLeast(name, options[name], 1);
+  }
+  for (const name of ['rate', 'bandwidth'] as const) {
+    if (options[name] !== undefined) finiteNumberAbove(name, options[name], 0);
+  }
   const strategies = options.strategies ?? ALL_STRATEGIES;
   const unknown = strategies.filter((strategy) => !ALL_STRATEGIES.includes(strategy));
   if (strategies.length === 0 || unknown.length > 0) {
@@ -236,12 +224,8 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   const perFileOverheadMs = options.perFileOverheadMs ?? 0;
   const isolate = options.isolate ?? true;
   const warmUpMs = options.warmUpMs ?? 1000;
-  if (!(typeof warmUpMs === 'number' && warmUpMs >= 0 && Number.isFinite(warmUpMs))) {
-    throw new TypeError(`Expected \`warmUpMs\` to be a finite number >= 0, got ${String(warmUpMs)}`);
-  }
-  if (typeof isolate !== 'boolean') {
-    throw new TypeError(`Expected \`isolate\` to be a boolean, got ${String(isolate)}`);
-  }
+  finiteNumberAtLeast('warmUpMs', warmUpMs, 0);
+  booleanOption('isolate', isolate);
   const log = options.log ?? (() => {});
   const base = scenarioFor(scenarioName, options.small ?? false);
   const scenario: Scenario = {

@@ -8,6 +8,7 @@ import { scheduleFiles } from '../operators/scheduleFiles.js';
 import { reductionScore } from '../operators/reductionScore.js';
 import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
 import type { FileCost } from './FileCost.js';
+import { finiteNumberAbove, finiteNumberAtLeast, objectOption } from '../validation.js';
 
 /** Options for {@link simulate}. */
 export interface SimulateOptions {
@@ -44,13 +45,6 @@ export interface SimulationResult {
   readonly schedule: readonly ScheduleEvent[];
 }
 
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a finite number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * Runs the agent's scheduler, `prioritize`, in virtual time on a table of measured file costs,
  * so a strategy can be judged on a thousand configurations in the time one real run takes.
@@ -72,19 +66,15 @@ function positive(name: string, value: number): number {
  * @returns The makespan, bytes sent, files reduced and the full schedule.
  */
 export function simulate(options: SimulateOptions): SimulationResult {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const { files } = options;
   if (!Array.isArray(files)) {
     throw new TypeError(`Expected \`files\` to be an array of FileCost, got ${typeof files}`);
   }
-  const msPerByte = 1000 / positive('bandwidthBytesPerSec', options.bandwidthBytesPerSec);
+  const msPerByte = 1000 / finiteNumberAbove('bandwidthBytesPerSec', options.bandwidthBytesPerSec, 0);
   const overheadMs = options.perFileOverheadMs ?? 0;
-  if (!(overheadMs >= 0) || !Number.isFinite(overheadMs)) {
-    throw new TypeError(`Expected \`perFileOverheadMs\` to be a finite number >= 0, got ${String(overheadMs)}`);
-  }
-  const rateHz = options.rateHz === undefined ? undefined : positive('rateHz', options.rateHz);
+  finiteNumberAtLeast('perFileOverheadMs', overheadMs, 0);
+  const rateHz = options.rateHz === undefined ? undefined : finiteNumberAbove('rateHz', options.rateHz, 0);
   const strategy = options.strategy ?? 'adaptive';
   const byIndex = new Map<number, FileCost>();
   for (const file of files) byIndex.set(file.index, file);

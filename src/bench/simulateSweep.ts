@@ -5,6 +5,7 @@ import type { FileCost } from './FileCost.js';
 import { lowerBoundMakespan } from './lowerBoundMakespan.js';
 import { measureDataset, scenarioBandwidth, scenarioFor, SCENARIO_NAMES, type ScenarioName } from './runBenchmarkInternals.js';
 import { simulate } from './simulate.js';
+import { objectOption, oneOf } from '../validation.js';
 
 /** Options for {@link simulateSweep}. */
 export interface SimulateSweepOptions {
@@ -60,15 +61,11 @@ export interface SweepRow {
  * @returns One row per configuration, bandwidth outermost.
  */
 export async function simulateSweep(options: SimulateSweepOptions): Promise<SweepRow[]> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   if ((options.files === undefined) === (options.scenario === undefined)) {
     throw new TypeError('Expected exactly one of `files` and `scenario`');
   }
-  if (options.scenario !== undefined && !SCENARIO_NAMES.includes(options.scenario)) {
-    throw new TypeError(`Expected \`scenario\` to be one of ${SCENARIO_NAMES.join(', ')}, got ${String(options.scenario)}`);
-  }
+  if (options.scenario !== undefined) oneOf('scenario', options.scenario, SCENARIO_NAMES);
   const checkList = (name: string, values: readonly number[] | undefined, integer: boolean): void => {
     if (values !== undefined && !(Array.isArray(values) && values.every((v) => v > 0 && Number.isFinite(v) && (!integer || Number.isInteger(v))))) {
       throw new TypeError(`Expected \`${name}\` to be a list of ${integer ? 'integers >= 1' : 'numbers > 0'}, got ${String(values)}`);

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { nonEmptyString } from '../validation.js';
 
 /** Options for {@link svgToPng}. */
 export interface SvgToPngOptions {
@@ -31,9 +32,7 @@ export function svgToPng(svg: string, outPath: string, options: SvgToPngOptions 
   if (typeof svg !== 'string' || svg.length === 0) {
     throw new TypeError(`Expected \`svg\` to be a non-empty string, got ${typeof svg}`);
   }
-  if (typeof outPath !== 'string' || outPath.length === 0) {
-    throw new TypeError(`Expected \`outPath\` to be a non-empty string, got ${JSON.stringify(outPath)}`);
-  }
+  nonEmptyString('outPath', outPath);
   const { density = 144 } = options;
   if (typeof density !== 'number' || !Number.isFinite(density) || density < 1 || density > 2400) {
     throw new TypeError(`Expected \`density\` to be a number from 1 to 2400, got ${density}`);

@@ -14,6 +14,7 @@ import {
   surroundNoiseTable,
   type FrameAssets,
 } from './synthesizeDatasetInternals.js';
+import { functionOption, integerAtLeast, integerBetween, nonEmptyString, objectOption } from '../validation.js';
 
 /** Options for {@link synthesizeDataset}. */
 export interface SynthesizeDatasetOptions {
@@ -157,24 +158,12 @@ interface NormalisedOptions {
 }
 
 function normaliseOptions(options: SynthesizeDatasetOptions): NormalisedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const { out, count, seed, size = 1024, onProgress } = options;
-  if (typeof out !== 'string' || out.length === 0) {
-    throw new TypeError(`Expected \`out\` to be a non-empty string, got ${JSON.stringify(out)}`);
-  }
-  if (!Number.isInteger(count) || count < 0) {
-    throw new TypeError(`Expected \`count\` to be an integer >= 0, got ${count}`);
-  }
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new TypeError(`Expected \`seed\` to be an integer from 0 to 4294967295, got ${seed}`);
-  }
-  if (!Number.isInteger(size) || size < 16 || size > 8192) {
-    throw new TypeError(`Expected \`size\` to be an integer from 16 to 8192, got ${size}`);
-  }
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new TypeError(`Expected \`onProgress\` to be a function, got ${typeof onProgress}`);
-  }
+  nonEmptyString('out', out);
+  integerAtLeast('count', count, 0);
+  integerBetween('seed', seed, 0, 0xffffffff);
+  integerBetween('size', size, 16, 8192);
+  if (onProgress !== undefined) functionOption('onProgress', onProgress);
   return { out, count, seed, size, onProgress };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stringOption } from '../validation.js';
 
 /** Options for {@link renderCliReference}. */
 export interface RenderCliReferenceOptions {
@@ -47,9 +48,7 @@ export function renderCliReference(program: Command, options: RenderCliReference
     throw new TypeError(`Expected \`width\` to be an integer >= 40, got ${JSON.stringify(width)}`);
   }
   const title = options.title ?? 'Command-line reference';
-  if (typeof title !== 'string') {
-    throw new TypeError(`Expected \`title\` to be a string, got ${typeof title}`);
-  }
+  stringOption('title', title);
   const sections: string[] = title === '' ? [] : [`### ${title}\n`];
   const visit = (command: Command, names: readonly string[]): void => {
     const helper = command.createHelp();

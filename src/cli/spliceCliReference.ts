@@ -1,3 +1,4 @@
+import { stringOption } from '../validation.js';
 /** Marks the start of the generated command-line reference in README.md. */
 const startMarker = '<!-- cli-reference:start -->';
 /** Marks its end. */
@@ -28,12 +29,8 @@ const generatedNote =
  * @throws Error when a marker is missing, repeated or out of order.
  */
 export function spliceCliReference(document: string, reference: string): string {
-  if (typeof document !== 'string') {
-    throw new TypeError(`Expected \`document\` to be a string, got ${typeof document}`);
-  }
-  if (typeof reference !== 'string') {
-    throw new TypeError(`Expected \`reference\` to be a string, got ${typeof reference}`);
-  }
+  stringOption('document', document);
+  stringOption('reference', reference);
   const start = document.indexOf(startMarker);
   const end = document.indexOf(endMarker);
   if (start === -1 || end === -1) {

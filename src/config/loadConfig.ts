@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { AgentConfig } from './AgentConfig.js';
 import { ConfigError } from './ConfigError.js';
 import { checkField, envVars, fieldNames, fields, flagName, isFieldName, suggest, type FieldName } from './loadConfigInternals.js';
+import { nonEmptyString, objectOption } from '../validation.js';
 
 /** Options for {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -61,18 +62,12 @@ type Layer = { readonly label: string; readonly values: Partial<Record<FieldName
  * @throws ConfigError in strict mode when any value is bad, listing them all.
  */
 export function loadConfig(options: LoadConfigOptions): LoadedConfig {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const { file, env, flags, defaults } = options;
   for (const [name, value] of Object.entries({ env, flags, defaults })) {
-    if (value === null || typeof value !== 'object') {
-      throw new TypeError(`Expected \`${name}\` to be an object, got ${String(value)}`);
-    }
+    objectOption(name, value);
   }
-  if (file !== undefined && (typeof file !== 'string' || file === '')) {
-    throw new TypeError(`Expected \`file\` to be a non-empty string, got ${JSON.stringify(file)}`);
-  }
+  if (file !== undefined) nonEmptyString('file', file);
   const strict = options.strict ?? true;
 
   const errors: string[] = [];

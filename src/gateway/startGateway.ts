@@ -14,6 +14,7 @@ import { formatSettings, reducedName } from './reducedCopy.js';
 import type { ReceivedBlob } from './ReceivedBlob.js';
 import type { GatewayCounts, RunningGateway } from './RunningGateway.js';
 import { createTokenBucket, type TokenBucket } from './throttleInternals.js';
+import { finiteNumberAbove, functionOption, integerBetween, nonEmptyString, objectOption } from '../validation.js';
 
 /** Options for {@link startGateway}. */
 export interface GatewayOptions {
@@ -90,21 +91,15 @@ interface GatewaySettings extends Required<Omit<GatewayOptions, 'store' | 'maxBy
 
 /** Validates the options once, eagerly, and fills in the defaults. */
 function normaliseOptions(options: GatewayOptions): GatewaySettings {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const { username, password, store, maxBytesPerSecond } = options;
   if (typeof username !== 'string' || typeof password !== 'string') {
     throw new TypeError('Expected `username` and `password` to be strings');
   }
   const port = options.port ?? 8080;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${String(port)}`);
-  }
+  integerBetween('port', port, 0, 65535);
   const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host === '') {
-    throw new TypeError(`Expected \`host\` to be a non-empty string, got ${JSON.stringify(host)}`);
-  }
+  nonEmptyString('host', host);
   if (store !== undefined && (typeof store !== 'string' || store === '')) {
     throw new TypeError(`Expected \`store\` to be a folder path, got ${JSON.stringify(store)}`);
   }
@@ -117,12 +112,8 @@ function normaliseOptions(options: GatewayOptions): GatewaySettings {
     throw new TypeError(`Expected \`maxBodyBytes\` to be an integer >= 0, got ${String(maxBodyBytes)}`);
   }
   const log = options.log ?? (() => {});
-  if (typeof log !== 'function') {
-    throw new TypeError(`Expected \`log\` to be a function, got ${typeof log}`);
-  }
-  if (maxBytesPerSecond !== undefined && !(typeof maxBytesPerSecond === 'number' && maxBytesPerSecond > 0 && Number.isFinite(maxBytesPerSecond))) {
-    throw new TypeError(`Expected \`maxBytesPerSecond\` to be a finite number > 0, got ${String(maxBytesPerSecond)}`);
-  }
+  functionOption('log', log);
+  if (maxBytesPerSecond !== undefined) finiteNumberAbove('maxBytesPerSecond', maxBytesPerSecond, 0);
   const keepReceived = options.keepReceived ?? 10_000;
   if (!Number.isSafeInteger(keepReceived) || keepReceived < 0) {
     throw new TypeError(`Expected \`keepReceived\` to be an integer >= 0, got ${String(keepReceived)}`);

@@ -6,6 +6,7 @@ import { createHistogram } from './createHistogram.js';
 import type { Histogram } from './Histogram.js';
 import type { MetricsServer } from './MetricsServer.js';
 import { describeLedgerTrouble, escapeHelp, formatSampleValue } from './observeInternals.js';
+import { functionOption, nonEmptyString } from '../validation.js';
 
 /** Options for {@link startMetricsServer}. */
 export interface StartMetricsServerOptions {
@@ -100,13 +101,9 @@ export async function startMetricsServer(options: StartMetricsServerOptions): Pr
     throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
   }
   const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host === '') {
-    throw new TypeError(`Expected \`host\` to be a non-empty string, got ${JSON.stringify(host)}`);
-  }
+  nonEmptyString('host', host);
   const getStats = options.getStats;
-  if (typeof getStats !== 'function') {
-    throw new TypeError(`Expected \`getStats\` to be a function, got ${typeof getStats}`);
-  }
+  functionOption('getStats', getStats);
   const histograms = {
     upload:
       options.histograms?.upload ??

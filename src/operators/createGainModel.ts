@@ -1,4 +1,5 @@
 import { IndexSet } from './internals/orderedStructures.js';
+import { integerAtLeast } from '../validation.js';
 
 /** Options for {@link createGainModel}. */
 export interface GainModelOptions {
@@ -73,9 +74,7 @@ export interface GainModel {
  */
 export function createGainModel(options?: GainModelOptions): GainModel {
   const interpolateAfter = options?.interpolateAfter ?? 3;
-  if (!Number.isInteger(interpolateAfter) || interpolateAfter < 0) {
-    throw new TypeError(`Expected \`interpolateAfter\` to be an integer >= 0, got ${String(interpolateAfter)}`);
-  }
+  integerAtLeast('interpolateAfter', interpolateAfter, 0);
   const indices = new IndexSet();
   const scores = new Map<number, number>();
   let sum = 0;

@@ -14,6 +14,7 @@ import type { Reduction } from '../model/Reduction.js';
 import { createWorkerPool } from '../reducers/createWorkerPool.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
 import { messageOf, normaliseReduceImageOptions, notReduced } from '../reducers/reduceImageInternals.js';
+import { functionOption, integerAtLeast } from '../validation.js';
 
 /** Options for {@link reduceLocally}; the reducer options are used by the default worker pool. */
 export interface ReduceLocallyOptions extends ReduceImageOptions {
@@ -54,12 +55,8 @@ export interface ReduceLocallyOptions extends ReduceImageOptions {
  */
 export function reduceLocally(options: ReduceLocallyOptions = {}): OperatorFunction<FileItem, Reduction> {
   const { cores = 1, reduce: injected, ...reducerOptions } = options;
-  if (!Number.isInteger(cores) || cores < 1) {
-    throw new TypeError(`Expected \`cores\` to be an integer >= 1, got ${cores}`);
-  }
-  if (injected !== undefined && typeof injected !== 'function') {
-    throw new TypeError(`Expected \`reduce\` to be a function, got ${typeof injected}`);
-  }
+  integerAtLeast('cores', cores, 1);
+  if (injected !== undefined) functionOption('reduce', injected);
   // Resolved once so every subscription's pool spools to the same folder.
   const normalised = normaliseReduceImageOptions(reducerOptions);
 

@@ -4,6 +4,7 @@ import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import { isRetryableUpload } from './isRetryableUpload.js';
 import { markUnexpected } from './retryUploadsInternals.js';
+import { finiteNumberAtLeast, functionOption, numberAtLeast } from '../validation.js';
 
 /** What an upload attempt settles to: an acknowledgement or a {@link GatewayError} value. */
 export type UploadOutcome = UploadResult | GatewayError;
@@ -78,21 +79,13 @@ export function retryUploads<J extends UploadJob = UploadJob>(
     random = Math.random,
     onRetry,
   } = options ?? ({} as RetryUploadsOptions<J>);
-  if (typeof upload !== 'function') {
-    throw new TypeError(`Expected \`upload\` to be a function, got ${typeof upload}`);
-  }
-  if (typeof baseMs !== 'number' || !Number.isFinite(baseMs) || baseMs < 0) {
-    throw new TypeError(`Expected \`baseMs\` to be a finite number >= 0, got ${String(baseMs)}`);
-  }
-  if (typeof capMs !== 'number' || Number.isNaN(capMs) || capMs < 0) {
-    throw new TypeError(`Expected \`capMs\` to be a number >= 0, got ${String(capMs)}`);
-  }
+  functionOption('upload', upload);
+  finiteNumberAtLeast('baseMs', baseMs, 0);
+  numberAtLeast('capMs', capMs, 0);
   if (typeof maxRetries !== 'number' || !(maxRetries === Infinity || (Number.isInteger(maxRetries) && maxRetries >= 0))) {
     throw new TypeError(`Expected \`maxRetries\` to be an integer >= 0 or Infinity, got ${String(maxRetries)}`);
   }
-  if (typeof random !== 'function') {
-    throw new TypeError(`Expected \`random\` to be a function, got ${typeof random}`);
-  }
+  functionOption('random', random);
 
   const backoffMs = (retry: number): number => {
     const ceiling = Math.min(capMs, baseMs * 2 ** (retry - 1));

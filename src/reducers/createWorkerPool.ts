@@ -11,6 +11,7 @@ import type { Reduction } from '../model/Reduction.js';
 import { startWorkerPool } from './createWorkerPoolInternals.js';
 import type { ReduceImageOptions } from './reduceImage.js';
 import { normaliseReduceImageOptions } from './reduceImageInternals.js';
+import { integerAtLeast } from '../validation.js';
 
 /** Options for {@link createWorkerPool}. */
 export interface CreateWorkerPoolOptions {
@@ -64,9 +65,7 @@ export interface WorkerPool {
  */
 export function createWorkerPool(options: CreateWorkerPoolOptions = {}): WorkerPool {
   const { size = 1, reducerOptions } = options;
-  if (!Number.isInteger(size) || size < 1) {
-    throw new TypeError(`Expected \`size\` to be an integer >= 1, got ${size}`);
-  }
+  integerAtLeast('size', size, 1);
   return startWorkerPool(size, normaliseReduceImageOptions(reducerOptions), spawnReduceWorker);
 }
 

@@ -1,3 +1,4 @@
+import { integerAtLeast } from '../validation.js';
 /**
  * Sets to 0 every pixel darker than `tolerance` that is 4-connected to the image border, or,
  * given a `mask`, marks those pixels in it and leaves the pixels alone.
@@ -37,12 +38,8 @@ export function floodFillBackground(
   tolerance: number,
   mask?: Uint8Array,
 ): number {
-  if (!Number.isInteger(width) || width < 0) {
-    throw new TypeError(`Expected \`width\` to be an integer >= 0, got ${width}`);
-  }
-  if (!Number.isInteger(height) || height < 0) {
-    throw new TypeError(`Expected \`height\` to be an integer >= 0, got ${height}`);
-  }
+  integerAtLeast('width', width, 0);
+  integerAtLeast('height', height, 0);
   if (typeof tolerance !== 'number' || Number.isNaN(tolerance)) {
     throw new TypeError(`Expected \`tolerance\` to be a number, got ${tolerance}`);
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import type { ReduceImageOptions } from './reduceImage.js';
+import { booleanOption, integerBetween } from '../validation.js';
 
 /** ReduceImageOptions with every default filled in, safe to post to a worker. */
 export interface NormalisedReduceImageOptions {
@@ -35,14 +36,8 @@ export function normaliseReduceImageOptions(
   if (typeof spoolDir !== 'string' || spoolDir === '') {
     throw new TypeError(`Expected \`spoolDir\` to be a non-empty string, got ${String(spoolDir)}`);
   }
-  if (!Number.isInteger(compressionLevel) || compressionLevel < 0 || compressionLevel > 9) {
-    throw new TypeError(
-      `Expected \`compressionLevel\` to be an integer from 0 to 9, got ${compressionLevel}`,
-    );
-  }
-  if (typeof adaptiveFiltering !== 'boolean') {
-    throw new TypeError(`Expected \`adaptiveFiltering\` to be a boolean, got ${String(adaptiveFiltering)}`);
-  }
+  integerBetween('compressionLevel', compressionLevel, 0, 9);
+  booleanOption('adaptiveFiltering', adaptiveFiltering);
   return { tolerance, spoolDir: path.resolve(spoolDir), compressionLevel, adaptiveFiltering };
 }
 

@@ -7,6 +7,7 @@ import type { GatewayResponse } from './GatewayResponse.js';
 import { streamId as formatStreamId } from './streamId.js';
 import { encodeHeaderFilename, fetchPost, formatReductionHeader, normaliseBaseUrl, parseRetryAfter } from './uploaderInternals.js';
 import type { FileItem } from '../model/FileItem.js';
+import { functionOption, objectOption, stringOption } from '../validation.js';
 
 /** Options for {@link createUploader}. */
 export interface UploaderOptions {
@@ -57,13 +58,6 @@ export interface UploaderOptions {
 
 const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
-function requireString(name: string, value: unknown): string {
-  if (typeof value !== 'string') {
-    throw new TypeError(`Expected \`${name}\` to be a string, got ${typeof value}`);
-  }
-  return value;
-}
-
 function identityOf(item: FileItem): NonNullable<GatewayRequest['bodyIdentity']> {
   return {
     size: item.size,
@@ -112,12 +106,10 @@ function snippet(text: string): string {
  * @returns A function from a job to a one-value Observable.
  */
 export function createUploader(options: UploaderOptions): (job: UploadJob) => Observable<UploadResult | GatewayError> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const baseUrl = normaliseBaseUrl(options.host);
-  const username = requireString('username', options.username);
-  const password = requireString('password', options.password);
+  const username = stringOption('username', options.username);
+  const password = stringOption('password', options.password);
   if (username.includes(':')) {
     throw new TypeError('Expected `username` without `:`, which Basic auth cannot carry');
   }
@@ -131,13 +123,9 @@ export function createUploader(options: UploaderOptions): (job: UploadJob) => Ob
     throw new TypeError(`Expected \`tag\` to be non-empty printable ASCII, got ${JSON.stringify(tag)}`);
   }
   const post = options.post ?? fetchPost;
-  if (typeof post !== 'function') {
-    throw new TypeError(`Expected \`post\` to be a function, got ${typeof post}`);
-  }
+  functionOption('post', post);
   const clock = options.clock ?? Date.now;
-  if (typeof clock !== 'function') {
-    throw new TypeError(`Expected \`clock\` to be a function, got ${typeof clock}`);
-  }
+  functionOption('clock', clock);
   const url = `${baseUrl}/stream/${id}`;
   const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 

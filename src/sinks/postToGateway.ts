@@ -3,6 +3,7 @@ import { GatewayError } from '../model/GatewayError.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import { createUploader, type UploaderOptions } from './createUploader.js';
+import { functionOption, integerAtLeast } from '../validation.js';
 
 /** What {@link postToGateway} needs besides where to send: its concurrency. */
 interface PostToGatewaySlots {
@@ -46,12 +47,10 @@ export type PostToGatewayOptions = PostToGatewaySlots &
  */
 export function postToGateway(options: PostToGatewayOptions): OperatorFunction<UploadJob, UploadResult | GatewayError> {
   const concurrency = options?.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new TypeError(`Expected \`concurrency\` to be an integer >= 1, got ${String(concurrency)}`);
-  }
+  integerAtLeast('concurrency', concurrency, 1);
   if ('upload' in options) {
     const { upload } = options;
-    if (typeof upload !== 'function') throw new TypeError(`Expected \`upload\` to be a function, got ${typeof upload}`);
+    functionOption('upload', upload);
     return mergeMap((job) => uploadOnce(upload, job), concurrency);
   }
   return mergeMap(createUploader(options), concurrency);

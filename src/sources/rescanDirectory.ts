@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, type Observable, timer, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import { fileItemOf, isIgnoredName, matchesInclude, normaliseInclude } from './watchDirectoryInternals.js';
+import { functionOption, integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
 
 /** Options for {@link rescanDirectory}. */
 export interface RescanDirectoryOptions {
@@ -37,13 +38,6 @@ export interface RescanDirectoryOptions {
   readonly scheduler?: SchedulerLike;
 }
 
-function integerAtLeast(name: string, value: unknown, minimum: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
-    throw new TypeError(`Expected \`${name}\` to be an integer >= ${minimum}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * Walks a folder again and again, reporting every file in it, so a file whose watcher event
  * was lost (an overflowing inotify queue, a network share) is still found.
@@ -71,19 +65,13 @@ function integerAtLeast(name: string, value: unknown, minimum: number): number {
  * @throws TypeError at call time when `path` or an option is invalid.
  */
 export function rescanDirectory(path: string, options: RescanDirectoryOptions = {}): Observable<FileItem> {
-  if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`Expected \`path\` to be a non-empty string, got ${JSON.stringify(path)}`);
-  }
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  nonEmptyString('path', path);
+  objectOption('options', options);
   const include = normaliseInclude(options.include);
   const intervalMs = integerAtLeast('intervalMs', options.intervalMs ?? 30_000, 1);
   const minAgeMs = integerAtLeast('minAgeMs', options.minAgeMs ?? 2000, 0);
   const walk = options.walk ?? walkFiles;
-  if (typeof walk !== 'function') {
-    throw new TypeError(`Expected \`walk\` to be a function, got ${typeof walk}`);
-  }
+  functionOption('walk', walk);
   const scheduler = options.scheduler ?? asyncScheduler;
   const root = resolve(path);
 

@@ -13,6 +13,7 @@ import {
 } from './watchDirectoryInternals.js';
 import { createNativeWatcher } from './nativeWatcherInternals.js';
 import { settleInitialAdds } from './settleInitialAdds.js';
+import { integerAtLeast, nonEmptyString } from '../validation.js';
 
 /** How long a file must stay the same size before it counts as written. */
 export interface AwaitWriteFinishOptions {
@@ -103,15 +104,13 @@ export interface WatchDirectoryOptions {
  * @throws TypeError at call time when `path` or an option is invalid.
  */
 export function watchDirectory(path: string, options: WatchDirectoryOptions = {}): Observable<FileItem> {
-  if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`Expected \`path\` to be a non-empty string, got ${JSON.stringify(path)}`);
-  }
+  nonEmptyString('path', path);
   const include = normaliseInclude(options.include);
   const awaitWriteFinish = normaliseAwaitWriteFinish(options.awaitWriteFinish);
   const interval = options.interval ?? 100;
-  assertNumber('interval', interval, 1);
+  integerAtLeast('interval', interval, 1);
   if (options.depth !== undefined) {
-    assertNumber('depth', options.depth, 0);
+    integerAtLeast('depth', options.depth, 0);
   }
   const { ignoreInitial = false, usePolling = false, depth, onReady } = options;
   const requestedRoot = resolve(path);
@@ -165,15 +164,9 @@ function normaliseAwaitWriteFinish(
   const given = typeof option === 'object' ? option : {};
   const stabilityThreshold = given.stabilityThreshold ?? 500;
   const pollInterval = given.pollInterval ?? 100;
-  assertNumber('stabilityThreshold', stabilityThreshold, 0);
-  assertNumber('pollInterval', pollInterval, 1);
+  integerAtLeast('stabilityThreshold', stabilityThreshold, 0);
+  integerAtLeast('pollInterval', pollInterval, 1);
   return { stabilityThreshold, pollInterval };
-}
-
-function assertNumber(name: string, value: unknown, minimum: number): asserts value is number {
-  if (!Number.isInteger(value) || (value as number) < minimum) {
-    throw new TypeError(`Expected \`${name}\` to be an integer >= ${minimum}, got ${String(value)}`);
-  }
 }
 
 function realpathOrSelf(path: string): string {

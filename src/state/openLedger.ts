@@ -34,6 +34,7 @@ import {
   SNAPSHOT_TEMP_FILE,
   summarize,
 } from './ledgerInternals.js';
+import { booleanOption, functionOption, integerAtLeast, nonEmptyString } from '../validation.js';
 
 /** Options of {@link openLedger}. */
 export interface OpenLedgerOptions {
@@ -539,24 +540,14 @@ export function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
   const { dir, fsync = true, compactAfter = 1000, now = Date.now, scheduler = asyncScheduler, journalFile = (file) => file } =
     options ?? ({} as OpenLedgerOptions);
   const { baseMs: retryBaseMs = 1000, capMs: retryCapMs = 30_000 } = options?.writeRetry ?? {};
-  if (typeof dir !== 'string' || dir === '') {
-    throw new TypeError(`Expected \`dir\` to be a non-empty string, got ${JSON.stringify(dir)}`);
-  }
-  if (typeof fsync !== 'boolean') {
-    throw new TypeError(`Expected \`fsync\` to be a boolean, got ${String(fsync)}`);
-  }
-  if (!Number.isInteger(compactAfter) || compactAfter < 1) {
-    throw new TypeError(`Expected \`compactAfter\` to be an integer >= 1, got ${String(compactAfter)}`);
-  }
-  if (typeof now !== 'function') {
-    throw new TypeError(`Expected \`now\` to be a function, got ${typeof now}`);
-  }
+  nonEmptyString('dir', dir);
+  booleanOption('fsync', fsync);
+  integerAtLeast('compactAfter', compactAfter, 1);
+  functionOption('now', now);
   if (!Number.isInteger(retryBaseMs) || retryBaseMs < 1 || !Number.isInteger(retryCapMs) || retryCapMs < retryBaseMs) {
     throw new TypeError(`Expected \`writeRetry\` to have integers 1 <= baseMs <= capMs, got ${String(retryBaseMs)} and ${String(retryCapMs)}`);
   }
-  if (typeof journalFile !== 'function') {
-    throw new TypeError(`Expected \`journalFile\` to be a function, got ${typeof journalFile}`);
-  }
+  functionOption('journalFile', journalFile);
   const settings: LedgerSettings = { fsync, compactAfter, now, scheduler, retryBaseMs, retryCapMs };
   return (async () => {
     await mkdir(dir, { recursive: true });

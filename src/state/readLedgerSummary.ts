@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { LedgerSummary } from './Ledger.js';
 import { MAX_LISTED_DAMAGE, readRepairNote } from './repairNote.js';
 import { isPending, isProcessAlive, loadLedger, LOCK_FILE, newestKeys, readLockPid, summarize } from './ledgerInternals.js';
+import { nonEmptyString } from '../validation.js';
 
 /**
  * Reads a ledger's summary without opening it, for `haste-agent status`.
@@ -19,9 +20,7 @@ import { isPending, isProcessAlive, loadLedger, LOCK_FILE, newestKeys, readLockP
  *   if any. Rejects when the snapshot is corrupt.
  */
 export async function readLedgerSummary(dir: string): Promise<LedgerSummary> {
-  if (typeof dir !== 'string' || dir === '') {
-    throw new TypeError(`Expected \`dir\` to be a non-empty string, got ${JSON.stringify(dir)}`);
-  }
+  nonEmptyString('dir', dir);
   const { entries, damage } = await loadLedger(dir);
   const all = [...entries.values()];
   const newest = newestKeys(all);

@@ -1,6 +1,7 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ledger } from './Ledger.js';
+import { objectOption } from '../validation.js';
 
 /** Options for {@link resumeStreamId}. */
 export interface ResumeStreamIdOptions {
@@ -32,9 +33,7 @@ const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
  * @returns The stream id to use.
  */
 export async function resumeStreamId(options: ResumeStreamIdOptions): Promise<string> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
+  objectOption('options', options);
   const { ledger, fresh } = options;
   if (typeof fresh !== 'string' || !streamIdPattern.test(fresh)) {
     throw new TypeError(`Expected \`fresh\` to be 1-128 letters, digits, _ or -, got ${JSON.stringify(fresh)}`);

@@ -2,6 +2,7 @@ import { defer, map, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import { reduction } from './reduction.js';
+import { numberAtLeast, objectOption } from '../validation.js';
 
 /** How one file's reduction goes, for {@link virtualReducer}. */
 export interface VirtualReductionSpec {
@@ -72,7 +73,7 @@ export function virtualReducer(scheduler: SchedulerLike, table: VirtualReduction
 }
 
 function validSpec(spec: VirtualReductionSpec, name: string): VirtualReductionSpec {
-  if (spec === null || typeof spec !== 'object') throw new TypeError(`Expected \`${name}\` to be an object, got ${String(spec)}`);
-  if (typeof spec.ms !== 'number' || !(spec.ms >= 0)) throw new TypeError(`Expected \`${name}.ms\` to be a number >= 0, got ${String(spec.ms)}`);
+  objectOption(name, spec);
+  numberAtLeast(`${name}.ms`, spec.ms, 0);
   return spec;
 }

@@ -1,7 +1,7 @@
 import { defer, map, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
-import { numberAbove } from '../validation.js';
+import { numberAbove, numberAtLeast } from '../validation.js';
 import { uploaded } from './uploaded.js';
 
 /** Options for {@link virtualUploader}. */
@@ -47,9 +47,7 @@ export interface VirtualUploaderOptions {
 export function virtualUploader(scheduler: SchedulerLike, options: VirtualUploaderOptions): (job: UploadJob) => Observable<UploadResult> {
   const bytesPerMs = numberAbove('bytesPerMs', options?.bytesPerMs, 0);
   const latencyMs = options.latencyMs ?? 0;
-  if (typeof latencyMs !== 'number' || !(latencyMs >= 0)) {
-    throw new TypeError(`Expected \`latencyMs\` to be a number >= 0, got ${String(latencyMs)}`);
-  }
+  numberAtLeast('latencyMs', latencyMs, 0);
   return (job) =>
     defer(() => {
       const startedAt = scheduler.now();
