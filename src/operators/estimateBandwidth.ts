@@ -2,7 +2,7 @@ import { asyncScheduler, defer, filter, map, type OperatorFunction, type Schedul
 import type { FileItem } from '../model/FileItem.js';
 import { GatewayError } from '../model/GatewayError.js';
 import type { UploadResult } from '../model/UploadResult.js';
-import { BandwidthMeter } from './estimateBandwidthInternals.js';
+import { BandwidthMeter } from './BandwidthMeter.js';
 import type { ScheduleEvent } from './ScheduleEvent.js';
 
 /** Options for {@link estimateBandwidth}. */

@@ -3,7 +3,7 @@ import type { FileItem } from '../model/FileItem.js';
 import { integerAtLeast, numberAbove } from '../validation.js';
 import type { GainModel } from './createGainModel.js';
 import { PriorityMerge } from './PriorityMerge.js';
-import { createPolicy, SEARCH_BLOCK, type StrategyName } from './prioritizeInternals.js';
+import { createPolicy, SEARCH_BLOCK, type StrategyName } from './schedulingPolicies.js';
 import type { ScheduleDecision } from './ScheduleDecision.js';
 import type { ScheduleOutcome } from './ScheduleOutcome.js';
 

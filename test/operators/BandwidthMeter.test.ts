@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BandwidthMeter } from '../../src/operators/estimateBandwidthInternals.js';
+import { BandwidthMeter } from '../../src/operators/BandwidthMeter.js';
 
 describe('BandwidthMeter', () => {
   it('should give each of three overlapping uploads its fair share of a constant-rate link', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SEARCH_BLOCK, SplinesPolicy } from '../../src/operators/prioritizeInternals.js';
+import { SEARCH_BLOCK, SplinesPolicy } from '../../src/operators/schedulingPolicies.js';
 
 function lcg(seed: number): () => number {
   let state = seed;
