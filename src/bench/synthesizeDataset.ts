@@ -13,7 +13,7 @@ import {
   SURROUND_CEILING,
   surroundNoiseTable,
   type FrameAssets,
-} from './synthesizeDatasetInternals.js';
+} from './syntheticFrames.js';
 import { functionOption, integerAtLeast, integerBetween, nonEmptyString, objectOption } from '../validation.js';
 
 /** Options for {@link synthesizeDataset}. */

@@ -6,7 +6,7 @@ import { runAgent } from '../agent/runAgent.js';
 import type { AgentConfig } from '../config/AgentConfig.js';
 import { ConfigError } from '../config/ConfigError.js';
 import { loadConfig } from '../config/loadConfig.js';
-import { suggest } from '../config/loadConfigInternals.js';
+import { suggest } from '../config/configFields.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { AgentStats } from '../observe/AgentStats.js';
 import { emptyStats } from '../observe/emptyStats.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { AgentConfig } from './AgentConfig.js';
 import { ConfigError } from './ConfigError.js';
-import { checkField, envVars, fieldNames, fields, flagName, isFieldName, suggest, type FieldName } from './loadConfigInternals.js';
+import { checkField, envVars, fieldNames, fields, flagName, isFieldName, suggest, type FieldName } from './configFields.js';
 import { nonEmptyString, objectOption } from '../validation.js';
 
 /** Options for {@link loadConfig}. */

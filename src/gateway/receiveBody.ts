@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { TokenBucket } from './throttleInternals.js';
+import type { TokenBucket } from './createTokenBucket.js';
 
 /** Thrown by {@link receiveBody} once a body passes `maxBodyBytes`. */
 export class BodyTooLarge extends Error {}

@@ -13,7 +13,7 @@ import { BodyTooLarge, receiveBody } from './receiveBody.js';
 import { formatSettings, reducedName } from './reducedCopy.js';
 import type { ReceivedBlob } from './ReceivedBlob.js';
 import type { GatewayCounts, RunningGateway } from './RunningGateway.js';
-import { createTokenBucket, type TokenBucket } from './throttleInternals.js';
+import { createTokenBucket, type TokenBucket } from './createTokenBucket.js';
 import { finiteNumberAbove, functionOption, integerBetween, nonEmptyString, objectOption } from '../validation.js';
 
 /** Options for {@link startGateway}. */

@@ -11,7 +11,7 @@ import {
   toFileItems,
   watcherEvents,
 } from './watchDirectoryInternals.js';
-import { createNativeWatcher } from './nativeWatcherInternals.js';
+import { createNativeWatcher } from './createNativeWatcher.js';
 import { settleInitialAdds } from './settleInitialAdds.js';
 import { integerAtLeast, nonEmptyString } from '../validation.js';
 

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mulberry32 } from '../../src/bench/synthesizeDatasetInternals.js';
+import { mulberry32 } from '../../src/bench/syntheticFrames.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cliEntry = join(repoRoot, 'src', 'cli.ts');

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { createNativeWatcher, type NativeWatcherOptions } from '../../src/sources/nativeWatcherInternals.js';
+import { createNativeWatcher, type NativeWatcherOptions } from '../../src/sources/createNativeWatcher.js';
 import type { WatcherLike } from '../../src/sources/watchDirectoryInternals.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
