@@ -13,8 +13,8 @@ import { describeRepair } from '../state/repairNote.js';
  * flight finish and wait to be recorded.
  *
  * ```text
- * health:  ok--d----d--------ok--   (d: a failed write, retried)
- * events:  ---D----D--------R---    D ledger-degraded, R ledger-recovered
+ * health:  o--d----d--------o---   o ok, d a failed write (retried)
+ * events:  ---D----D--------R---   D ledger-degraded, R ledger-recovered
  * ```
  *
  * @param ledger The open ledger.

@@ -15,7 +15,7 @@ import type { MetricsServer } from '../observe/MetricsServer.js';
 import { reportProgress } from '../observe/reportProgress.js';
 import { startMetricsServer } from '../observe/startMetricsServer.js';
 import { trackStats } from '../observe/trackStats.js';
-import { createFetchPost } from '../sinks/uploaderInternals.js';
+import { createFetchPost } from '../sinks/fetchPost.js';
 import type { Ledger } from '../state/Ledger.js';
 import { streamId as formatStreamId } from '../sinks/streamId.js';
 import { openLedger } from '../state/openLedger.js';

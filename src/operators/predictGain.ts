@@ -26,8 +26,8 @@ export interface GainEstimate {
  * not an integer >= 0 is skipped. Errors and completion pass through.
  *
  * ```text
- * reductions: --r1-------r2----|
- * predictGain --e1-------e2----|   e2.estimate(i) interpolates r1 and r2
+ * reductions:    --a-------b----|   a of file 0 (score 100), b of file 10 (score 300)
+ * predictGain(): --x-------y----|   y.estimate(2) is 200, the mean of the known scores
  * ```
  *
  * @example

@@ -5,7 +5,9 @@ import type { UploadResult } from '../model/UploadResult.js';
 import type { GatewayRequest } from './GatewayRequest.js';
 import type { GatewayResponse } from './GatewayResponse.js';
 import { streamId as formatStreamId } from './streamId.js';
-import { encodeHeaderFilename, fetchPost, formatReductionHeader, normaliseBaseUrl, parseRetryAfter } from './uploaderInternals.js';
+import { fetchPost } from './fetchPost.js';
+import { encodeHeaderFilename, formatReductionHeader, parseRetryAfter } from './headerValues.js';
+import { normaliseBaseUrl } from './normaliseBaseUrl.js';
 import type { FileItem } from '../model/FileItem.js';
 import { functionOption, objectOption, stringOption } from '../validation.js';
 

@@ -12,7 +12,7 @@ import type { Reduction } from '../../src/model/Reduction.js';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import type { GatewayRequest } from '../../src/sinks/GatewayRequest.js';
 import type { GatewayResponse } from '../../src/sinks/GatewayResponse.js';
-import { createFetchPost } from '../../src/sinks/uploaderInternals.js';
+import { createFetchPost } from '../../src/sinks/fetchPost.js';
 import type { Ledger } from '../../src/state/Ledger.js';
 import { hashFile } from '../../src/state/hashFile.js';
 import { openLedger } from '../../src/state/openLedger.js';

@@ -13,7 +13,7 @@ import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import type { AgentEvent } from '../../src/observe/AgentEvent.js';
 import type { GatewayRequest } from '../../src/sinks/GatewayRequest.js';
 import type { GatewayResponse } from '../../src/sinks/GatewayResponse.js';
-import { createFetchPost } from '../../src/sinks/uploaderInternals.js';
+import { createFetchPost } from '../../src/sinks/fetchPost.js';
 import { openLedger } from '../../src/state/openLedger.js';
 import { jsonEvents, reapAgents, sha256, sleep, spawnAgent, until } from './faultKit.js';
 

@@ -1,0 +1,81 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { ReadStream } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
+import fetch from 'node-fetch';
+import { Observable } from 'rxjs';
+import { openAdmittedFile } from '../io/openAdmittedFile.js';
+import type { GatewayRequest } from './GatewayRequest.js';
+import type { GatewayResponse } from './GatewayResponse.js';
+
+/**
+ * The real transport: node-fetch with the body streamed from disk.
+ *
+ * The size comes from `fstat` on the opened file, not from the job, so `Content-Length` always
+ * matches the bytes read even if the job's size is stale; the read is capped at that size in
+ * case the file grows meanwhile. Unsubscribing aborts the request and closes the file. https
+ * certificates are always verified; `ca` adds a private certificate authority.
+ */
+export function createFetchPost(options: { readonly ca?: string | Buffer } = {}): (request: GatewayRequest) => Observable<GatewayResponse> {
+  const httpsAgent = options.ca === undefined ? undefined : new HttpsAgent({ ca: options.ca, keepAlive: true });
+  return (request) => fetchPostWith(request, httpsAgent);
+}
+
+/** The default transport: {@link createFetchPost} with the system's certificate authorities. */
+export const fetchPost = createFetchPost();
+
+function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefined): Observable<GatewayResponse> {
+  return new Observable<GatewayResponse>((subscriber) => {
+    const controller = new AbortController();
+    let body: ReadStream | undefined;
+
+    const send = async (): Promise<GatewayResponse | undefined> => {
+      // Never by path again after this: a symlink or another file swapped in is refused here.
+      let handle: FileHandle | undefined = await openAdmittedFile({ path: request.bodyPath, ...request.bodyIdentity });
+      let size: number;
+      try {
+        size = (await handle.stat()).size;
+        if (controller.signal.aborted) {
+          return undefined;
+        }
+        if (size > 0) {
+          // The stream owns the handle from here (autoClose), so it closes on end or destroy.
+          body = handle.createReadStream({ start: 0, end: size - 1 });
+          handle = undefined;
+        }
+      } finally {
+        await handle?.close();
+      }
+      const response = await fetch(request.url, {
+        method: 'POST',
+        // An explicit Content-Length stops Node from falling back to chunked encoding,
+        // which some gateways (and proxies in front of them) refuse.
+        headers: { ...request.headers, 'Content-Length': String(size) },
+        body: body ?? Buffer.alloc(0),
+        signal: controller.signal,
+        // A redirect cannot replay a streamed body; report it as a non-2xx answer instead.
+        redirect: 'manual',
+        ...(httpsAgent === undefined ? {} : { agent: (url: URL) => (url.protocol === 'https:' ? httpsAgent : undefined) }),
+      });
+      const text = await response.text();
+      const retryAfter = response.headers.get('retry-after') ?? undefined;
+      return { status: response.status, text, bytesSent: size, ...(retryAfter === undefined ? {} : { retryAfter }) };
+    };
+
+    send().then(
+      (response) => {
+        if (response !== undefined) {
+          subscriber.next(response);
+          subscriber.complete();
+        }
+      },
+      (error: unknown) => {
+        subscriber.error(error);
+      },
+    );
+
+    return () => {
+      controller.abort();
+      body?.destroy();
+    };
+  });
+}
