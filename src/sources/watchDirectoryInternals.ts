@@ -142,8 +142,8 @@ export function watcherEvents(
  * regular file, are skipped.
  *
  * ```
- * source: --a--a--b--a'--|     (a' = a with a new size or mtime)
- * result: --a-----b--a'--|     indexes 0, 1, 2
+ * source: --a--a--b--A--|     (A = a with a new size or mtime)
+ * result: --a-----b--A--|     indexes 0, 1, 2
  * ```
  *
  * State (the signatures seen and the next index) is per subscription.
