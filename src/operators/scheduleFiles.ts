@@ -44,6 +44,9 @@ export interface ScheduleFilesOptions extends Omit<PrioritizeOptions, 'outcomes'
  *                             D upload-end b, V upload-start a, W upload-end a
  * ```
  *
+ * (Run as written by "should upload a file raw while the only core is busy, then the reduced
+ * one" in test/operators/scheduleFiles.test.ts.)
+ *
  * The same, composed by hand (to replace a branch, the bandwidth or the gain model):
  *
  * ```ts
