@@ -58,6 +58,9 @@ const clearToEnd = '\r\x1b[0J';
  * drawn:   a---c-------d-|      b is skipped; c is drawn when a's interval ends
  * ```
  *
+ * (Run as written by test/docs/diagrams.test.ts, and by "should draw the block on a TTY at once
+ * and then at most once per interval, trailing the latest" in test/observe/reportProgress.test.ts.)
+ *
  * ```ts
  * declare const events$: Observable<AgentEvent>;
  * events$.pipe(trackStats(), reportProgress({ stream: process.stderr })).subscribe();
