@@ -94,7 +94,7 @@ function snippet(text: string): string {
  * ```text
  * job:      a|
  * post:     --r|            (r = 200)
- * result:   --u|            (u = UploadResult)
+ * result:   --(u|)         (u = UploadResult; it completes with its one value)
  * ```
  *
  * @example
