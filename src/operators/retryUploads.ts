@@ -51,8 +51,10 @@ export interface RetryUploadsOptions<J extends UploadJob = UploadJob> {
  * `cause` is what was thrown; it is not retried, because its meaning is unknown.
  *
  * ```text
- * upload(job):  --503|   (wait 250)   --200|
- * result:       ----------------------200|
+ * random() 0.5, baseMs 500: the wait is round(0.5 * 500) = 250 ms
+ * attempt 1:  --e|           e = GatewayError 503
+ * attempt 2:  --a|           a = UploadResult 200, subscribed after the wait, at 252 ms
+ * result:     254ms a|       only the final outcome
  * ```
  *
  * ```ts
