@@ -49,8 +49,9 @@ export interface RescanDirectoryOptions {
  * never followed. `index` counts emissions from 0 per subscription.
  *
  * ```text
- * folder:  a   a,b      a,b,c
- * result:  ---(ab)-----(abc)---   (one burst per intervalMs)
+ * intervalMs 4, minAgeMs 0; each walk lists what the folder holds then
+ * folder:  a----b---c------   a, b, c appear
+ * result:  ----a---(ab)(abc)  a walk at 4, 8, 12 (and on, every 4)
  * ```
  *
  * @example
