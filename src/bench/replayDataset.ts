@@ -62,9 +62,8 @@ function copyThenRename(source: string, target: string): Observable<unknown> {
  * partial file. A failed copy errors the stream.
  *
  * ```text
- * rateHz 10 (100 ms per frame)
- * time:    0    100  200
- * emits:   a----b----(c|)
+ * rateHz 10 (a file every 100 ms), each placed at once
+ * emits:   a 99ms b 99ms (c|)
  * ```
  *
  * @example
