@@ -35,6 +35,8 @@ export type PostToGatewayOptions = PostToGatewaySlots &
  * result:  --A-B-(C|)   (the last upload ends after the source)
  * ```
  *
+ * (Run as written by test/docs/postToGatewayDiagram.test.ts.)
+ *
  * @example
  * ```ts
  * declare const jobs$: Observable<UploadJob>;
