@@ -32,6 +32,9 @@ export type VirtualReductionTable = readonly VirtualReductionSpec[] | ((item: Fi
  * f1:      ---(r|)     r = reduction(f1, { cpuMs: 3 }), not reduced
  * ```
  *
+ * (Run as written by "should answer each file with its reduction after its ms, as its diagram
+ * shows" in test/testing/virtualReducer.test.ts.)
+ *
  * ```ts
  * import assert from 'node:assert/strict';
  *
