@@ -27,6 +27,9 @@ export interface VirtualUploaderOptions {
  * job of 40 B:   --(u|)       u = uploaded(item, { bytes: 40, startedAt: 0, finishedAt: 2 })
  * ```
  *
+ * (Run as written by "should acknowledge a job once its bytes have gone up, body size first, as
+ * its diagram shows" in test/testing/virtualUploader.test.ts.)
+ *
  * ```ts
  * import assert from 'node:assert/strict';
  *
