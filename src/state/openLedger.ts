@@ -16,24 +16,22 @@ import { LedgerLockedError } from './LedgerLockedError.js';
 import type { LedgerRepair } from './LedgerRepair.js';
 import { MAX_LISTED_DAMAGE, writeRepairNote } from './repairNote.js';
 import {
-  acquireLock,
-  describeError,
   encodeLine,
   entryKey,
   deepFreeze,
   FORMAT_VERSION,
   fsyncDir,
   isLedgerState,
-  isPending,
   JOURNAL_FILE,
   type JournalRecord,
   type LoadedLedger,
   loadLedger,
-  releaseLock,
   SNAPSHOT_FILE,
   SNAPSHOT_TEMP_FILE,
-  summarize,
-} from './ledgerInternals.js';
+} from './journal.js';
+import { acquireLock, releaseLock } from './ledgerLock.js';
+import { describeError } from './describeError.js';
+import { isPending, summarize } from './pendingEntries.js';
 import { booleanOption, functionOption, integerAtLeast, nonEmptyString } from '../validation.js';
 
 /** Options of {@link openLedger}. */
@@ -518,7 +516,7 @@ class FileLedger implements Ledger {
  * naming the pid) keeps a second agent out; a lock left by a dead process is taken over. A full
  * or failing disk pauses writes rather than failing them (see `health()`), and damaged records
  * found on opening are dropped and reported (`repair`, and `repair.json` for `status`). See
- * `ledgerInternals.ts` for the exact file format and recovery rules.
+ * `journal.ts` for the exact file format and recovery rules.
  *
  * ```ts
  * declare const item: FileItem;

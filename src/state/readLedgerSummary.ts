@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { LedgerSummary } from './Ledger.js';
 import { MAX_LISTED_DAMAGE, readRepairNote } from './repairNote.js';
-import { isPending, isProcessAlive, loadLedger, LOCK_FILE, newestKeys, readLockPid, summarize } from './ledgerInternals.js';
+import { loadLedger, LOCK_FILE } from './journal.js';
+import { isProcessAlive, readLockPid } from './ledgerLock.js';
+import { isPending, newestKeys, summarize } from './pendingEntries.js';
 import { nonEmptyString } from '../validation.js';
 
 /**

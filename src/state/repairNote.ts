@@ -1,6 +1,6 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir } from './ledgerInternals.js';
+import { fsyncDir } from './journal.js';
 import type { LedgerDamage, LedgerRepair } from './LedgerRepair.js';
 
 /** The note of the last repair, kept in the state dir so `haste-agent status` can show it later. */

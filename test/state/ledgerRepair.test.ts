@@ -3,7 +3,7 @@ import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:f
 import { join } from 'node:path';
 import type { Ledger } from '../../src/state/Ledger.js';
 import type { LedgerRepair } from '../../src/state/LedgerRepair.js';
-import { encodeLine } from '../../src/state/ledgerInternals.js';
+import { encodeLine } from '../../src/state/journal.js';
 import { openLedger } from '../../src/state/openLedger.js';
 import { readLedgerSummary } from '../../src/state/readLedgerSummary.js';
 import { describeRepair, readRepairNote } from '../../src/state/repairNote.js';

@@ -7,7 +7,7 @@ import type { Ledger } from '../../src/state/Ledger.js';
 import type { LedgerState } from '../../src/state/LedgerEntry.js';
 import { LedgerLockedError } from '../../src/state/LedgerLockedError.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { readLockPid } from '../../src/state/ledgerInternals.js';
+import { readLockPid } from '../../src/state/ledgerLock.js';
 import { fileKey, makeTempDir, removeDir, steppingClock } from './ledgerTestKit.js';
 
 const JOURNAL = 'journal.jsonl';

@@ -40,8 +40,8 @@
  * full disk never gets a later append glued to it.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, readlink, symlink, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LedgerKey, LedgerSummary } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 import type { LedgerDamage } from './LedgerRepair.js';
@@ -149,9 +149,10 @@ function isEntry(value: unknown): value is LedgerEntry {
   );
 }
 
-async function readOptional(path: string): Promise<string | undefined>;
-async function readOptional(path: string, raw: 'raw'): Promise<Buffer | undefined>;
-async function readOptional(path: string, raw?: 'raw'): Promise<string | Buffer | undefined> {
+/** A state file's content, or undefined when it does not exist (the lock reads it too). */
+export async function readOptional(path: string): Promise<string | undefined>;
+export async function readOptional(path: string, raw: 'raw'): Promise<Buffer | undefined>;
+export async function readOptional(path: string, raw?: 'raw'): Promise<string | Buffer | undefined> {
   try {
     return raw === undefined ? await readFile(path, 'utf8') : await readFile(path);
   } catch (error) {
@@ -241,161 +242,4 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The pid in a lock file, or undefined when it is missing or garbled. */
-export async function readLockPid(lockPath: string): Promise<number | undefined> {
-  let text: string | undefined;
-  try {
-    text = await readlink(lockPath);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // EINVAL: a regular file, as older agents wrote.
-    text = code === 'EINVAL' ? await readOptional(lockPath) : undefined;
-    if (code !== 'EINVAL' && code !== 'ENOENT') {
-      throw error;
-    }
-  }
-  const pid = Number.parseInt(text?.trim() ?? '', 10);
-  return Number.isInteger(pid) && pid > 0 && String(pid) === text?.trim() ? pid : undefined;
-}
-
-/**
- * Locks this process holds. A lock file naming our own pid that is not in here was left by an
- * earlier process that had the same pid (pid 1 in a container restarts as pid 1 again).
- */
-const heldLocks = new Set<string>();
-
-/**
- * Takes the lock or throws `onLocked(pid)`. A lock whose pid is dead (or garbled, or ours but
- * not held by this process) is stale and taken over. Two agents taking over the same stale lock
- * at the same instant could both succeed; we accept that window, which needs a crash and a
- * simultaneous double start. A stale lock whose pid now belongs to an unrelated live process
- * is refused; the error names the pid so the user can check it and delete the lock file.
- */
-export async function acquireLock(dir: string, onLocked: (lockPath: string, pid: number) => Error): Promise<string> {
-  const lockPath = resolve(dir, LOCK_FILE);
-  for (let tries = 0; tries < 5; tries += 1) {
-    try {
-      await symlink(String(process.pid), lockPath);
-      heldLocks.add(lockPath);
-      return lockPath;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw error;
-      }
-    }
-    const holder = await readLockPid(lockPath);
-    const ours = holder === process.pid;
-    if (holder !== undefined && ((ours && heldLocks.has(lockPath)) || (!ours && isProcessAlive(holder)))) {
-      throw onLocked(lockPath, holder);
-    }
-    await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') {
-        throw error;
-      }
-    });
-  }
-  throw new Error(`Could not take the ledger lock ${lockPath}: it keeps reappearing`);
-}
-
-/** Removes the lock if it is still ours (a takeover after a long stall may have replaced it). */
-export async function releaseLock(lockPath: string): Promise<void> {
-  heldLocks.delete(lockPath);
-  if ((await readLockPid(lockPath)) === process.pid) {
-    await unlink(lockPath).catch(() => undefined);
-  }
-}
-
-const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
-  // scheme://user:password@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, '$1***@'],
-  [/\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token|digest)\s+)?[^\s"',;]+/gi, '$1***'],
-  [/\b(bearer|basic)\s+[a-z0-9._~+/=-]{8,}/gi, '$1 ***'],
-  [/\b((?:password|passwd|pwd|token|access_token|api[_-]?key|apikey|secret|client_secret|auth)["']?\s*[=:]\s*["']?)[^\s&#"',;]+/gi, '$1***'],
-];
-
-/** Strips credentials and URL userinfo from a text bound for the ledger or a log. */
-export function redactSecrets(text: string): string {
-  return SECRET_PATTERNS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
-}
-
-export const MAX_ERROR_LENGTH = 1000;
-
-/** One redacted line describing an error (message, code, cause). */
-export function describeError(error: string | Error): string {
-  let text: string;
-  if (typeof error === 'string') {
-    text = error;
-  } else {
-    const code = (error as { code?: unknown }).code;
-    const status = (error as { status?: unknown }).status;
-    text = `${error.name}: ${error.message}`;
-    if (typeof status === 'number') {
-      text += ` (status ${status})`;
-    }
-    if (typeof code === 'string') {
-      text += ` (${code})`;
-    }
-    if (error.cause instanceof Error) {
-      const causeCode = (error.cause as { code?: unknown }).code;
-      text += `; cause: ${error.cause.message}${typeof causeCode === 'string' ? ` (${causeCode})` : ''}`;
-    }
-  }
-  const redacted = redactSecrets(text.replace(/\s+/g, ' ').trim());
-  return redacted.length > MAX_ERROR_LENGTH ? `${redacted.slice(0, MAX_ERROR_LENGTH - 1)}…` : redacted;
-}
-
-/** Whether `entry` still needs delivering: not done, not hopeless, not superseded by a newer version. */
-export function isPending(entry: LedgerEntry, newestKeyOfPath: string | undefined): boolean {
-  if (entry.state === 'acknowledged' || (entry.state === 'failed' && entry.permanent === true)) {
-    return false;
-  }
-  return newestKeyOfPath === undefined || newestKeyOfPath === entryKey(entry);
-}
-
-/** The newest key per path: the latest `createdAt`, ties going to the later-recorded. */
-export function newestKeys(entries: Iterable<LedgerEntry>): Map<string, { key: string; createdAt: number }> {
-  const newest = new Map<string, { key: string; createdAt: number }>();
-  for (const entry of entries) {
-    const current = newest.get(entry.path);
-    if (current === undefined || entry.createdAt >= current.createdAt) {
-      newest.set(entry.path, { key: entryKey(entry), createdAt: entry.createdAt });
-    }
-  }
-  return newest;
-}
-
-export function summarize(entries: readonly LedgerEntry[], pending: readonly LedgerEntry[]): LedgerSummary {
-  const counts = Object.fromEntries(LEDGER_STATES.map((state) => [state, 0])) as Record<LedgerState, number>;
-  let lastError: LedgerSummary['lastError'];
-  for (const entry of entries) {
-    counts[entry.state] += 1;
-    if (entry.lastError !== undefined && entry.lastErrorAt !== undefined && (lastError === undefined || entry.lastErrorAt >= lastError.at)) {
-      lastError = { path: entry.path, message: entry.lastError, at: entry.lastErrorAt };
-    }
-  }
-  let oldest: LedgerEntry | undefined;
-  for (const entry of pending) {
-    if (oldest === undefined || entry.createdAt < oldest.createdAt) {
-      oldest = entry;
-    }
-  }
-  return {
-    total: entries.length,
-    counts,
-    pending: pending.length,
-    ...(oldest === undefined ? {} : { oldestPending: { path: oldest.path, state: oldest.state, createdAt: oldest.createdAt } }),
-    ...(lastError === undefined ? {} : { lastError }),
-  };
 }
