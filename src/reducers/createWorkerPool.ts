@@ -8,7 +8,7 @@ import type { Observable } from 'rxjs';
 import 'sharp';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
-import { startWorkerPool } from './createWorkerPoolInternals.js';
+import { startWorkerPool } from './startWorkerPool.js';
 import type { ReduceImageOptions } from './reduceImage.js';
 import { normaliseReduceImageOptions } from './reduceImageInternals.js';
 import { integerAtLeast } from '../validation.js';

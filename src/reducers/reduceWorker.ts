@@ -8,7 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
-import type { WorkerRequest, WorkerResponse } from './createWorkerPoolInternals.js';
+import type { WorkerRequest, WorkerResponse } from './workerMessages.js';
 import { reduceImage } from './reduceImage.js';
 import { messageOf } from './reduceImageInternals.js';
 

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import type { FileItem } from '../../src/model/FileItem.js';
 import type { Reduction } from '../../src/model/Reduction.js';
 import { createWorkerPool } from '../../src/reducers/createWorkerPool.js';
-import { startWorkerPool } from '../../src/reducers/createWorkerPoolInternals.js';
+import { startWorkerPool } from '../../src/reducers/startWorkerPool.js';
 import { reduceImage } from '../../src/reducers/reduceImage.js';
 import { normaliseReduceImageOptions } from '../../src/reducers/reduceImageInternals.js';
 import { FIXTURE_DIR, fileItem, microscopyPixels, writeGreyPng } from './reducerFixtures.js';
