@@ -12,6 +12,7 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { replayInChild, startGatewayInChild } from './benchChildInternals.js';
 import { boxPlotSvg } from './boxPlotSvg.js';
+import type { FileCost } from './FileCost.js';
 import { lineChartSvg } from './lineChartSvg.js';
 import { lowerBoundMakespan, type MakespanLowerBound } from './lowerBoundMakespan.js';
 import { replayDataset } from './replayDataset.js';
@@ -31,6 +32,7 @@ import {
   tcAvailable,
   timeReductions,
   type FileRecord,
+  type MeasuredDataset,
   type Scenario,
   type ScenarioName,
   type SummaryRow,
@@ -202,6 +204,86 @@ const PASSWORD = 'bench';
  * @returns The runs, the summary and where they were written.
  */
 export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<BenchmarkResult> {
+  const settings = await normaliseBenchmarkOptions(options);
+  const { scenario, strategies, shaperChoice, log, outDir, workDir } = settings;
+
+  const measured = await measureDataset(scenario, settings.cacheDir, log);
+  const shaper: 'tc' | 'bucket' = shaperChoice === 'bucket' ? 'bucket' : (await tcAvailable()) ? 'tc' : 'bucket';
+  if (shaperChoice === 'tc' && shaper !== 'tc') {
+    throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
+  }
+  const calibrator = await startCalibrator(scenario, workDir);
+  let before: number[];
+  try {
+    before = await timeBeforeRuns(calibrator, measured, log);
+  } catch (error) {
+    await calibrator.close();
+    throw error;
+  }
+  // Replaced after the runs by the faster of this and a second timing, for the bound and the summary.
+  let table = measured.table.map((file, position) => ({ ...file, cpuMs: before[position]! }));
+  const bandwidth = scenarioBandwidth(scenario, table);
+  let bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
+  await mkdir(path.join(outDir, 'runs'), { recursive: true });
+  log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
+  // How far the machine's speed drifts during the runs: a sample timed before each.
+  const sample = calibrationSample(table, CALIBRATION_FRAMES);
+  const sampleTableMs = sample.reduce((sum, position) => sum + table[position]!.cpuMs, 0);
+  const reducerSpeed = async (): Promise<number> => {
+    if (sample.length === 0) return 1;
+    const times = await timeReductions(calibrator.reduce, sample.map((position) => measured.files[position]!));
+    return times.reduce((sum, ms) => sum + ms, 0) / sampleTableMs;
+  };
+
+  const gatewayOptions = { username: USER, password: PASSWORD, ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}) };
+  const gateway = await (settings.isolate ? startGatewayInChild(gatewayOptions) : startGateway({ port: 0, ...gatewayOptions })).catch(async (error: unknown) => {
+    await calibrator.close();
+    throw error;
+  });
+  const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, bandwidth) : async () => {};
+
+  const bench: BenchContext = { ...settings, measured, table, bandwidth, gatewayUrl: gateway.url, scoreByName: oracleScoresOf(measured, table) };
+  let runs: readonly BenchmarkRun[] = [];
+  try {
+    runs = await runRepetitions(bench, reducerSpeed);
+    // The bound takes, for each frame, the faster of its times before and after the runs: valid
+    // whichever way the machine drifted while they ran.
+    log(`timing the reducer again on ${table.length} frames`);
+    const after = await timeReductions(calibrator.reduce, measured.files);
+    table = table.map((file, position) => ({ ...file, cpuMs: Math.min(file.cpuMs, after[position]!) }));
+    bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
+    log(`bound on the faster timings: ${(bound.makespanMs / 1000).toFixed(3)} s`);
+  } finally {
+    await unshape();
+    await gateway.close();
+    await calibrator.close();
+  }
+
+  const outcome = summarizeRuns({ ...bench, table }, runs, bound);
+  const markdown = await writeSummary({ ...bench, table }, { shaper, bound, calibrationFrames: sample.length, outcome });
+  await writePlots(outDir, scenario, strategies, runs, bound);
+
+  const { summary, best } = outcome;
+  return { scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, runs: [...runs], summary, best, gapClosed: outcome.gapClosed, gapClosedAsRun: outcome.gapClosedAsRun, markdown, outDir };
+}
+
+/** {@link RunBenchmarkOptions} once checked, with every default filled in. */
+interface BenchmarkSettings {
+  readonly scenario: Scenario;
+  readonly reps: number;
+  readonly strategies: readonly BenchmarkStrategy[];
+  readonly shaperChoice: 'tc' | 'bucket' | 'auto';
+  readonly perFileOverheadMs: number;
+  readonly isolate: boolean;
+  readonly warmUpMs: number;
+  readonly log: (line: string) => void;
+  readonly outDir: string;
+  readonly cacheDir: string;
+  readonly workDir: string;
+}
+
+/** Validates the options once, eagerly, and applies the overrides to the scenario. */
+async function normaliseBenchmarkOptions(options: RunBenchmarkOptions): Promise<BenchmarkSettings> {
   const scenarioName = options.scenario ?? 'paper';
   oneOf('scenario', scenarioName, SCENARIO_NAMES);
   const reps = options.reps ?? 3;
@@ -239,215 +321,212 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   const outDir = options.out ?? path.resolve('bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'haste-agent-bench-cache');
   const workDir = options.workDir ?? ((await writableFolder('/dev/shm')) ? '/dev/shm' : os.tmpdir());
+  return { scenario, reps, strategies, shaperChoice, perFileOverheadMs, isolate, warmUpMs, log, outDir, cacheDir, workDir };
+}
 
-  const measured = await measureDataset(scenario, cacheDir, log);
-  const shaper: 'tc' | 'bucket' = shaperChoice === 'bucket' ? 'bucket' : (await tcAvailable()) ? 'tc' : 'bucket';
-  if (shaperChoice === 'tc' && shaper !== 'tc') {
-    throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
-  }
-  const calibrationSpool = await mkdtemp(path.join(workDir, 'haste-bench-calibration-'));
-  const calibrator = createWorkerPool({ size: 1, reducerOptions: { ...scenario.reducer, spoolDir: calibrationSpool } });
-  const closeCalibrator = async (): Promise<void> => {
-    await calibrator.close();
-    await rm(calibrationSpool, { recursive: true, force: true });
+/** The one-worker reducer that times frames before, between and after the runs. */
+interface Calibrator {
+  readonly reduce: ReturnType<typeof createWorkerPool>['reduce'];
+  close(): Promise<void>;
+}
+
+async function startCalibrator(scenario: Scenario, workDir: string): Promise<Calibrator> {
+  const spoolDir = await mkdtemp(path.join(workDir, 'haste-bench-calibration-'));
+  const pool = createWorkerPool({ size: 1, reducerOptions: { ...scenario.reducer, spoolDir } });
+  return {
+    reduce: pool.reduce,
+    close: async () => {
+      await pool.close();
+      await rm(spoolDir, { recursive: true, force: true });
+    },
   };
-  let before: number[];
-  try {
-    // A fresh worker's first frames are slow (module load, libvips start-up, the flood fill not
-    // yet compiled), which no run sees.
-    await timeReductions(calibrator.reduce, measured.files.slice(0, WARM_UP_FRAMES));
-    // The sizes come from the cache, the reducer's times not: the bound must be measured at the
-    // machine's speed of the day, which drifts (seen here: 58 ms a frame one hour, 70-76 the next).
-    log(`timing the reducer on ${measured.files.length} frames`);
-    before = await timeReductions(calibrator.reduce, measured.files);
-  } catch (error) {
-    await closeCalibrator();
-    throw error;
-  }
-  // Replaced after the runs by the faster of this and a second timing, for the bound and the summary.
-  let table = measured.table.map((file, position) => ({ ...file, cpuMs: before[position]! }));
-  const bandwidth = scenarioBandwidth(scenario, table);
-  let bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
-  const scoreByName = new Map(
+}
+
+/** Each frame's reducer time at the machine's speed of the day, after warming the worker up. */
+async function timeBeforeRuns(calibrator: Calibrator, measured: MeasuredDataset, log: (line: string) => void): Promise<number[]> {
+  // A fresh worker's first frames are slow (module load, libvips start-up, the flood fill not
+  // yet compiled), which no run sees.
+  await timeReductions(calibrator.reduce, measured.files.slice(0, WARM_UP_FRAMES));
+  // The sizes come from the cache, the reducer's times not: the bound must be measured at the
+  // machine's speed of the day, which drifts (seen here: 58 ms a frame one hour, 70-76 the next).
+  log(`timing the reducer on ${measured.files.length} frames`);
+  return timeReductions(calibrator.reduce, measured.files);
+}
+
+/** The oracle's score of each frame by name: bytes saved per second of reducer time. */
+function oracleScoresOf(measured: MeasuredDataset, table: readonly FileCost[]): ReadonlyMap<string, number> {
+  return new Map(
     table.map((file) => [path.basename(measured.files[file.index]!.path), file.reducedBytes < file.bytes ? (file.bytes - file.reducedBytes) / (Math.max(file.cpuMs, 1) / 1000) : 0]),
   );
-  await mkdir(path.join(outDir, 'runs'), { recursive: true });
-  log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
-  // How far the machine's speed drifts during the runs: a sample timed before each.
-  const sample = calibrationSample(table, CALIBRATION_FRAMES);
-  const sampleTableMs = sample.reduce((sum, position) => sum + table[position]!.cpuMs, 0);
-  const reducerSpeed = async (): Promise<number> => {
-    if (sample.length === 0) return 1;
-    const times = await timeReductions(calibrator.reduce, sample.map((position) => measured.files[position]!));
-    return times.reduce((sum, ms) => sum + ms, 0) / sampleTableMs;
-  };
+}
 
-  const gatewayOptions = { username: USER, password: PASSWORD, ...(shaper === 'bucket' ? { maxBytesPerSecond: bandwidth } : {}) };
-  const gateway = await (isolate ? startGatewayInChild(gatewayOptions) : startGateway({ port: 0, ...gatewayOptions })).catch(async (error: unknown) => {
-    await closeCalibrator();
-    throw error;
-  });
-  const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, bandwidth) : async () => {};
+/** What every run of one benchmark shares. */
+interface BenchContext extends BenchmarkSettings {
+  readonly measured: MeasuredDataset;
+  /** The cost table the runs are judged against (the timings before the runs, while they run). */
+  readonly table: readonly FileCost[];
+  readonly bandwidth: number;
+  readonly gatewayUrl: string;
+  readonly scoreByName: ReadonlyMap<string, number>;
+}
 
-  const runs: BenchmarkRun[] = [];
+/** One run: a fresh watched folder, the agent on it, the frames replayed into it, its events digested. */
+async function runOnce(bench: BenchContext, strategy: BenchmarkStrategy, rep: number, speed: number): Promise<BenchmarkRun> {
+  const { scenario, table, measured } = bench;
+  const watchDir = await mkdtemp(path.join(bench.workDir, 'haste-bench-watch-'));
+  const spoolDir = await mkdtemp(path.join(bench.workDir, 'haste-bench-spool-'));
   try {
-    for (let rep = 0; rep < reps; rep += 1) {
-      // Rotating the order each repetition keeps any slow drift of the machine's load from
-      // always landing on the same strategy.
-      const order = strategies.map((_, i) => strategies[(i + rep) % strategies.length]!);
-      for (const strategy of order) {
-        const speed = await reducerSpeed();
-        const result = await runOnce(strategy, rep, speed);
-        runs.push(result);
-        log(`${strategy} rep ${rep + 1}/${reps}: ${(result.makespanMs / 1000).toFixed(3)} s (reducer before it at × ${speed.toFixed(2)}), ${(result.bytesSent / 1e6).toFixed(2)} MB, ${result.filesReduced} reduced, lag placed ${Math.round(result.placedLagMaxMs)} ms seen ${Math.round(result.seenLagMaxMs)} ms${result.failures > 0 ? `, ${result.failures} failed` : ''}`);
-        const stem = path.join(outDir, 'runs', `${strategy}-${rep + 1}`);
-        await writeFile(`${stem}.json`, `${JSON.stringify(result)}\n`);
-        await writeFile(`${stem}.csv`, filesCsv(result.files));
-      }
-    }
-    // The bound takes, for each frame, the faster of its times before and after the runs: valid
-    // whichever way the machine drifted while they ran.
-    log(`timing the reducer again on ${table.length} frames`);
-    const after = await timeReductions(calibrator.reduce, measured.files);
-    table = table.map((file, position) => ({ ...file, cpuMs: Math.min(file.cpuMs, after[position]!) }));
-    bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
-    log(`bound on the faster timings: ${(bound.makespanMs / 1000).toFixed(3)} s`);
-  } finally {
-    await unshape();
-    await gateway.close();
-    await closeCalibrator();
-  }
-
-  async function runOnce(strategy: BenchmarkStrategy, rep: number, speed: number): Promise<BenchmarkRun> {
-    const watchDir = await mkdtemp(path.join(workDir, 'haste-bench-watch-'));
-    const spoolDir = await mkdtemp(path.join(workDir, 'haste-bench-spool-'));
-    try {
-      const events: AgentEvent[] = [];
-      const stop = new Subject<void>();
-      let seen = 0;
-      let markReady: () => void = () => {};
-      const ready = new Promise<void>((resolve) => (markReady = resolve));
-      const cpuBefore = process.cpuUsage();
-      const agent$ = runAgent({
-        path: watchDir,
-        include: ['png'],
-        // The replay renames finished files into place, so there is nothing to wait for.
-        watch: { awaitWriteFinish: false, ignoreInitial: true, onReady: () => markReady() },
-        host: gateway.url,
-        username: USER,
-        password: PASSWORD,
-        tag: 'discard',
-        streamId: `bench_${strategy}_${rep + 1}`,
-        strategy: strategy === 'offline' ? 'none' : strategy,
-        cores: scenario.cores,
-        uploadSlots: scenario.uploadSlots,
-        reducer: { ...scenario.reducer, spoolDir },
-        oracleScores: (item: FileItem) => scoreByName.get(path.basename(item.path)) ?? 0,
-        retry: { baseMs: 100, capMs: 2000, maxRetries: 5 },
-        stop,
-      });
-      const acquisitionMs = (table.length * 1000) / scenario.rateHz;
-      const rawUploadMs = (table.reduce((sum, file) => sum + file.bytes, 0) * 1000) / bandwidth;
-      const limitMs = 60_000 + 5 * (acquisitionMs + rawUploadMs);
-      const done = lastValueFrom(
-        agent$.pipe(
-          tap((event) => {
-            events.push(event);
-            // Intake ends once every replayed file has been taken, so the run can complete.
-            if (event.type === 'seen' && ++seen === table.length) stop.next();
-          }),
-          takeUntil(timer(limitMs)),
-        ),
-        { defaultValue: undefined },
-      );
-      await ready;
-      await delay(warmUpMs);
-      const sources = strategy === 'offline' ? measured.reducedPaths : measured.files.map((file) => file.path);
-      const placedAt = new Map<string, number>();
-      const replayOptions = { files: sources, into: watchDir, rateHz: scenario.rateHz };
-      await lastValueFrom((isolate ? replayInChild(replayOptions) : replayDataset(replayOptions)).pipe(tap((file) => placedAt.set(path.basename(file.path), file.at))), {
-        defaultValue: undefined,
-      });
-      await done;
-      const cpu = process.cpuUsage(cpuBefore);
-
-      const digested = digestEvents(events);
-      // Event times and placement times are both scheduler.now() (asyncScheduler), one clock.
-      const digest = {
-        ...digested,
-        files: digested.files.map((file) => {
-          const at = placedAt.get(file.name);
-          return at === undefined ? file : { ...file, placedMs: at - digested.startAt };
-        }),
-      };
-      const intervalMs = 1000 / scenario.rateHz;
-      const indexByName = new Map(sources.map((source, i) => [path.basename(source), i]));
-      const firstPlacedMs = Math.min(...digest.files.map((file) => file.placedMs ?? Infinity));
-      const lagMax = (pick: (file: FileRecord) => number | undefined): number =>
-        Math.max(...digest.files.map((file) => (pick(file) ?? NaN) - firstPlacedMs - (indexByName.get(file.name) ?? NaN) * intervalMs).filter(Number.isFinite));
-      const { simAsRunMs, boundAsRunMs } = simulateAsRun(strategy, digest.files);
-      const uploaded = digest.files.filter((file) => file.uploadedMs !== undefined);
-      const latencies = uploaded.map((file) => file.uploadedMs! - (file.seenMs ?? 0));
-      return {
-        strategy,
-        rep: rep + 1,
-        makespanMs: uploaded.length === 0 ? NaN : Math.max(...uploaded.map((file) => file.uploadedMs!)),
-        bytesSent: uploaded.reduce((sum, file) => sum + (file.sentBytes ?? 0), 0),
-        filesUploaded: uploaded.length,
-        filesReduced: events.filter((event) => event.type === 'reduced' && event.reduced).length,
-        failures: table.length - uploaded.length,
-        latencyP50Ms: percentile(latencies, 0.5),
-        latencyP95Ms: percentile(latencies, 0.95),
-        processCpuSec: (cpu.user + cpu.system) / 1e6,
-        reducerCpuSec: events.reduce((sum, event) => sum + (event.type === 'reduced' ? event.cpuMs : 0), 0) / 1000,
-        reducerSpeed: speed,
-        simAsRunMs,
-        boundAsRunMs,
-        placedLagMaxMs: lagMax((file) => file.placedMs),
-        seenLagMaxMs: lagMax((file) => file.seenMs),
-        queued: digest.queued.map(([t, bytes]) => [t / 1000, bytes] as const),
-        files: digest.files,
-      };
-    } finally {
-      await rm(watchDir, { recursive: true, force: true });
-      await rm(spoolDir, { recursive: true, force: true });
-    }
-  }
-
-  function simulateAsRun(strategy: BenchmarkStrategy, records: readonly FileRecord[]): { simAsRunMs: number; boundAsRunMs: number } {
-    const byName = new Map(records.map((record) => [record.name, record]));
-    const names = measured.files.map((file) => path.basename(file.path));
-    // The core is taken from reduce-start to reduced, not only for the reducer's own cpuMs: the
-    // stat, the spool write and the messages around it (a few ms a file here) are core time
-    // the simulator would otherwise hand out again.
-    const heldMs = (record: FileRecord | undefined): number | undefined =>
-      record?.reduceStartMs !== undefined && record.reducedMs !== undefined ? record.reducedMs - record.reduceStartMs : record?.reduceCpuMs;
-    const slowdowns = table
-      .map((file, i) => (heldMs(byName.get(names[i]!)) ?? NaN) / file.cpuMs)
-      .filter((ratio) => Number.isFinite(ratio) && ratio > 0);
-    const slowdown = slowdowns.length === 0 ? 1 : median(slowdowns);
-    const asRun = table.map((file, i) => {
-      const record = byName.get(names[i]!);
-      return {
-        ...file,
-        ...(strategy === 'offline' ? { bytes: file.reducedBytes } : {}),
-        arrivalMs: record?.seenMs ?? file.arrivalMs,
-        cpuMs: heldMs(record) ?? file.cpuMs * slowdown,
-      };
-    });
-    const simAsRunMs = simulate({
-      files: asRun,
-      bandwidthBytesPerSec: bandwidth,
+    const events: AgentEvent[] = [];
+    const stop = new Subject<void>();
+    let seen = 0;
+    let markReady: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const cpuBefore = process.cpuUsage();
+    const agent$ = runAgent({
+      path: watchDir,
+      include: ['png'],
+      // The replay renames finished files into place, so there is nothing to wait for.
+      watch: { awaitWriteFinish: false, ignoreInitial: true, onReady: () => markReady() },
+      host: bench.gatewayUrl,
+      username: USER,
+      password: PASSWORD,
+      tag: 'discard',
+      streamId: `bench_${strategy}_${rep + 1}`,
       strategy: strategy === 'offline' ? 'none' : strategy,
       cores: scenario.cores,
       uploadSlots: scenario.uploadSlots,
-      perFileOverheadMs,
-    }).makespanMs;
-    // The offline reference's table has no reductions left to bound, so it gets none.
-    const boundAsRunMs = strategy === 'offline' ? NaN : lowerBoundMakespan(asRun, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores }).makespanMs;
-    return { simAsRunMs, boundAsRunMs };
+      reducer: { ...scenario.reducer, spoolDir },
+      oracleScores: (item: FileItem) => bench.scoreByName.get(path.basename(item.path)) ?? 0,
+      retry: { baseMs: 100, capMs: 2000, maxRetries: 5 },
+      stop,
+    });
+    const acquisitionMs = (table.length * 1000) / scenario.rateHz;
+    const rawUploadMs = (table.reduce((sum, file) => sum + file.bytes, 0) * 1000) / bench.bandwidth;
+    const limitMs = 60_000 + 5 * (acquisitionMs + rawUploadMs);
+    const done = lastValueFrom(
+      agent$.pipe(
+        tap((event) => {
+          events.push(event);
+          // Intake ends once every replayed file has been taken, so the run can complete.
+          if (event.type === 'seen' && ++seen === table.length) stop.next();
+        }),
+        takeUntil(timer(limitMs)),
+      ),
+      { defaultValue: undefined },
+    );
+    await ready;
+    await delay(bench.warmUpMs);
+    const sources = strategy === 'offline' ? measured.reducedPaths : measured.files.map((file) => file.path);
+    const placedAt = new Map<string, number>();
+    const replayOptions = { files: sources, into: watchDir, rateHz: scenario.rateHz };
+    await lastValueFrom((bench.isolate ? replayInChild(replayOptions) : replayDataset(replayOptions)).pipe(tap((file) => placedAt.set(path.basename(file.path), file.at))), {
+      defaultValue: undefined,
+    });
+    await done;
+    const cpu = process.cpuUsage(cpuBefore);
+    return measureRun(bench, { strategy, rep, speed, events, sources, placedAt, cpu });
+  } finally {
+    await rm(watchDir, { recursive: true, force: true });
+    await rm(spoolDir, { recursive: true, force: true });
   }
+}
 
+/** What one run left to measure: its events, what was replayed and when, the CPU it took. */
+interface RunTrace {
+  readonly strategy: BenchmarkStrategy;
+  readonly rep: number;
+  readonly speed: number;
+  readonly events: readonly AgentEvent[];
+  readonly sources: readonly string[];
+  readonly placedAt: ReadonlyMap<string, number>;
+  readonly cpu: NodeJS.CpuUsage;
+}
+
+/** The run's makespan, bytes, latencies and lags from its events. */
+function measureRun(bench: BenchContext, trace: RunTrace): BenchmarkRun {
+  const { strategy, rep, speed, events, sources, placedAt, cpu } = trace;
+  const { scenario, table } = bench;
+  const digested = digestEvents(events);
+  // Event times and placement times are both scheduler.now() (asyncScheduler), one clock.
+  const digest = {
+    ...digested,
+    files: digested.files.map((file) => {
+      const at = placedAt.get(file.name);
+      return at === undefined ? file : { ...file, placedMs: at - digested.startAt };
+    }),
+  };
+  const intervalMs = 1000 / scenario.rateHz;
+  const indexByName = new Map(sources.map((source, i) => [path.basename(source), i]));
+  const firstPlacedMs = Math.min(...digest.files.map((file) => file.placedMs ?? Infinity));
+  const lagMax = (pick: (file: FileRecord) => number | undefined): number =>
+    Math.max(...digest.files.map((file) => (pick(file) ?? NaN) - firstPlacedMs - (indexByName.get(file.name) ?? NaN) * intervalMs).filter(Number.isFinite));
+  const { simAsRunMs, boundAsRunMs } = simulateAsRun(bench, strategy, digest.files);
+  const uploaded = digest.files.filter((file) => file.uploadedMs !== undefined);
+  const latencies = uploaded.map((file) => file.uploadedMs! - (file.seenMs ?? 0));
+  return {
+    strategy,
+    rep: rep + 1,
+    makespanMs: uploaded.length === 0 ? NaN : Math.max(...uploaded.map((file) => file.uploadedMs!)),
+    bytesSent: uploaded.reduce((sum, file) => sum + (file.sentBytes ?? 0), 0),
+    filesUploaded: uploaded.length,
+    filesReduced: events.filter((event) => event.type === 'reduced' && event.reduced).length,
+    failures: table.length - uploaded.length,
+    latencyP50Ms: percentile(latencies, 0.5),
+    latencyP95Ms: percentile(latencies, 0.95),
+    processCpuSec: (cpu.user + cpu.system) / 1e6,
+    reducerCpuSec: events.reduce((sum, event) => sum + (event.type === 'reduced' ? event.cpuMs : 0), 0) / 1000,
+    reducerSpeed: speed,
+    simAsRunMs,
+    boundAsRunMs,
+    placedLagMaxMs: lagMax((file) => file.placedMs),
+    seenLagMaxMs: lagMax((file) => file.seenMs),
+    queued: digest.queued.map(([t, bytes]) => [t / 1000, bytes] as const),
+    files: digest.files,
+  };
+}
+
+function simulateAsRun(bench: BenchContext, strategy: BenchmarkStrategy, records: readonly FileRecord[]): { simAsRunMs: number; boundAsRunMs: number } {
+  const { scenario, table, bandwidth } = bench;
+  const byName = new Map(records.map((record) => [record.name, record]));
+  const names = bench.measured.files.map((file) => path.basename(file.path));
+  // The core is taken from reduce-start to reduced, not only for the reducer's own cpuMs: the
+  // stat, the spool write and the messages around it (a few ms a file here) are core time
+  // the simulator would otherwise hand out again.
+  const heldMs = (record: FileRecord | undefined): number | undefined =>
+    record?.reduceStartMs !== undefined && record.reducedMs !== undefined ? record.reducedMs - record.reduceStartMs : record?.reduceCpuMs;
+  const slowdowns = table
+    .map((file, i) => (heldMs(byName.get(names[i]!)) ?? NaN) / file.cpuMs)
+    .filter((ratio) => Number.isFinite(ratio) && ratio > 0);
+  const slowdown = slowdowns.length === 0 ? 1 : median(slowdowns);
+  const asRun = table.map((file, i) => {
+    const record = byName.get(names[i]!);
+    return {
+      ...file,
+      ...(strategy === 'offline' ? { bytes: file.reducedBytes } : {}),
+      arrivalMs: record?.seenMs ?? file.arrivalMs,
+      cpuMs: heldMs(record) ?? file.cpuMs * slowdown,
+    };
+  });
+  const simAsRunMs = simulate({
+    files: asRun,
+    bandwidthBytesPerSec: bandwidth,
+    strategy: strategy === 'offline' ? 'none' : strategy,
+    cores: scenario.cores,
+    uploadSlots: scenario.uploadSlots,
+    perFileOverheadMs: bench.perFileOverheadMs,
+  }).makespanMs;
+  // The offline reference's table has no reductions left to bound, so it gets none.
+  const boundAsRunMs = strategy === 'offline' ? NaN : lowerBoundMakespan(asRun, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores }).makespanMs;
+  return { simAsRunMs, boundAsRunMs };
+}
+
+/** The medians per strategy, the best online strategy and how much of the gap to the bound it closed. */
+function summarizeRuns(
+  bench: BenchContext,
+  runs: readonly BenchmarkRun[],
+  bound: MakespanLowerBound,
+): { summary: SummaryRow[]; best: string; gapClosed: number; gapClosedAsRun: number; boundAsRunMs: number; speeds: number[] } {
+  const { scenario, table, bandwidth, strategies } = bench;
   const simulated = (strategy: BenchmarkStrategy): number =>
     simulate({
       files: strategy === 'offline' ? table.map((file) => ({ ...file, bytes: file.reducedBytes })) : table,
@@ -455,7 +534,7 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
       strategy: strategy === 'offline' ? 'none' : strategy,
       cores: scenario.cores,
       uploadSlots: scenario.uploadSlots,
-      perFileOverheadMs,
+      perFileOverheadMs: bench.perFileOverheadMs,
     }).makespanMs;
 
   const medianOf = (strategy: BenchmarkStrategy, pick: (run: BenchmarkRun) => number): number =>
@@ -487,37 +566,11 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   const speeds = runs.map((run) => run.reducerSpeed);
   const boundAsRunMs = median(runs.map((run) => run.boundAsRunMs).filter((ms) => Number.isFinite(ms)));
   const closedAsRun = bestRow === undefined ? NaN : gapClosed(fifoMs, bestRow.makespanMs, boundAsRunMs);
-  const markdown = summaryMarkdown(
-    {
-      scenario: scenario.name,
-      files: table.length,
-      size: scenario.size,
-      rateHz: scenario.rateHz,
-      cores: scenario.cores,
-      uploadSlots: scenario.uploadSlots,
-      bandwidthBytesPerSec: bandwidth,
-      shaper: shaper === 'tc' ? 'tc (htb on lo)' : 'the gateway token bucket',
-      reps,
-      boundMs: bound.makespanMs,
-      boundBinding: bound.binding,
-      gapClosed: closed,
-      reducerSpeed: { frames: sample.length, min: Math.min(...speeds), max: Math.max(...speeds) },
-      boundAsRunMs,
-      gapClosedAsRun: closedAsRun,
-      best,
-      perFileOverheadMs,
-      isolated: isolate,
-      warmUpMs,
-    },
-    summary,
-  );
+  return { summary, best, gapClosed: closed, gapClosedAsRun: closedAsRun, boundAsRunMs, speeds };
+}
 
-  await writeFile(path.join(outDir, 'table.json'), `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, files: table }, null, 1)}\n`);
-  await writeFile(path.join(outDir, 'summary.md'), markdown);
-  await writeFile(
-    path.join(outDir, 'summary.json'),
-    `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, boundAsRunMs, best, gapClosed: closed, gapClosedAsRun: closedAsRun, summary }, null, 1)}\n`,
-  );
+/** The makespan box plot and the bytes-queued chart of the median run, as SVG and PNG. */
+async function writePlots(outDir: string, scenario: Scenario, strategies: readonly BenchmarkStrategy[], runs: readonly BenchmarkRun[], bound: MakespanLowerBound): Promise<void> {
   const makespanSvg = boxPlotSvg({
     title: `Makespan per strategy (${scenario.name}; bound ${(bound.makespanMs / 1000).toFixed(2)} s)`,
     yLabel: 'makespan (s)',
@@ -544,6 +597,74 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   await writeFile(path.join(outDir, 'queued.svg'), queuedSvg);
   await svgToPng(makespanSvg, path.join(outDir, 'makespan.png'));
   await svgToPng(queuedSvg, path.join(outDir, 'queued.png'));
+}
 
-  return { scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, runs, summary, best, gapClosed: closed, gapClosedAsRun: closedAsRun, markdown, outDir };
+/**
+ * Every strategy `reps` times, interleaved, each run's record written as it ends. The machine's
+ * reducer speed is sampled before each run.
+ */
+async function runRepetitions(bench: BenchContext, reducerSpeed: () => Promise<number>): Promise<BenchmarkRun[]> {
+  const { reps, strategies, log, outDir } = bench;
+  const runs: BenchmarkRun[] = [];
+  for (let rep = 0; rep < reps; rep += 1) {
+    // Rotating the order each repetition keeps any slow drift of the machine's load from
+    // always landing on the same strategy.
+    const order = strategies.map((_, i) => strategies[(i + rep) % strategies.length]!);
+    for (const strategy of order) {
+      const speed = await reducerSpeed();
+      const result = await runOnce(bench, strategy, rep, speed);
+      runs.push(result);
+      log(`${strategy} rep ${rep + 1}/${reps}: ${(result.makespanMs / 1000).toFixed(3)} s (reducer before it at × ${speed.toFixed(2)}), ${(result.bytesSent / 1e6).toFixed(2)} MB, ${result.filesReduced} reduced, lag placed ${Math.round(result.placedLagMaxMs)} ms seen ${Math.round(result.seenLagMaxMs)} ms${result.failures > 0 ? `, ${result.failures} failed` : ''}`);
+      const stem = path.join(outDir, 'runs', `${strategy}-${rep + 1}`);
+      await writeFile(`${stem}.json`, `${JSON.stringify(result)}\n`);
+      await writeFile(`${stem}.csv`, filesCsv(result.files));
+    }
+  }
+  return runs;
+}
+
+/** What the summary files report besides the context: the shaper, the bound and the outcome. */
+interface SummaryFacts {
+  readonly shaper: 'tc' | 'bucket';
+  readonly bound: MakespanLowerBound;
+  readonly calibrationFrames: number;
+  readonly outcome: ReturnType<typeof summarizeRuns>;
+}
+
+/** Writes `table.json`, `summary.md` and `summary.json`; returns the Markdown. */
+async function writeSummary(bench: BenchContext, facts: SummaryFacts): Promise<string> {
+  const { scenario, table, bandwidth, reps, outDir } = bench;
+  const { shaper, bound, outcome } = facts;
+  const { summary, best, boundAsRunMs } = outcome;
+  const markdown = summaryMarkdown(
+    {
+      scenario: scenario.name,
+      files: table.length,
+      size: scenario.size,
+      rateHz: scenario.rateHz,
+      cores: scenario.cores,
+      uploadSlots: scenario.uploadSlots,
+      bandwidthBytesPerSec: bandwidth,
+      shaper: shaper === 'tc' ? 'tc (htb on lo)' : 'the gateway token bucket',
+      reps,
+      boundMs: bound.makespanMs,
+      boundBinding: bound.binding,
+      gapClosed: outcome.gapClosed,
+      reducerSpeed: { frames: facts.calibrationFrames, min: Math.min(...outcome.speeds), max: Math.max(...outcome.speeds) },
+      boundAsRunMs: outcome.boundAsRunMs,
+      gapClosedAsRun: outcome.gapClosedAsRun,
+      best: outcome.best,
+      perFileOverheadMs: bench.perFileOverheadMs,
+      isolated: bench.isolate,
+      warmUpMs: bench.warmUpMs,
+    },
+    outcome.summary,
+  );
+  await writeFile(path.join(outDir, 'table.json'), `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, files: table }, null, 1)}\n`);
+  await writeFile(path.join(outDir, 'summary.md'), markdown);
+  await writeFile(
+    path.join(outDir, 'summary.json'),
+    `${JSON.stringify({ scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, boundAsRunMs, best, gapClosed: outcome.gapClosed, gapClosedAsRun: outcome.gapClosedAsRun, summary }, null, 1)}\n`,
+  );
+  return markdown;
 }
