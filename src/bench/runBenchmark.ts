@@ -507,17 +507,22 @@ function simulateAsRun(bench: BenchContext, strategy: BenchmarkStrategy, records
       cpuMs: heldMs(record) ?? file.cpuMs * slowdown,
     };
   });
-  const simAsRunMs = simulate({
-    files: asRun,
-    bandwidthBytesPerSec: bandwidth,
-    strategy: strategy === 'offline' ? 'none' : strategy,
-    cores: scenario.cores,
-    uploadSlots: scenario.uploadSlots,
-    perFileOverheadMs: bench.perFileOverheadMs,
-  }).makespanMs;
+  const simAsRunMs = simulatedMakespan(bench, strategy, asRun);
   // The offline reference's table has no reductions left to bound, so it gets none.
   const boundAsRunMs = strategy === 'offline' ? NaN : lowerBoundMakespan(asRun, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores }).makespanMs;
   return { simAsRunMs, boundAsRunMs };
+}
+
+/** The simulator's makespan of `files` with the scenario's cores, upload slots and overhead (offline sends with none). */
+function simulatedMakespan(bench: BenchContext, strategy: BenchmarkStrategy, files: readonly FileCost[]): number {
+  return simulate({
+    files,
+    bandwidthBytesPerSec: bench.bandwidth,
+    strategy: strategy === 'offline' ? 'none' : strategy,
+    cores: bench.scenario.cores,
+    uploadSlots: bench.scenario.uploadSlots,
+    perFileOverheadMs: bench.perFileOverheadMs,
+  }).makespanMs;
 }
 
 /** The medians per strategy, the best online strategy and how much of the gap to the bound it closed. */
@@ -528,14 +533,7 @@ function summarizeRuns(
 ): { summary: SummaryRow[]; best: string; gapClosed: number; gapClosedAsRun: number; boundAsRunMs: number; speeds: number[] } {
   const { scenario, table, bandwidth, strategies } = bench;
   const simulated = (strategy: BenchmarkStrategy): number =>
-    simulate({
-      files: strategy === 'offline' ? table.map((file) => ({ ...file, bytes: file.reducedBytes })) : table,
-      bandwidthBytesPerSec: bandwidth,
-      strategy: strategy === 'offline' ? 'none' : strategy,
-      cores: scenario.cores,
-      uploadSlots: scenario.uploadSlots,
-      perFileOverheadMs: bench.perFileOverheadMs,
-    }).makespanMs;
+    simulatedMakespan(bench, strategy, strategy === 'offline' ? table.map((file) => ({ ...file, bytes: file.reducedBytes })) : table);
 
   const medianOf = (strategy: BenchmarkStrategy, pick: (run: BenchmarkRun) => number): number =>
     median(runs.filter((run) => run.strategy === strategy).map(pick));
