@@ -18,6 +18,8 @@ import {
 import type { FileItem } from '../model/FileItem.js';
 import { GatewayError } from '../model/GatewayError.js';
 import type { Reduction } from '../model/Reduction.js';
+import type { UploadJob } from '../model/UploadJob.js';
+import type { UploadResult } from '../model/UploadResult.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { retryUploads } from '../operators/retryUploads.js';
@@ -29,8 +31,8 @@ import type { GatewayResponse } from '../sinks/GatewayResponse.js';
 import { rescanDirectory } from '../sources/rescanDirectory.js';
 import { watchDirectory, type WatchDirectoryOptions } from '../sources/watchDirectory.js';
 import type { Ledger } from '../state/Ledger.js';
-import { integerAtLeast } from '../validation.js';
-import { createDelivery } from './createDelivery.js';
+import { integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
+import { createDelivery, type Delivery } from './createDelivery.js';
 import { ledgerEvents } from './ledgerEvents.js';
 import { openSpool, type Spool } from './openSpool.js';
 import { isFatalStatus, toAgentEvent } from './runAgentInternals.js';
@@ -151,19 +153,8 @@ function rescanMinAgeMs(watch: RunAgentOptions['watch']): number {
  * @returns The agent's events; completes after `stop` once every taken file is done.
  */
 export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
-  }
-  if (typeof options.path !== 'string' || options.path === '') {
-    throw new TypeError(`Expected \`path\` to be a non-empty string, got ${JSON.stringify(options.path)}`);
-  }
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const strategy = options.strategy ?? 'adaptive';
-  const reduceEnabled = (options.reduce ?? true) && strategy !== 'none';
-  const cores = reduceEnabled ? integerAtLeast('cores', options.cores ?? 1, 1) : 0;
-  const uploadSlots = integerAtLeast('uploadSlots', options.uploadSlots ?? 2, 1);
-  const { ledger, resend = false, deleteAfterUpload = false } = options;
-  const rescanIntervalMs = integerAtLeast('rescanIntervalMs', options.rescanIntervalMs ?? 30_000, 0);
+  const settings = normalise(options);
+  const { scheduler, ledger } = settings;
   // Built eagerly so that a bad host, tag or credential shape is reported before anything runs.
   const uploadOnce = createUploader({
     host: options.host,
@@ -175,69 +166,97 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
     scheduler,
   });
 
-  const include = options.include === undefined ? {} : { include: options.include };
-  const reducerName = options.reduceFile === undefined ? 'reduceImage' : 'custom';
-
   return defer(() => {
     const delivery = createDelivery({
       ...(ledger === undefined ? {} : { ledger }),
-      resend,
-      deleteAfterUpload,
-      reducer: { name: reducerName, settings: { ...options.reducer, spoolDir: undefined } },
+      resend: options.resend ?? false,
+      deleteAfterUpload: options.deleteAfterUpload ?? false,
+      reducer: { name: options.reduceFile === undefined ? 'reduceImage' : 'custom', settings: { ...options.reducer, spoolDir: undefined } },
       scheduler,
     });
     let spool: Spool | undefined;
     const start = async (): Promise<void> => {
-      if (reduceEnabled && options.reduceFile === undefined) {
-        spool = await openSpool({ cores, ...(options.reducer === undefined ? {} : { reducer: options.reducer }), ...(ledger === undefined ? {} : { ledger }) });
+      if (settings.cores > 0 && options.reduceFile === undefined) {
+        spool = await openSpool({ cores: settings.cores, ...(options.reducer === undefined ? {} : { reducer: options.reducer }), ...(ledger === undefined ? {} : { ledger }) });
       }
       await delivery.forgetVanished();
     };
-    const reduceFile = options.reduceFile ?? ((item: FileItem) => spool!.reduce(item));
-    const upload = retryUploads({
-      upload: uploadOnce,
-      scheduler,
-      ...(options.retry?.baseMs === undefined ? {} : { baseMs: options.retry.baseMs }),
-      ...(options.retry?.capMs === undefined ? {} : { capMs: options.retry.capMs }),
-      ...(options.retry?.maxRetries === undefined ? {} : { maxRetries: options.retry.maxRetries }),
-      onRetry: (info) =>
-        delivery.report({ type: 'retried', at: scheduler.now(), path: info.job.item.path, attempt: info.attempt, delayMs: info.delayMs, error: info.error.message }),
-    });
-    const files$ = merge(
-      watchDirectory(options.path, { ...options.watch, ...include }),
-      rescanIntervalMs === 0
-        ? EMPTY
-        : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, minAgeMs: rescanMinAgeMs(options.watch), scheduler }),
-    );
-
     const work$ = from(start()).pipe(
-      switchMap(() => files$),
+      switchMap(() => foundFiles(options, settings)),
       takeUntil(options.stop ?? NEVER),
       delivery.admit,
       scheduleFiles({
-        strategy,
-        cores,
-        uploadSlots,
-        reduce: delivery.reduceWith(reduceFile),
-        upload: delivery.uploadWith(upload),
+        strategy: settings.strategy,
+        cores: settings.cores,
+        uploadSlots: settings.uploadSlots,
+        reduce: delivery.reduceWith(options.reduceFile ?? ((item: FileItem) => spool!.reduce(item))),
+        upload: delivery.uploadWith(retrying(uploadOnce, options, delivery, scheduler)),
         scheduler,
         ...(options.oracleScores === undefined ? {} : { oracleScores: options.oracleScores }),
         ...(options.initialBandwidth === undefined ? {} : { initialBandwidth: options.initialBandwidth }),
         ...(options.halt === undefined ? {} : { halt: options.halt }),
       }),
       map(toAgentEvent),
-      tap((event) => {
-        if (event.type === 'failed' && isFatalStatus(event.status)) {
-          throw new GatewayError(event.error, { status: event.status, path: event.path });
-        }
-      }),
+      tap(endOnFatalStatus),
       finalize(() => delivery.complete()),
     );
-
     // A damaged ledger is reported first; a state dir that cannot be written, while it lasts.
     const ledgerNews$ =
       ledger === undefined ? EMPTY : ledgerEvents(ledger, () => scheduler.now()).pipe(takeUntil(delivery.events$.pipe(ignoreElements(), endWith(null))));
     return merge(delivery.events$, ledgerNews$, work$).pipe(finalize(() => void spool?.close().catch(() => undefined)));
   });
+}
+
+/** The options runAgent checks at the call, with their defaults. */
+function normalise(options: RunAgentOptions) {
+  objectOption('options', options);
+  nonEmptyString('path', options.path);
+  const strategy = options.strategy ?? 'adaptive';
+  const reduceEnabled = (options.reduce ?? true) && strategy !== 'none';
+  return {
+    strategy,
+    cores: reduceEnabled ? integerAtLeast('cores', options.cores ?? 1, 1) : 0,
+    uploadSlots: integerAtLeast('uploadSlots', options.uploadSlots ?? 2, 1),
+    rescanIntervalMs: integerAtLeast('rescanIntervalMs', options.rescanIntervalMs ?? 30_000, 0),
+    ledger: options.ledger,
+    scheduler: options.scheduler ?? asyncScheduler,
+  };
+}
+
+/** The watcher's files, and the periodic walks that catch what its events missed. */
+function foundFiles(options: RunAgentOptions, settings: { readonly rescanIntervalMs: number; readonly scheduler: SchedulerLike }): Observable<FileItem> {
+  const include = options.include === undefined ? {} : { include: options.include };
+  const { rescanIntervalMs, scheduler } = settings;
+  return merge(
+    watchDirectory(options.path, { ...options.watch, ...include }),
+    rescanIntervalMs === 0
+      ? EMPTY
+      : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, minAgeMs: rescanMinAgeMs(options.watch), scheduler }),
+  );
+}
+
+/** The upload with the retry policy, each retry reported as an event. */
+function retrying(
+  upload: (job: UploadJob) => Observable<UploadResult | GatewayError>,
+  options: RunAgentOptions,
+  delivery: Delivery,
+  scheduler: SchedulerLike,
+): (job: UploadJob) => Observable<UploadResult | GatewayError> {
+  return retryUploads({
+    upload,
+    scheduler,
+    ...(options.retry?.baseMs === undefined ? {} : { baseMs: options.retry.baseMs }),
+    ...(options.retry?.capMs === undefined ? {} : { capMs: options.retry.capMs }),
+    ...(options.retry?.maxRetries === undefined ? {} : { maxRetries: options.retry.maxRetries }),
+    onRetry: (info) =>
+      delivery.report({ type: 'retried', at: scheduler.now(), path: info.job.item.path, attempt: info.attempt, delayMs: info.delayMs, error: info.error.message }),
+  });
+}
+
+/** 401, 403 and 412 end the run: nothing else could succeed until a person changes something. */
+function endOnFatalStatus(event: AgentEvent): void {
+  if (event.type === 'failed' && isFatalStatus(event.status)) {
+    throw new GatewayError(event.error, { status: event.status, path: event.path });
+  }
 }
 
