@@ -1,5 +1,5 @@
 import type { Histogram } from './Histogram.js';
-import { escapeHelp, formatSampleValue, metricName } from './observeInternals.js';
+import { escapeHelp, formatSampleValue, metricName } from './prometheusText.js';
 
 /** Options for {@link createHistogram}. */
 export interface CreateHistogramOptions {
