@@ -1,13 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { basename, join } from 'node:path';
 import { createMemoryBlobIndex, openLevelBlobIndex, retryKey, type BlobIndex } from './blobIndex.js';
 import { linkUnderFreeName, tempPathIn } from './blobFiles.js';
 import { createAuthCheck, header, safeFileName, streamIdPattern } from './gatewayInternals.js';
-import { createKeyedLock } from './keyedLock.js';
+import { createKeyedLock, type KeyedLock } from './keyedLock.js';
 import { readBlobHeaders, type BlobHeaders } from './readBlobHeaders.js';
 import { BodyTooLarge, receiveBody } from './receiveBody.js';
 import { formatSettings, reducedName } from './reducedCopy.js';
@@ -159,6 +159,185 @@ function logLine(blob: ReceivedBlob): string {
   return line;
 }
 
+/** What every request of one gateway shares: its settings, its index and what it has received. */
+interface Gateway {
+  readonly settings: GatewaySettings;
+  readonly bucket: TokenBucket | undefined;
+  readonly isAuthorised: (authorization: string | undefined) => boolean;
+  readonly index: BlobIndex;
+  readonly locks: KeyedLock;
+  readonly received: ReceivedBlob[];
+  /** The totals behind `RunningGateway.counts`, which shares this object. */
+  readonly counts: { -readonly [K in keyof GatewayCounts]: number };
+}
+
+/** Counts and logs an accepted blob, keeps it among the latest received, and answers OK. */
+function accept(gateway: Gateway, res: ServerResponse, blob: ReceivedBlob): void {
+  const { received, counts, settings } = gateway;
+  received.push(blob);
+  while (received.length > settings.keepReceived) received.shift();
+  counts.accepted += 1;
+  if (blob.duplicate) counts.duplicates += 1;
+  else if (blob.storedPath !== null) counts.stored += 1;
+  else counts.discarded += 1;
+  settings.log(logLine(blob));
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(okBody) });
+  res.end(okBody);
+}
+
+/** Where a body that is to be kept streams to first: a temp file in the stream's folder. */
+interface BodySink {
+  readonly folder: string;
+  readonly temp: string;
+  readonly sink: WriteStream;
+}
+
+async function openBodySink(folder: string | undefined): Promise<BodySink | undefined> {
+  if (folder === undefined) return undefined;
+  await mkdir(folder, { recursive: true });
+  const temp = tempPathIn(folder);
+  return { folder, temp, sink: createWriteStream(temp, { flags: 'wx' }) };
+}
+
+/**
+ * Receives the body into `target` (if any), hashing it; answers 413 and returns undefined when it
+ * is too large. The temp file is removed on any failure.
+ */
+async function receiveInto(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: BodySink | undefined,
+): Promise<{ bytes: number; sha256: string } | undefined> {
+  const { bucket } = gateway;
+  const { maxBodyBytes } = gateway.settings;
+  const sink = target?.sink;
+  try {
+    return await receiveBody(req, { maxBodyBytes, ...(sink === undefined ? {} : { sink }), ...(bucket === undefined ? {} : { bucket }) });
+  } catch (error) {
+    sink?.destroy();
+    if (target !== undefined) await unlink(target.temp).catch(() => {});
+    if (error instanceof BodyTooLarge) {
+      reply(res, 413, `The body exceeds ${maxBodyBytes} bytes.`, { Connection: 'close' });
+      req.resume();
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+// Runs while holding the blob's retry key (if any), so the index lookup and the store that
+// follows it cannot interleave with an identical upload's.
+async function receiveKeyed(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  streamId: string,
+  blob: BlobHeaders,
+  key: string | undefined,
+): Promise<void> {
+  const { index } = gateway;
+  const { store } = gateway.settings;
+  const duplicate = key !== undefined && (await index.find(key)) !== undefined;
+  const target = await openBodySink(store !== undefined && blob.tag !== 'discard' && !duplicate ? join(store, streamId) : undefined);
+  const body = await receiveInto(gateway, req, res, target);
+  if (body === undefined) return;
+  if (blob.claimedHash !== undefined && blob.claimedHash !== body.sha256) {
+    if (target !== undefined) await unlink(target.temp).catch(() => {});
+    reply(res, 400, 'The body does not match X-HASTE-content-sha256.');
+    return;
+  }
+  const storedPath =
+    target === undefined ? null : await linkUnderFreeName(target.temp, target.folder, storedNameFor(blob), sidecarFor(blob, body));
+  if (key !== undefined && !duplicate && blob.tag !== 'discard') {
+    await index.add(key, { storedAs: storedPath === null ? null : basename(storedPath), originalFilename: blob.originalFilename, sha256: body.sha256 });
+  }
+  const { originalFilename, tag, unixtime, reduction } = blob;
+  accept(gateway, res, { streamId, originalFilename, storedPath, ...body, tag, unixtime, duplicate, ...(reduction === undefined ? {} : { reduction }) });
+}
+
+/** Reads the blob's headers, then receives it under its retry key's lock. */
+async function receiveBlob(gateway: Gateway, req: IncomingMessage, res: ServerResponse, streamId: string): Promise<void> {
+  const blob = readBlobHeaders(req, gateway.settings.tags, gateway.settings.maxBodyBytes);
+  if ('refusal' in blob) {
+    reply(res, ...blob.refusal);
+    return;
+  }
+  const key = blob.claimedHash === undefined ? undefined : retryKey(streamId, blob.originalFilename, blob.claimedHash);
+  const release = key === undefined ? undefined : await gateway.locks.acquire(key);
+  try {
+    await receiveKeyed(gateway, req, res, streamId, blob, key);
+  } finally {
+    release?.();
+  }
+}
+
+/** Checks the credentials, then routes: `/stream/<id>` receives a blob, `/` and `/{name}` greet. */
+async function handle(gateway: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!gateway.isAuthorised(header(req, 'authorization'))) {
+    reply(res, 401, unauthorizedBody, { 'WWW-Authenticate': 'Basic realm="HASTE Cloud"' });
+    return;
+  }
+  // The raw path, not a URL-normalised one, so `/stream/../x` is refused rather than resolved.
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const stream = /^\/stream\/([^/]*)$/.exec(path);
+  if (stream !== null) {
+    if (req.method !== 'POST') {
+      reply(res, 405, 'Method Not Allowed', { Allow: 'POST' });
+      return;
+    }
+    const streamId = stream[1] ?? '';
+    if (!streamIdPattern.test(streamId)) {
+      reply(res, 400, 'The stream id must be 1-128 letters, digits, _ or -.');
+      return;
+    }
+    await receiveBlob(gateway, req, res, streamId);
+    return;
+  }
+  // The real gateway routes both `/` and `/{name}` to its greeting; a client probing the
+  // login with either must see the same answer here.
+  if (path === '/' || /^\/[^/]+$/.test(path)) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      return;
+    }
+    reply(res, 200, 'Hello!');
+    return;
+  }
+  reply(res, 404, 'Not Found');
+}
+
+/** The settings, the upload throttle, the auth check and the index of stored blobs, opened. */
+async function openGateway(settings: GatewaySettings): Promise<Gateway> {
+  const { store, maxBytesPerSecond } = settings;
+  const bucket: TokenBucket | undefined =
+    maxBytesPerSecond === undefined ? undefined : createTokenBucket(maxBytesPerSecond, Math.max(16384, maxBytesPerSecond / 20));
+  const isAuthorised = createAuthCheck(settings.username, settings.password);
+  // Stream ids never start with a dot, so the index cannot clash with a stream's folder.
+  const index: BlobIndex =
+    store === undefined ? createMemoryBlobIndex(keysRememberedWithoutStore) : await openLevelBlobIndex(join(store, '.haste-index'));
+  const counts = { accepted: 0, stored: 0, duplicates: 0, discarded: 0 };
+  return { settings, bucket, isAuthorised, index, locks: createKeyedLock(), received: [], counts };
+}
+
+/** Starts listening; on failure closes the index and rethrows. */
+async function listen(server: Server, gateway: Gateway): Promise<void> {
+  server.listen(gateway.settings.port, gateway.settings.host);
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+  } catch (error) {
+    // Another gateway may want this store's index once we give up on the port.
+    await gateway.index.close();
+    throw error;
+  }
+}
+
+/** The URL a client on this machine reaches the gateway at, even when it listens on every interface. */
+function urlOf(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
 /**
  * Starts a local stand-in for the HASTE Cloud Gateway, speaking the same protocol.
  *
@@ -187,120 +366,9 @@ function logLine(blob: ReceivedBlob): string {
  * @returns The running gateway once it listens.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const settings = normaliseOptions(options);
-  const { store, tags, maxBodyBytes, log, maxBytesPerSecond, keepReceived } = settings;
-  const bucket: TokenBucket | undefined =
-    maxBytesPerSecond === undefined ? undefined : createTokenBucket(maxBytesPerSecond, Math.max(16384, maxBytesPerSecond / 20));
-  const isAuthorised = createAuthCheck(settings.username, settings.password);
-  // Stream ids never start with a dot, so the index cannot clash with a stream's folder.
-  const index: BlobIndex =
-    store === undefined ? createMemoryBlobIndex(keysRememberedWithoutStore) : await openLevelBlobIndex(join(store, '.haste-index'));
-  const locks = createKeyedLock();
-  const received: ReceivedBlob[] = [];
-  const counts = { accepted: 0, stored: 0, duplicates: 0, discarded: 0 };
-
-  const accept = (res: ServerResponse, blob: ReceivedBlob): void => {
-    received.push(blob);
-    while (received.length > keepReceived) received.shift();
-    counts.accepted += 1;
-    if (blob.duplicate) counts.duplicates += 1;
-    else if (blob.storedPath !== null) counts.stored += 1;
-    else counts.discarded += 1;
-    log(logLine(blob));
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(okBody) });
-    res.end(okBody);
-  };
-
-  // Runs while holding the blob's retry key (if any), so the index lookup and the store that
-  // follows it cannot interleave with an identical upload's.
-  const receiveKeyed = async (req: IncomingMessage, res: ServerResponse, streamId: string, blob: BlobHeaders, key: string | undefined): Promise<void> => {
-    const duplicate = key !== undefined && (await index.find(key)) !== undefined;
-    const folder = store !== undefined && blob.tag !== 'discard' && !duplicate ? join(store, streamId) : undefined;
-    let temp: string | undefined;
-    let sink: WriteStream | undefined;
-    if (folder !== undefined) {
-      await mkdir(folder, { recursive: true });
-      temp = tempPathIn(folder);
-      sink = createWriteStream(temp, { flags: 'wx' });
-    }
-    let body: { bytes: number; sha256: string };
-    try {
-      body = await receiveBody(req, { maxBodyBytes, ...(sink === undefined ? {} : { sink }), ...(bucket === undefined ? {} : { bucket }) });
-    } catch (error) {
-      sink?.destroy();
-      if (temp !== undefined) await unlink(temp).catch(() => {});
-      if (error instanceof BodyTooLarge) {
-        reply(res, 413, `The body exceeds ${maxBodyBytes} bytes.`, { Connection: 'close' });
-        req.resume();
-        return;
-      }
-      throw error;
-    }
-    if (blob.claimedHash !== undefined && blob.claimedHash !== body.sha256) {
-      if (temp !== undefined) await unlink(temp).catch(() => {});
-      reply(res, 400, 'The body does not match X-HASTE-content-sha256.');
-      return;
-    }
-    const storedPath =
-      folder === undefined || temp === undefined ? null : await linkUnderFreeName(temp, folder, storedNameFor(blob), sidecarFor(blob, body));
-    if (key !== undefined && !duplicate && blob.tag !== 'discard') {
-      await index.add(key, { storedAs: storedPath === null ? null : basename(storedPath), originalFilename: blob.originalFilename, sha256: body.sha256 });
-    }
-    const { originalFilename, tag, unixtime, reduction } = blob;
-    accept(res, { streamId, originalFilename, storedPath, ...body, tag, unixtime, duplicate, ...(reduction === undefined ? {} : { reduction }) });
-  };
-
-  const receiveBlob = async (req: IncomingMessage, res: ServerResponse, streamId: string): Promise<void> => {
-    const blob = readBlobHeaders(req, tags, maxBodyBytes);
-    if ('refusal' in blob) {
-      reply(res, ...blob.refusal);
-      return;
-    }
-    const key = blob.claimedHash === undefined ? undefined : retryKey(streamId, blob.originalFilename, blob.claimedHash);
-    const release = key === undefined ? undefined : await locks.acquire(key);
-    try {
-      await receiveKeyed(req, res, streamId, blob, key);
-    } finally {
-      release?.();
-    }
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!isAuthorised(header(req, 'authorization'))) {
-      reply(res, 401, unauthorizedBody, { 'WWW-Authenticate': 'Basic realm="HASTE Cloud"' });
-      return;
-    }
-    // The raw path, not a URL-normalised one, so `/stream/../x` is refused rather than resolved.
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const stream = /^\/stream\/([^/]*)$/.exec(path);
-    if (stream !== null) {
-      if (req.method !== 'POST') {
-        reply(res, 405, 'Method Not Allowed', { Allow: 'POST' });
-        return;
-      }
-      const streamId = stream[1] ?? '';
-      if (!streamIdPattern.test(streamId)) {
-        reply(res, 400, 'The stream id must be 1-128 letters, digits, _ or -.');
-        return;
-      }
-      await receiveBlob(req, res, streamId);
-      return;
-    }
-    // The real gateway routes both `/` and `/{name}` to its greeting; a client probing the
-    // login with either must see the same answer here.
-    if (path === '/' || /^\/[^/]+$/.test(path)) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        reply(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
-        return;
-      }
-      reply(res, 200, 'Hello!');
-      return;
-    }
-    reply(res, 404, 'Not Found');
-  };
-
+  const gateway = await openGateway(normaliseOptions(options));
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
+    handle(gateway, req, res).catch(() => {
       if (res.headersSent) {
         res.destroy();
       } else {
@@ -308,31 +376,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
     });
   });
-  server.listen(settings.port, settings.host);
-  try {
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
-  } catch (error) {
-    // Another gateway may want this store's index once we give up on the port.
-    await index.close();
-    throw error;
-  }
+  await listen(server, gateway);
   const boundPort = (server.address() as AddressInfo).port;
-  const { host } = settings;
-  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${boundPort}`;
 
   return {
-    url,
+    url: urlOf(gateway.settings.host, boundPort),
     port: boundPort,
-    received,
-    counts: counts satisfies GatewayCounts,
+    received: gateway.received,
+    counts: gateway.counts satisfies GatewayCounts,
     close: async () => {
       const closed = new Promise<void>((resolve, reject) => {
         server.close((error) => (error === undefined ? resolve() : reject(error)));
       });
       server.closeAllConnections();
       await closed;
-      await index.close();
+      await gateway.index.close();
     },
   };
 }
