@@ -1,5 +1,3 @@
-import type { AgentStats } from './AgentStats.js';
-
 /** Binary units for sizes (what `ls -h` and file managers show). */
 export function formatBytes(bytes: number): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -44,28 +42,4 @@ export function formatDuration(seconds: number | undefined): string {
 /** `4 s`, or `250 ms` under a second: the wait before a retry. */
 export function formatWait(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1000)} s`;
-}
-
-/** `cannot write (ENOSPC), retrying in 4 s` while the ledger is degraded, else undefined. */
-export function describeLedgerTrouble(stats: AgentStats): string | undefined {
-  const trouble = stats.ledgerDegraded;
-  return trouble === undefined ? undefined : `cannot write (${trouble.code}), retrying in ${formatWait(trouble.retryInMs)}`;
-}
-
-/** Plain one-line summary for logs and pipes, where a redrawn block would be noise. */
-export function renderStatusLine(stats: AgentStats): string {
-  const trouble = describeLedgerTrouble(stats);
-  return [
-    ...(trouble === undefined ? [] : [`ledger: ${trouble}`]),
-    `seen ${stats.filesSeen}`,
-    `uploaded ${stats.filesUploaded}`,
-    `pending ${stats.filesPending}`,
-    `failed ${stats.filesFailed}`,
-    `sent ${formatBytes(stats.bytesSent)}`,
-    `saved ${formatBytes(stats.bytesSaved)}`,
-    `backlog ${formatBytes(stats.backlogBytes)}`,
-    `uplink ${formatRate(stats.uplinkBytesPerSecond)}`,
-    `ETA ${formatDuration(stats.backlogSeconds)}`,
-    `errors ${stats.errors}`,
-  ].join(', ');
 }

@@ -1,5 +1,6 @@
 import type { AgentStats } from './AgentStats.js';
-import { describeLedgerTrouble, formatBytes, formatDuration, formatRate } from './observeInternals.js';
+import { describeLedgerTrouble } from './describeLedgerTrouble.js';
+import { formatBytes, formatDuration, formatRate } from './observeInternals.js';
 import { paintLine, type Segment } from './paintLine.js';
 
 /** Options for {@link renderStatusBlock}. */

@@ -1,6 +1,6 @@
 import { asyncScheduler, defer, finalize, tap, timer, type MonoTypeOperatorFunction, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AgentStats } from './AgentStats.js';
-import { renderStatusLine } from './observeInternals.js';
+import { renderStatusLine } from './renderStatusLine.js';
 import { renderStatusBlock } from './renderStatusBlock.js';
 
 /** Options for {@link reportProgress}. */

@@ -5,7 +5,7 @@ import type { AgentStats } from './AgentStats.js';
 import { createHistogram } from './createHistogram.js';
 import type { Histogram } from './Histogram.js';
 import type { MetricsServer } from './MetricsServer.js';
-import { describeLedgerTrouble } from './observeInternals.js';
+import { describeLedgerTrouble } from './describeLedgerTrouble.js';
 import { escapeHelp, formatSampleValue } from './prometheusText.js';
 import { functionOption, nonEmptyString } from '../validation.js';
 
