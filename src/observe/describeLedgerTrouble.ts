@@ -1,5 +1,5 @@
 import type { AgentStats } from './AgentStats.js';
-import { formatWait } from './observeInternals.js';
+import { formatWait } from './formatQuantities.js';
 
 /** `cannot write (ENOSPC), retrying in 4 s` while the ledger is degraded, else undefined. */
 export function describeLedgerTrouble(stats: AgentStats): string | undefined {

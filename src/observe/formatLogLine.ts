@@ -1,5 +1,5 @@
 import type { AgentEvent } from './AgentEvent.js';
-import { formatBytes, formatRate, formatWait } from './observeInternals.js';
+import { formatBytes, formatRate, formatWait } from './formatQuantities.js';
 
 /** Keys never written to a log, however they got into an event. */
 const secretKey = /^(password|authorization|proxy-authorization)$/i;

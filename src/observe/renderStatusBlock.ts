@@ -1,6 +1,6 @@
 import type { AgentStats } from './AgentStats.js';
 import { describeLedgerTrouble } from './describeLedgerTrouble.js';
-import { formatBytes, formatDuration, formatRate } from './observeInternals.js';
+import { formatBytes, formatDuration, formatRate } from './formatQuantities.js';
 import { paintLine, type Segment } from './paintLine.js';
 
 /** Options for {@link renderStatusBlock}. */

@@ -1,6 +1,6 @@
 import type { AgentStats } from './AgentStats.js';
 import { describeLedgerTrouble } from './describeLedgerTrouble.js';
-import { formatBytes, formatDuration, formatRate } from './observeInternals.js';
+import { formatBytes, formatDuration, formatRate } from './formatQuantities.js';
 
 /** Plain one-line summary for logs and pipes, where a redrawn block would be noise. */
 export function renderStatusLine(stats: AgentStats): string {
