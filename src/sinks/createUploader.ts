@@ -74,6 +74,125 @@ function snippet(text: string): string {
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }
 
+/** The options once checked, with every default filled in, and what every request repeats. */
+interface UploaderSettings {
+  readonly baseUrl: string;
+  readonly username: string;
+  readonly tag: string;
+  readonly scheduler: SchedulerLike;
+  readonly post: (request: GatewayRequest) => Observable<GatewayResponse>;
+  readonly clock: () => number;
+  /** `<baseUrl>/stream/<streamId>`. */
+  readonly url: string;
+  /** The `Authorization` header's value. */
+  readonly authorization: string;
+}
+
+/** Validates the options once, eagerly, and fills in the defaults. */
+function normaliseUploaderOptions(options: UploaderOptions): UploaderSettings {
+  objectOption('options', options);
+  const baseUrl = normaliseBaseUrl(options.host);
+  const username = stringOption('username', options.username);
+  const password = stringOption('password', options.password);
+  if (username.includes(':')) {
+    throw new TypeError('Expected `username` without `:`, which Basic auth cannot carry');
+  }
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const tag = options.tag ?? 'vironova';
+  const id = options.streamId ?? formatStreamId({ startedAt: options.startedAt ?? new Date(scheduler.now()), tag });
+  if (typeof id !== 'string' || !streamIdPattern.test(id)) {
+    throw new TypeError(`Expected \`streamId\` to be 1-128 letters, digits, _ or -, got ${JSON.stringify(id)}`);
+  }
+  if (typeof tag !== 'string' || !/^[\x21-\x7E]+$/.test(tag)) {
+    throw new TypeError(`Expected \`tag\` to be non-empty printable ASCII, got ${JSON.stringify(tag)}`);
+  }
+  const post = options.post ?? fetchPost;
+  functionOption('post', post);
+  const clock = options.clock ?? Date.now;
+  functionOption('clock', clock);
+  const url = `${baseUrl}/stream/${id}`;
+  const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+  return { baseUrl, username, tag, scheduler, post, clock, url, authorization };
+}
+
+/** The POST of one job: the protocol's headers, and the body with what it must still be. */
+function requestFor(settings: UploaderSettings, job: UploadJob): GatewayRequest {
+  const { item } = job;
+  const bodyPath = job.bodyPath ?? item.path;
+  const sendsCopy = bodyPath !== item.path;
+  return {
+    url: settings.url,
+    headers: {
+      Authorization: settings.authorization,
+      'X-HASTE-original_filename': encodeHeaderFilename(item.path),
+      'X-HASTE-tag': settings.tag,
+      'X-HASTE-unixtime': String(settings.clock() / 1000),
+      // Lets the gateway drop a repeat, e.g. after a crash between its 2xx and our ledger write.
+      ...(job.bodySha256 === undefined ? {} : { 'X-HASTE-content-sha256': job.bodySha256 }),
+      // original_filename keeps naming the original (protocol); these say the body is not it.
+      ...(sendsCopy && job.bodyMediaType !== undefined ? { 'Content-Type': job.bodyMediaType } : {}),
+      ...(sendsCopy ? { 'X-HASTE-reduction': formatReductionHeader(job.bodyReduction) } : {}),
+    },
+    bodyPath,
+    // An original must still be the file admitted; a copy is only checked to be a plain file.
+    bodyIdentity: sendsCopy
+      ? job.bodySize === undefined ? {} : { size: job.bodySize }
+      : identityOf(item),
+  };
+}
+
+/** The gateway's answer as a result: an {@link UploadResult} on 2xx, a {@link GatewayError} saying what to fix otherwise. */
+function resultOf(settings: UploaderSettings, item: FileItem, startedAt: number, response: GatewayResponse): UploadResult | GatewayError {
+  const { baseUrl, username, tag } = settings;
+  const { status } = response;
+  if (status >= 200 && status < 300) {
+    return { item, status, bytes: response.bytesSent, startedAt, finishedAt: settings.scheduler.now() };
+  }
+  let message: string;
+  if (status === 401) {
+    message = `Gateway ${baseUrl} rejected the credentials of user "${username}" (401 Unauthorized): check the username and password; ${item.path} was not uploaded`;
+  } else if (status === 412) {
+    message = `Gateway ${baseUrl} does not accept tag "${tag}" (412 Precondition Failed); ${item.path} was not uploaded`;
+  } else {
+    message = `Gateway ${baseUrl} answered ${status} for ${item.path}: ${snippet(response.text)}`;
+  }
+  const retryAfterMs = parseRetryAfter(response.retryAfter, settings.clock());
+  return new GatewayError(message, {
+    status,
+    path: item.path,
+    item,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
+}
+
+/** One job's upload: the request, then the first answer as a result, or an error as status 0. */
+function uploadOne(settings: UploaderSettings, job: UploadJob): Observable<UploadResult | GatewayError> {
+  const { baseUrl, scheduler } = settings;
+  return defer(() => {
+    const startedAt = scheduler.now();
+    const { item } = job;
+    return settings.post(requestFor(settings, job)).pipe(
+      take(1),
+      map((response) => resultOf(settings, item, startedAt, response)),
+      defaultIfEmpty(
+        new GatewayError(`Upload of ${item.path} to ${baseUrl} ended without an answer`, { status: 0, path: item.path, item }),
+      ),
+    );
+  }).pipe(
+    catchError((error: unknown): Observable<UploadResult | GatewayError> => {
+      const reason = error instanceof Error ? error.message : String(error);
+      return of(
+        new GatewayError(`Could not upload ${job.item.path} to ${baseUrl}: ${reason}`, {
+          status: 0,
+          path: job.item.path,
+          item: job.item,
+          cause: error,
+        }),
+      );
+    }),
+  );
+}
+
 /**
  * Builds the function that uploads one job to a HASTE Cloud Gateway.
  *
@@ -108,92 +227,6 @@ function snippet(text: string): string {
  * @returns A function from a job to a one-value Observable.
  */
 export function createUploader(options: UploaderOptions): (job: UploadJob) => Observable<UploadResult | GatewayError> {
-  objectOption('options', options);
-  const baseUrl = normaliseBaseUrl(options.host);
-  const username = stringOption('username', options.username);
-  const password = stringOption('password', options.password);
-  if (username.includes(':')) {
-    throw new TypeError('Expected `username` without `:`, which Basic auth cannot carry');
-  }
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const tag = options.tag ?? 'vironova';
-  const id = options.streamId ?? formatStreamId({ startedAt: options.startedAt ?? new Date(scheduler.now()), tag });
-  if (typeof id !== 'string' || !streamIdPattern.test(id)) {
-    throw new TypeError(`Expected \`streamId\` to be 1-128 letters, digits, _ or -, got ${JSON.stringify(id)}`);
-  }
-  if (typeof tag !== 'string' || !/^[\x21-\x7E]+$/.test(tag)) {
-    throw new TypeError(`Expected \`tag\` to be non-empty printable ASCII, got ${JSON.stringify(tag)}`);
-  }
-  const post = options.post ?? fetchPost;
-  functionOption('post', post);
-  const clock = options.clock ?? Date.now;
-  functionOption('clock', clock);
-  const url = `${baseUrl}/stream/${id}`;
-  const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-
-  return (job) =>
-    defer(() => {
-      const startedAt = scheduler.now();
-      const { item } = job;
-      const bodyPath = job.bodyPath ?? item.path;
-      const sendsCopy = bodyPath !== item.path;
-      const request: GatewayRequest = {
-        url,
-        headers: {
-          Authorization: authorization,
-          'X-HASTE-original_filename': encodeHeaderFilename(item.path),
-          'X-HASTE-tag': tag,
-          'X-HASTE-unixtime': String(clock() / 1000),
-          // Lets the gateway drop a repeat, e.g. after a crash between its 2xx and our ledger write.
-          ...(job.bodySha256 === undefined ? {} : { 'X-HASTE-content-sha256': job.bodySha256 }),
-          // original_filename keeps naming the original (protocol); these say the body is not it.
-          ...(sendsCopy && job.bodyMediaType !== undefined ? { 'Content-Type': job.bodyMediaType } : {}),
-          ...(sendsCopy ? { 'X-HASTE-reduction': formatReductionHeader(job.bodyReduction) } : {}),
-        },
-        bodyPath,
-        // An original must still be the file admitted; a copy is only checked to be a plain file.
-        bodyIdentity: sendsCopy
-          ? job.bodySize === undefined ? {} : { size: job.bodySize }
-          : identityOf(item),
-      };
-      return post(request).pipe(
-        take(1),
-        map((response): UploadResult | GatewayError => {
-          const { status } = response;
-          if (status >= 200 && status < 300) {
-            return { item, status, bytes: response.bytesSent, startedAt, finishedAt: scheduler.now() };
-          }
-          let message: string;
-          if (status === 401) {
-            message = `Gateway ${baseUrl} rejected the credentials of user "${username}" (401 Unauthorized): check the username and password; ${item.path} was not uploaded`;
-          } else if (status === 412) {
-            message = `Gateway ${baseUrl} does not accept tag "${tag}" (412 Precondition Failed); ${item.path} was not uploaded`;
-          } else {
-            message = `Gateway ${baseUrl} answered ${status} for ${item.path}: ${snippet(response.text)}`;
-          }
-          const retryAfterMs = parseRetryAfter(response.retryAfter, clock());
-          return new GatewayError(message, {
-            status,
-            path: item.path,
-            item,
-            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-          });
-        }),
-        defaultIfEmpty(
-          new GatewayError(`Upload of ${item.path} to ${baseUrl} ended without an answer`, { status: 0, path: item.path, item }),
-        ),
-      );
-    }).pipe(
-      catchError((error: unknown): Observable<UploadResult | GatewayError> => {
-        const reason = error instanceof Error ? error.message : String(error);
-        return of(
-          new GatewayError(`Could not upload ${job.item.path} to ${baseUrl}: ${reason}`, {
-            status: 0,
-            path: job.item.path,
-            item: job.item,
-            cause: error,
-          }),
-        );
-      }),
-    );
+  const settings = normaliseUploaderOptions(options);
+  return (job) => uploadOne(settings, job);
 }
