@@ -85,7 +85,77 @@ export function trackStats(options: TrackStatsOptions = {}): OperatorFunction<Ag
 
 function fold(previous: Tally, pending: Map<string, Pending>, event: AgentEvent, smoothing: number): Tally {
   const tally: Tally = { ...previous, updatedAt: event.at };
+  const files = filePhases(tally, pending);
+  switch (event.type) {
+    case 'seen': {
+      tally.filesSeen += 1;
+      tally.bytesSeen += event.bytes;
+      // A rewritten file replaces its older, still pending version rather than adding to it.
+      const entry = files.track(event.path, event.bytes);
+      files.resize(entry, event.bytes);
+      files.enter(entry, 'waiting');
+      break;
+    }
+    case 'skipped':
+      // Sent by an earlier run: neither backlog nor progress of this one.
+      tally.filesSkipped += 1;
+      break;
+    case 'reduce-start':
+      files.enter(files.track(event.path, 0), 'reducing');
+      break;
+    case 'reduced': {
+      const entry = files.track(event.path, event.bytesIn);
+      files.enter(entry, 'waiting');
+      files.resize(entry, event.bytesOut);
+      if (event.reduced) {
+        tally.filesReduced += 1;
+        tally.bytesSaved += event.bytesIn - event.bytesOut;
+      }
+      break;
+    }
+    case 'upload-start': {
+      const entry = files.track(event.path, event.bytes);
+      files.resize(entry, event.bytes);
+      files.enter(entry, 'uploading');
+      break;
+    }
+    case 'retried':
+      countError(tally, event);
+      tally.retries += 1;
+      files.enter(files.track(event.path, 0), 'waiting');
+      break;
+    case 'uploaded':
+      files.settle(event.path);
+      countUpload(tally, event, smoothing);
+      break;
+    case 'failed':
+      files.settle(event.path);
+      tally.filesFailed += 1;
+      countError(tally, event);
+      break;
+    case 'ledger-degraded':
+    case 'ledger-recovered':
+      noteLedgerHealth(tally, event);
+      break;
+    default:
+      break;
+  }
+  return tally;
+}
 
+/** The moves of a file between phases, each keeping `tally`'s in-flight counts and backlog in step with `pending`. */
+interface FilePhases {
+  /** Moves a tracked file to `phase`. */
+  enter(entry: Pending, phase: Phase): void;
+  /** Sets what is still to be sent of a tracked file. */
+  resize(entry: Pending, bytes: number): void;
+  /** The file's entry, added as waiting with `bytes` to send if it was not tracked yet. */
+  track(path: string, bytes: number): Pending;
+  /** Stops tracking a file that is done, uploaded or failed. */
+  settle(path: string): void;
+}
+
+function filePhases(tally: Tally, pending: Map<string, Pending>): FilePhases {
   const leave = (entry: Pending): void => {
     if (entry.phase === 'reducing') tally.filesReducing -= 1;
     if (entry.phase === 'uploading') tally.filesUploading -= 1;
@@ -117,80 +187,29 @@ function fold(previous: Tally, pending: Map<string, Pending>, event: AgentEvent,
       pending.delete(path);
     }
   };
+  return { enter, resize, track, settle };
+}
 
-  switch (event.type) {
-    case 'seen': {
-      tally.filesSeen += 1;
-      tally.bytesSeen += event.bytes;
-      // A rewritten file replaces its older, still pending version rather than adding to it.
-      const entry = track(event.path, event.bytes);
-      resize(entry, event.bytes);
-      enter(entry, 'waiting');
-      break;
-    }
-    case 'skipped':
-      // Sent by an earlier run: neither backlog nor progress of this one.
-      tally.filesSkipped += 1;
-      break;
-    case 'reduce-start':
-      enter(track(event.path, 0), 'reducing');
-      break;
-    case 'reduced': {
-      const entry = track(event.path, event.bytesIn);
-      enter(entry, 'waiting');
-      resize(entry, event.bytesOut);
-      if (event.reduced) {
-        tally.filesReduced += 1;
-        tally.bytesSaved += event.bytesIn - event.bytesOut;
-      }
-      break;
-    }
-    case 'upload-start': {
-      const entry = track(event.path, event.bytes);
-      resize(entry, event.bytes);
-      enter(entry, 'uploading');
-      break;
-    }
-    case 'retried': {
-      tally.errors += 1;
-      tally.retries += 1;
-      tally.lastError = { at: event.at, path: event.path, message: event.error };
-      enter(track(event.path, 0), 'waiting');
-      break;
-    }
-    case 'uploaded': {
-      settle(event.path);
-      tally.filesUploaded += 1;
-      tally.bytesSent += event.bytes;
-      const sample = uplinkSample(event);
-      if (sample !== undefined) {
-        tally.uplink = tally.uplink === undefined ? sample : smoothing * sample + (1 - smoothing) * tally.uplink;
-      }
-      break;
-    }
-    case 'failed':
-      settle(event.path);
-      tally.filesFailed += 1;
-      tally.errors += 1;
-      tally.lastError = { at: event.at, path: event.path, message: event.error };
-      break;
-    case 'ledger-degraded':
-      tally.ledgerDegraded = {
-        since: tally.ledgerDegraded?.since ?? event.at,
-        code: event.code,
-        error: event.error,
-        retryInMs: event.retryInMs,
-      };
-      tally.ledgerWriteFailures = event.failedWrites;
-      break;
-    case 'ledger-recovered':
-      tally.ledgerDegraded = undefined;
-      tally.ledgerWriteFailures = event.failedWrites;
-      break;
-    default:
-      break;
+function countError(tally: Tally, event: Extract<AgentEvent, { type: 'retried' | 'failed' }>): void {
+  tally.errors += 1;
+  tally.lastError = { at: event.at, path: event.path, message: event.error };
+}
+
+function countUpload(tally: Tally, event: Extract<AgentEvent, { type: 'uploaded' }>, smoothing: number): void {
+  tally.filesUploaded += 1;
+  tally.bytesSent += event.bytes;
+  const sample = uplinkSample(event);
+  if (sample !== undefined) {
+    tally.uplink = tally.uplink === undefined ? sample : smoothing * sample + (1 - smoothing) * tally.uplink;
   }
-  return tally;
+}
+
+function noteLedgerHealth(tally: Tally, event: Extract<AgentEvent, { type: 'ledger-degraded' | 'ledger-recovered' }>): void {
+  tally.ledgerDegraded =
+    event.type === 'ledger-degraded'
+      ? { since: tally.ledgerDegraded?.since ?? event.at, code: event.code, error: event.error, retryInMs: event.retryInMs }
+      : undefined;
+  tally.ledgerWriteFailures = event.failedWrites;
 }
 
 function uplinkSample(event: Extract<AgentEvent, { type: 'uploaded' }>): number | undefined {
