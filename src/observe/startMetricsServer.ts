@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentEvent } from './AgentEvent.js';
 import type { AgentStats } from './AgentStats.js';
@@ -97,83 +97,9 @@ const families: readonly Family[] = [
  * @returns The running server once it is listening; rejects if the port cannot be bound.
  */
 export async function startMetricsServer(options: StartMetricsServerOptions): Promise<MetricsServer> {
-  const port = options?.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
-  }
-  const host = options.host ?? '127.0.0.1';
-  nonEmptyString('host', host);
-  const getStats = options.getStats;
-  functionOption('getStats', getStats);
-  const histograms = {
-    upload:
-      options.histograms?.upload ??
-      createHistogram({
-        name: 'haste_upload_duration_seconds',
-        help: 'Time from the start of an upload to the gateway acknowledging it.',
-        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      }),
-    reduce:
-      options.histograms?.reduce ??
-      createHistogram({ name: 'haste_reduce_duration_seconds', help: 'CPU time spent reducing one file.' }),
-  };
-
-  const scrape = (): string => {
-    const stats = getStats();
-    const lines: string[] = [];
-    for (const family of families) {
-      lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
-      const value = family.value(stats);
-      if (typeof value === 'number') lines.push(`${family.name} ${formatSampleValue(value)}`);
-    }
-    lines.push(...histograms.upload.render(), ...histograms.reduce.render());
-    return `${lines.join('\n')}\n`;
-  };
-
-  const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-      return;
-    }
-    if (path === '/healthz') {
-      let trouble: string | undefined;
-      try {
-        const stats = getStats();
-        trouble = describeLedgerTrouble(stats);
-        if (trouble !== undefined) trouble = `ledger ${trouble}: ${stats.ledgerDegraded!.error}`.replace(/\s+/g, ' ');
-      } catch (error) {
-        trouble = `could not read stats: ${error instanceof Error ? error.message : String(error)}`;
-      }
-      if (trouble === undefined) response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
-      else response.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${trouble}\n`);
-      return;
-    }
-    if (path !== '/metrics') {
-      response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found; try /metrics\n');
-      return;
-    }
-    let body: string;
-    try {
-      body = scrape();
-    } catch (error) {
-      // A broken stats source must show up as a failed scrape, not take the agent down.
-      response
-        .writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' })
-        .end(`could not read stats: ${error instanceof Error ? error.message : String(error)}\n`);
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
-  };
-
-  const server = createServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const { port, host, getStats, histograms } = normaliseMetricsServerOptions(options);
+  const server = createServer((request, response) => answer(request, response, getStats, histograms));
+  await listen(server, port, host);
 
   const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -195,4 +121,98 @@ export async function startMetricsServer(options: StartMetricsServerOptions): Pr
       return closing;
     },
   };
+}
+
+type Histograms = { upload: Histogram; reduce: Histogram };
+
+function normaliseMetricsServerOptions(
+  options: StartMetricsServerOptions,
+): { port: number; host: string; getStats: () => AgentStats; histograms: Histograms } {
+  const port = options?.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  nonEmptyString('host', host);
+  const getStats = options.getStats;
+  functionOption('getStats', getStats);
+  const histograms = {
+    upload:
+      options.histograms?.upload ??
+      createHistogram({
+        name: 'haste_upload_duration_seconds',
+        help: 'Time from the start of an upload to the gateway acknowledging it.',
+        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      }),
+    reduce:
+      options.histograms?.reduce ??
+      createHistogram({ name: 'haste_reduce_duration_seconds', help: 'CPU time spent reducing one file.' }),
+  };
+  return { port, host, getStats, histograms };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function answer(request: IncomingMessage, response: ServerResponse, getStats: () => AgentStats, histograms: Histograms): void {
+  const path = (request.url ?? '/').split('?')[0];
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+    return;
+  }
+  if (path === '/healthz') {
+    answerHealth(response, getStats);
+    return;
+  }
+  if (path !== '/metrics') {
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found; try /metrics\n');
+    return;
+  }
+  answerScrape(response, getStats, histograms);
+}
+
+function answerHealth(response: ServerResponse, getStats: () => AgentStats): void {
+  let trouble: string | undefined;
+  try {
+    const stats = getStats();
+    trouble = describeLedgerTrouble(stats);
+    if (trouble !== undefined) trouble = `ledger ${trouble}: ${stats.ledgerDegraded!.error}`.replace(/\s+/g, ' ');
+  } catch (error) {
+    trouble = `could not read stats: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (trouble === undefined) response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+  else response.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${trouble}\n`);
+}
+
+function answerScrape(response: ServerResponse, getStats: () => AgentStats, histograms: Histograms): void {
+  let body: string;
+  try {
+    body = renderMetrics(getStats(), histograms);
+  } catch (error) {
+    // A broken stats source must show up as a failed scrape, not take the agent down.
+    response
+      .writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' })
+      .end(`could not read stats: ${error instanceof Error ? error.message : String(error)}\n`);
+    return;
+  }
+  response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
+}
+
+/** The scrape body: every family, then the histograms, in the text exposition format. */
+function renderMetrics(stats: AgentStats, histograms: Histograms): string {
+  const lines: string[] = [];
+  for (const family of families) {
+    lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
+    const value = family.value(stats);
+    if (typeof value === 'number') lines.push(`${family.name} ${formatSampleValue(value)}`);
+  }
+  lines.push(...histograms.upload.render(), ...histograms.reduce.render());
+  return `${lines.join('\n')}\n`;
 }
