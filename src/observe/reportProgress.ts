@@ -70,6 +70,24 @@ const clearToEnd = '\r\x1b[0J';
  * @returns A pass-through operator.
  */
 export function reportProgress(options: ReportProgressOptions): MonoTypeOperatorFunction<AgentStats> {
+  const settings = normaliseReportProgressOptions(options);
+  const { stream, lines } = settings;
+  if (options.quiet === true) {
+    return lines === undefined ? (source) => source : (source) => defer(() => passLines(source, lines, (line) => writeSafely(stream, `${line}\n`)));
+  }
+  return (source) => defer(() => drawThrottled(source, settings));
+}
+
+interface ProgressSettings {
+  stream: ReportProgressOptions['stream'];
+  tty: boolean;
+  intervalMs: number;
+  scheduler: SchedulerLike;
+  color: boolean;
+  lines: Observable<string> | undefined;
+}
+
+function normaliseReportProgressOptions(options: ReportProgressOptions): ProgressSettings {
   const stream = options?.stream;
   if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') {
     throw new TypeError(`Expected \`stream\` to be a writable stream, got ${String(stream)}`);
@@ -85,79 +103,98 @@ export function reportProgress(options: ReportProgressOptions): MonoTypeOperator
   if (lines !== undefined && (lines === null || typeof lines.subscribe !== 'function')) {
     throw new TypeError(`Expected \`lines\` to be an Observable, got ${String(lines)}`);
   }
-  if (options.quiet === true) {
-    return lines === undefined ? (source) => source : (source) => defer(() => passLines(source, lines, (line) => writeSafely(stream, `${line}\n`)));
-  }
+  return { stream, tty, intervalMs, scheduler, color, lines };
+}
 
-  return (source) =>
-    defer(() => {
-      let linesOnScreen = 0;
-      let latest: AgentStats | undefined;
-      let drawn = true;
-      let cooling: Subscription | undefined;
+/** Mirrors `source`, drawing the first snapshot at once and then at most one per interval, trailing the latest. */
+function drawThrottled(source: Observable<AgentStats>, settings: ProgressSettings): Observable<AgentStats> {
+  const { intervalMs, scheduler, lines } = settings;
+  const screen = statusScreen(settings);
+  let latest: AgentStats | undefined;
+  let drawn = true;
+  let cooling: Subscription | undefined;
 
-      const write = (text: string): void => writeSafely(stream, text);
-      /** The block's text, replacing the one on screen, which is assumed to end at the cursor. */
-      const block = (stats: AgentStats): string => {
-        const width = Number.isInteger(stream.columns) && (stream.columns ?? 0) > 0 ? (stream.columns as number) : 80;
-        const rows = renderStatusBlock(stats, { width, color });
-        // A shorter block still clears the rows the taller one left behind.
-        while (rows.length < linesOnScreen) rows.push('');
-        const up = linesOnScreen > 0 ? cursorUp(linesOnScreen) : '';
-        linesOnScreen = rows.length;
-        return `${up}${rows.map((row) => `${clearLine}${row}`).join('\n')}\n`;
-      };
-      const draw = (stats: AgentStats): void => {
-        drawn = true;
-        write(tty ? block(stats) : `${renderStatusLine(stats)}\n`);
-      };
-      const printLine = (line: string): void => {
-        if (!tty || linesOnScreen === 0) {
-          write(`${line}\n`);
-          return;
-        }
-        // One write, so the terminal never shows the block missing.
-        const erase = `${cursorUp(linesOnScreen)}${clearToEnd}${line}\n`;
-        linesOnScreen = 0;
-        if (latest === undefined) {
-          write(erase);
-          return;
-        }
-        drawn = true;
-        write(`${erase}${block(latest)}`);
-      };
-      const coolDown = (): void => {
-        cooling = timer(intervalMs, scheduler).subscribe(() => {
-          cooling = undefined;
-          if (!drawn && latest !== undefined) {
-            draw(latest);
-            coolDown();
-          }
-        });
-      };
-      const flush = (): void => {
-        cooling?.unsubscribe();
-        cooling = undefined;
-        if (!drawn && latest !== undefined) draw(latest);
-      };
-
-      const drawing = source.pipe(
-        tap({
-          next: (stats) => {
-            latest = stats;
-            drawn = false;
-            if (cooling === undefined) {
-              draw(stats);
-              coolDown();
-            }
-          },
-          complete: flush,
-          error: flush,
-          finalize: () => cooling?.unsubscribe(),
-        }),
-      );
-      return lines === undefined ? drawing : passLines(drawing, lines, printLine);
+  const draw = (stats: AgentStats): void => {
+    drawn = true;
+    screen.draw(stats);
+  };
+  const printLine = (line: string): void => {
+    if (screen.printAbove(line, latest)) drawn = true;
+  };
+  const coolDown = (): void => {
+    cooling = timer(intervalMs, scheduler).subscribe(() => {
+      cooling = undefined;
+      if (!drawn && latest !== undefined) {
+        draw(latest);
+        coolDown();
+      }
     });
+  };
+  const flush = (): void => {
+    cooling?.unsubscribe();
+    cooling = undefined;
+    if (!drawn && latest !== undefined) draw(latest);
+  };
+
+  const drawing = source.pipe(
+    tap({
+      next: (stats) => {
+        latest = stats;
+        drawn = false;
+        if (cooling === undefined) {
+          draw(stats);
+          coolDown();
+        }
+      },
+      complete: flush,
+      error: flush,
+      finalize: () => cooling?.unsubscribe(),
+    }),
+  );
+  return lines === undefined ? drawing : passLines(drawing, lines, printLine);
+}
+
+/** What is on the stream: on a TTY, a block redrawn in place, with log lines printed above it. */
+interface StatusScreen {
+  /** Draws the block on a TTY, replacing the one on screen; elsewhere writes a status line. */
+  draw(stats: AgentStats): void;
+  /** Prints a log line above the block; true when it drew `latest` again beneath it. */
+  printAbove(line: string, latest: AgentStats | undefined): boolean;
+}
+
+function statusScreen({ stream, tty, color }: ProgressSettings): StatusScreen {
+  let linesOnScreen = 0;
+  const write = (text: string): void => writeSafely(stream, text);
+  /** The block's text, replacing the one on screen, which is assumed to end at the cursor. */
+  const block = (stats: AgentStats): string => {
+    const width = Number.isInteger(stream.columns) && (stream.columns ?? 0) > 0 ? (stream.columns as number) : 80;
+    const rows = renderStatusBlock(stats, { width, color });
+    // A shorter block still clears the rows the taller one left behind.
+    while (rows.length < linesOnScreen) rows.push('');
+    const up = linesOnScreen > 0 ? cursorUp(linesOnScreen) : '';
+    linesOnScreen = rows.length;
+    return `${up}${rows.map((row) => `${clearLine}${row}`).join('\n')}\n`;
+  };
+  return {
+    draw(stats: AgentStats): void {
+      write(tty ? block(stats) : `${renderStatusLine(stats)}\n`);
+    },
+    printAbove(line: string, latest: AgentStats | undefined): boolean {
+      if (!tty || linesOnScreen === 0) {
+        write(`${line}\n`);
+        return false;
+      }
+      // One write, so the terminal never shows the block missing.
+      const erase = `${cursorUp(linesOnScreen)}${clearToEnd}${line}\n`;
+      linesOnScreen = 0;
+      if (latest === undefined) {
+        write(erase);
+        return false;
+      }
+      write(`${erase}${block(latest)}`);
+      return true;
+    },
+  };
 }
 
 /** Mirrors `source`, handing each of `lines` to `print` for as long as it is subscribed. */
