@@ -76,25 +76,59 @@ export interface MakespanLowerBound {
 export function lowerBoundMakespan(files: readonly FileCost[], options: LowerBoundMakespanOptions): MakespanLowerBound {
   const { bytesPerMs, cores } = normaliseOptions(options);
   validateFiles(files);
-  if (files.length === 0) {
-    return {
-      makespanMs: 0,
-      firstArrivalMs: 0,
-      binding: 'none',
-      suffixBoundMs: 0,
-      suffixStartIndex: -1,
-      fileBoundMs: 0,
-      fileBoundIndex: -1,
-      rawUploadMs: 0,
-      minimalUploadMs: 0,
-      reduceAllCpuMs: 0,
-    };
-  }
+  if (files.length === 0) return { ...noFiles };
 
   const byArrival = [...files].sort((a, b) => a.arrivalMs - b.arrivalMs || a.index - b.index);
   const firstArrivalMs = byArrival[0].arrivalMs;
+  const candidates = candidatesOf(byArrival, bytesPerMs);
+  const single = bestFileBound(byArrival, bytesPerMs);
+  const suffix = bestSuffixBound(byArrival, candidates, bytesPerMs, cores);
 
-  const candidates: Candidate[] = byArrival
+  let rawBytes = 0;
+  let minimalBytes = 0;
+  for (const file of byArrival) {
+    rawBytes += file.bytes;
+    minimalBytes += Math.min(file.bytes, file.reducedBytes);
+  }
+  const suffixBoundMs = suffix.endMs - firstArrivalMs;
+  const fileBoundMs = single.endMs - firstArrivalMs;
+  return {
+    makespanMs: Math.max(suffixBoundMs, fileBoundMs),
+    firstArrivalMs,
+    binding: suffixBoundMs >= fileBoundMs ? 'suffix' : 'file',
+    suffixBoundMs,
+    suffixStartIndex: suffix.index,
+    fileBoundMs,
+    fileBoundIndex: single.index,
+    rawUploadMs: rawBytes / bytesPerMs,
+    minimalUploadMs: minimalBytes / bytesPerMs,
+    reduceAllCpuMs: candidates.reduce((sum, candidate) => sum + candidate.cpuMs, 0),
+  };
+}
+
+/** The bound of an empty stream. */
+const noFiles: MakespanLowerBound = {
+  makespanMs: 0,
+  firstArrivalMs: 0,
+  binding: 'none',
+  suffixBoundMs: 0,
+  suffixStartIndex: -1,
+  fileBoundMs: 0,
+  fileBoundIndex: -1,
+  rawUploadMs: 0,
+  minimalUploadMs: 0,
+  reduceAllCpuMs: 0,
+};
+
+/** The latest end of one of the bounds, and the `index` of the file behind it. */
+interface BoundAt {
+  readonly endMs: number;
+  readonly index: number;
+}
+
+/** The files reduction shrinks, as knapsack items, best score first. */
+function candidatesOf(byArrival: readonly FileCost[], bytesPerMs: number): Candidate[] {
+  return byArrival
     .filter((file) => file.reducedBytes < file.bytes)
     .map((file) => ({
       arrivalMs: file.arrivalMs,
@@ -104,7 +138,10 @@ export function lowerBoundMakespan(files: readonly FileCost[], options: LowerBou
       score: file.cpuMs === 0 ? Infinity : (file.bytes - file.reducedBytes) / file.cpuMs,
     }))
     .sort((a, b) => b.score - a.score);
+}
 
+/** Single-file bound: the latest `aᵢ + min(bᵢ/B, cᵢ + rᵢ/B)`. */
+function bestFileBound(byArrival: readonly FileCost[], bytesPerMs: number): BoundAt {
   let fileBound = -Infinity;
   let fileBoundIndex = -1;
   for (const file of byArrival) {
@@ -116,7 +153,11 @@ export function lowerBoundMakespan(files: readonly FileCost[], options: LowerBou
       fileBoundIndex = file.index;
     }
   }
+  return { endMs: fileBound, index: fileBoundIndex };
+}
 
+/** Suffix bound: the latest {@link suffixEnd} over every suffix of arrivals. */
+function bestSuffixBound(byArrival: readonly FileCost[], candidates: readonly Candidate[], bytesPerMs: number, cores: number): BoundAt {
   let suffixBound = -Infinity;
   let suffixStartIndex = -1;
   let suffixBytes = 0;
@@ -138,27 +179,7 @@ export function lowerBoundMakespan(files: readonly FileCost[], options: LowerBou
       suffixStartIndex = byArrival[k].index;
     }
   }
-
-  let rawBytes = 0;
-  let minimalBytes = 0;
-  for (const file of byArrival) {
-    rawBytes += file.bytes;
-    minimalBytes += Math.min(file.bytes, file.reducedBytes);
-  }
-  const suffixBoundMs = suffixBound - firstArrivalMs;
-  const fileBoundMs = fileBound - firstArrivalMs;
-  return {
-    makespanMs: Math.max(suffixBoundMs, fileBoundMs),
-    firstArrivalMs,
-    binding: suffixBoundMs >= fileBoundMs ? 'suffix' : 'file',
-    suffixBoundMs,
-    suffixStartIndex,
-    fileBoundMs,
-    fileBoundIndex,
-    rawUploadMs: rawBytes / bytesPerMs,
-    minimalUploadMs: minimalBytes / bytesPerMs,
-    reduceAllCpuMs: candidates.reduce((sum, candidate) => sum + candidate.cpuMs, 0),
-  };
+  return { endMs: suffixBound, index: suffixStartIndex };
 }
 
 interface Candidate {
