@@ -1,4 +1,4 @@
-import { from, map, mergeMap, timer, VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
+import { from, map, mergeMap, timer, VirtualAction, VirtualTimeScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import type { UploadJob } from '../model/UploadJob.js';
@@ -45,6 +45,126 @@ export interface SimulationResult {
   readonly schedule: readonly ScheduleEvent[];
 }
 
+/** The options once checked, with the table indexed and every default filled in. */
+interface Simulation {
+  readonly files: readonly FileCost[];
+  readonly byIndex: ReadonlyMap<number, FileCost>;
+  readonly msPerByte: number;
+  readonly overheadMs: number;
+  readonly strategy: PrioritizeStrategy;
+  readonly cores: number;
+  readonly uploadSlots: number;
+  readonly initialBandwidth: number | undefined;
+  /** When a file arrives, in ms on the table's clock. */
+  readonly arrivalOf: (file: FileCost) => number;
+}
+
+/** Validates the options once, eagerly, and indexes the table. */
+function normaliseSimulateOptions(options: SimulateOptions): Simulation {
+  objectOption('options', options);
+  const { files } = options;
+  if (!Array.isArray(files)) {
+    throw new TypeError(`Expected \`files\` to be an array of FileCost, got ${typeof files}`);
+  }
+  const msPerByte = 1000 / finiteNumberAbove('bandwidthBytesPerSec', options.bandwidthBytesPerSec, 0);
+  const overheadMs = options.perFileOverheadMs ?? 0;
+  finiteNumberAtLeast('perFileOverheadMs', overheadMs, 0);
+  const rateHz = options.rateHz === undefined ? undefined : finiteNumberAbove('rateHz', options.rateHz, 0);
+  const strategy = options.strategy ?? 'adaptive';
+  const byIndex = new Map<number, FileCost>();
+  for (const file of files) byIndex.set(file.index, file);
+  if (byIndex.size !== files.length || files.some((file) => !(file.index >= 0 && file.index < files.length))) {
+    throw new TypeError('Expected `files` to have the indexes 0…n−1, each once');
+  }
+  const arrivalOf = (file: FileCost): number => (rateHz === undefined ? file.arrivalMs : (file.index * 1000) / rateHz);
+  const cores = options.cores ?? 1;
+  const uploadSlots = options.uploadSlots ?? 2;
+  return { files, byIndex, msPerByte, overheadMs, strategy, cores, uploadSlots, initialBandwidth: options.initialBandwidth, arrivalOf };
+}
+
+/** What reducing a file gives, as the table says: its reduced copy, or the file itself when it would not shrink. */
+function outcomeOf(simulation: Simulation, item: FileItem): Reduction {
+  const file = simulation.byIndex.get(item.index)!;
+  const shrinks = file.reducedBytes < file.bytes;
+  return {
+    item,
+    reduced: shrinks,
+    ...(shrinks ? { outputPath: `/simulated/reduced/${item.index}` } : { reason: 'would not shrink' }),
+    bytesIn: file.bytes,
+    bytesOut: shrinks ? file.reducedBytes : file.bytes,
+    cpuMs: file.cpuMs,
+  };
+}
+
+/** The one first-come-first-served uplink: each upload waits for the link, then its bytes, then the overhead. */
+function virtualUplink(simulation: Simulation, scheduler: SchedulerLike): (job: UploadJob) => Observable<UploadResult> {
+  let linkFreeAt = 0;
+  return (job) => {
+    const startedAt = scheduler.now();
+    const bytes = job.bodySize ?? job.item.size;
+    linkFreeAt = Math.max(startedAt, linkFreeAt) + bytes * simulation.msPerByte;
+    const finishAt = linkFreeAt + simulation.overheadMs;
+    return timer(finishAt - startedAt, scheduler).pipe(
+      map(() => ({ item: job.item, status: 200, bytes, startedAt, finishedAt: scheduler.now() })),
+    );
+  };
+}
+
+/** Each file as the watcher would emit it, at its arrival counted from the first one. */
+function arrivalsOf(simulation: Simulation, scheduler: SchedulerLike): Observable<FileItem> {
+  const { files, arrivalOf } = simulation;
+  const firstArrival = files.length === 0 ? 0 : Math.min(...files.map(arrivalOf));
+  return from([...files].sort((a, b) => arrivalOf(a) - arrivalOf(b) || a.index - b.index)).pipe(
+    mergeMap((file) =>
+      timer(arrivalOf(file) - firstArrival, scheduler).pipe(
+        map((): FileItem => ({ path: `/simulated/${file.index}`, size: file.bytes, mtimeMs: 0, index: file.index })),
+      ),
+    ),
+  );
+}
+
+/** Runs `scheduleFiles` on the virtual arrivals, reducer and uplink to the end, and returns its events. */
+function runSchedule(simulation: Simulation): ScheduleEvent[] {
+  const { strategy, initialBandwidth } = simulation;
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const reduce = (item: FileItem): Observable<Reduction> =>
+    timer(simulation.byIndex.get(item.index)!.cpuMs, scheduler).pipe(map(() => outcomeOf(simulation, item)));
+  const schedule: ScheduleEvent[] = [];
+  let failure: unknown;
+  arrivalsOf(simulation, scheduler)
+    .pipe(
+      scheduleFiles({
+        strategy,
+        cores: simulation.cores,
+        uploadSlots: simulation.uploadSlots,
+        reduce,
+        upload: virtualUplink(simulation, scheduler),
+        scheduler,
+        ...(strategy === 'oracle' ? { oracleScores: (item: FileItem) => reductionScore(outcomeOf(simulation, item)) } : {}),
+        ...(initialBandwidth === undefined ? {} : { initialBandwidth }),
+      }),
+    )
+    .subscribe({ next: (event) => schedule.push(event), error: (error: unknown) => (failure = error) });
+  scheduler.flush();
+  if (failure !== undefined) throw failure;
+  return schedule;
+}
+
+/** The makespan, bytes sent and files reduced of a finished schedule. */
+function tally(schedule: readonly ScheduleEvent[]): Omit<SimulationResult, 'schedule'> {
+  let makespanMs = 0;
+  let bytesSent = 0;
+  let filesReduced = 0;
+  for (const event of schedule) {
+    if (event.type === 'upload-end') {
+      makespanMs = Math.max(makespanMs, event.at);
+      if (!(event.result instanceof Error)) bytesSent += event.result.bytes;
+    }
+    if (event.type === 'upload-start' && event.job.bodyPath !== undefined) filesReduced += 1;
+  }
+  return { makespanMs, bytesSent, filesReduced };
+}
+
 /**
  * Runs the agent's scheduler, `prioritize`, in virtual time on a table of measured file costs,
  * so a strategy can be judged on a thousand configurations in the time one real run takes.
@@ -66,85 +186,6 @@ export interface SimulationResult {
  * @returns The makespan, bytes sent, files reduced and the full schedule.
  */
 export function simulate(options: SimulateOptions): SimulationResult {
-  objectOption('options', options);
-  const { files } = options;
-  if (!Array.isArray(files)) {
-    throw new TypeError(`Expected \`files\` to be an array of FileCost, got ${typeof files}`);
-  }
-  const msPerByte = 1000 / finiteNumberAbove('bandwidthBytesPerSec', options.bandwidthBytesPerSec, 0);
-  const overheadMs = options.perFileOverheadMs ?? 0;
-  finiteNumberAtLeast('perFileOverheadMs', overheadMs, 0);
-  const rateHz = options.rateHz === undefined ? undefined : finiteNumberAbove('rateHz', options.rateHz, 0);
-  const strategy = options.strategy ?? 'adaptive';
-  const byIndex = new Map<number, FileCost>();
-  for (const file of files) byIndex.set(file.index, file);
-  if (byIndex.size !== files.length || files.some((file) => !(file.index >= 0 && file.index < files.length))) {
-    throw new TypeError('Expected `files` to have the indexes 0…n−1, each once');
-  }
-  const arrivalOf = (file: FileCost): number => (rateHz === undefined ? file.arrivalMs : (file.index * 1000) / rateHz);
-  const firstArrival = files.length === 0 ? 0 : Math.min(...files.map(arrivalOf));
-
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
-  const cost = (item: FileItem): FileCost => byIndex.get(item.index)!;
-  const outcome = (item: FileItem): Reduction => {
-    const file = cost(item);
-    const shrinks = file.reducedBytes < file.bytes;
-    return {
-      item,
-      reduced: shrinks,
-      ...(shrinks ? { outputPath: `/simulated/reduced/${item.index}` } : { reason: 'would not shrink' }),
-      bytesIn: file.bytes,
-      bytesOut: shrinks ? file.reducedBytes : file.bytes,
-      cpuMs: file.cpuMs,
-    };
-  };
-  const reduce = (item: FileItem): Observable<Reduction> => timer(cost(item).cpuMs, scheduler).pipe(map(() => outcome(item)));
-  let linkFreeAt = 0;
-  const upload = (job: UploadJob): Observable<UploadResult> => {
-    const startedAt = scheduler.now();
-    const bytes = job.bodySize ?? job.item.size;
-    linkFreeAt = Math.max(startedAt, linkFreeAt) + bytes * msPerByte;
-    const finishAt = linkFreeAt + overheadMs;
-    return timer(finishAt - startedAt, scheduler).pipe(
-      map(() => ({ item: job.item, status: 200, bytes, startedAt, finishedAt: scheduler.now() })),
-    );
-  };
-
-  const arrivals = from([...files].sort((a, b) => arrivalOf(a) - arrivalOf(b) || a.index - b.index)).pipe(
-    mergeMap((file) =>
-      timer(arrivalOf(file) - firstArrival, scheduler).pipe(
-        map((): FileItem => ({ path: `/simulated/${file.index}`, size: file.bytes, mtimeMs: 0, index: file.index })),
-      ),
-    ),
-  );
-  const schedule: ScheduleEvent[] = [];
-  let failure: unknown;
-  arrivals
-    .pipe(
-      scheduleFiles({
-        strategy,
-        cores: options.cores ?? 1,
-        uploadSlots: options.uploadSlots ?? 2,
-        reduce,
-        upload,
-        scheduler,
-        ...(strategy === 'oracle' ? { oracleScores: (item: FileItem) => reductionScore(outcome(item)) } : {}),
-        ...(options.initialBandwidth === undefined ? {} : { initialBandwidth: options.initialBandwidth }),
-      }),
-    )
-    .subscribe({ next: (event) => schedule.push(event), error: (error: unknown) => (failure = error) });
-  scheduler.flush();
-  if (failure !== undefined) throw failure;
-
-  let makespanMs = 0;
-  let bytesSent = 0;
-  let filesReduced = 0;
-  for (const event of schedule) {
-    if (event.type === 'upload-end') {
-      makespanMs = Math.max(makespanMs, event.at);
-      if (!(event.result instanceof Error)) bytesSent += event.result.bytes;
-    }
-    if (event.type === 'upload-start' && event.job.bodyPath !== undefined) filesReduced += 1;
-  }
-  return { makespanMs, bytesSent, filesReduced, schedule };
+  const schedule = runSchedule(normaliseSimulateOptions(options));
+  return { ...tally(schedule), schedule };
 }
