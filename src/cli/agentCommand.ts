@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { connectable, Subject, tap, type Subscription } from 'rxjs';
+import { connectable, Subject, tap, type Connectable, type Observable, type Subscription } from 'rxjs';
 import { runAgent } from '../agent/runAgent.js';
 import type { AgentConfig } from '../config/AgentConfig.js';
 import { ConfigError } from '../config/ConfigError.js';
@@ -101,12 +101,49 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     });
 }
 
-async function runConfigured(
-  config: AgentConfig,
-  io: CliIo,
-  fail: (message: string, code?: number) => void,
-): Promise<void> {
-  const missing = (name: string, hint: string): void => fail(`missing ${name} (${hint}); see --help`);
+type Fail = (message: string, code?: number) => void;
+
+async function runConfigured(config: AgentConfig, io: CliIo, fail: Fail): Promise<void> {
+  const run = await checkRun(config, io, fail);
+  if (run === undefined) return;
+  let ledger: Ledger;
+  try {
+    ledger = await openLedger({ dir: run.stateDir });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  let failedFiles: number;
+  try {
+    failedFiles = await superviseAgent(config, io, fail, run, ledger);
+  } finally {
+    await ledger.close();
+  }
+  if (process.exitCode === undefined || process.exitCode === 0) {
+    const summary = ledger.summary();
+    if (!config.quiet) {
+      io.stderr.write(`haste-agent: stopped; ${summary.counts.acknowledged} acknowledged, ${summary.pending} pending, ${failedFiles} failed this run\n`);
+    }
+    if (failedFiles > 0) process.exitCode = 1;
+  }
+}
+
+/** What a run needs beyond the config, once checked: the password read and the state folder chosen. */
+interface CheckedRun {
+  watched: string;
+  host: string;
+  username: string;
+  password: string;
+  stateDir: string;
+  ca: Buffer | undefined;
+}
+
+/** The run the config asks for, or undefined once `fail` has said what is missing or wrong. */
+async function checkRun(config: AgentConfig, io: CliIo, fail: Fail): Promise<CheckedRun | undefined> {
+  const stop = (message: string): undefined => {
+    fail(message);
+    return undefined;
+  };
+  const missing = (name: string, hint: string): undefined => stop(`missing ${name} (${hint}); see --help`);
   if (config.path === undefined) return missing('<path>', 'the folder to watch');
   if (config.host === undefined) return missing('--host', 'or HASTE_HOST');
   if (config.username === undefined) return missing('--username', 'or HASTE_USERNAME');
@@ -115,76 +152,40 @@ async function runConfigured(
     try {
       password = (await readFile(config.passwordFile, 'utf8')).split(/\r?\n/)[0];
     } catch (error) {
-      return fail(`cannot read the password file ${config.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      return stop(`cannot read the password file ${config.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
   if (password === undefined || password === '') return missing('password', 'HASTE_PASSWORD, --password-file or --password');
   const watched = config.path;
   const info = await stat(watched).catch(() => undefined);
-  if (info === undefined || !info.isDirectory()) return fail(`${watched} is not a folder`);
+  if (info === undefined || !info.isDirectory()) return stop(`${watched} is not a folder`);
   const stateDir = config.stateDir ?? defaultStateDir(watched, io.env);
   const problem = stateDirProblem(watched, stateDir);
-  if (problem !== undefined) return fail(problem);
+  if (problem !== undefined) return stop(problem);
   let ca: Buffer | undefined;
   if (config.ca !== undefined) {
     try {
       ca = await readFile(config.ca);
     } catch {
-      return fail(`cannot read the CA file ${config.ca}`);
+      return stop(`cannot read the CA file ${config.ca}`);
     }
   }
+  return { watched, host: config.host, username: config.username, password, stateDir, ca };
+}
 
-  let ledger: Ledger;
-  try {
-    ledger = await openLedger({ dir: stateDir });
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-
+/**
+ * Runs the agent until it completes, fails or is stopped by a signal, with the metrics server
+ * and the status display beside it; resolves with the number of files that failed.
+ */
+async function superviseAgent(config: AgentConfig, io: CliIo, fail: Fail, run: CheckedRun, ledger: Ledger): Promise<number> {
   // When stdout and the status block share a terminal, log lines go above the block; written
   // straight to stdout they would land below it and the next redraw would tear both apart.
   const above = io.stdout.isTTY === true && io.stderr.isTTY === true && !config.quiet ? new Subject<string>() : undefined;
-  const log = (line: string): void => {
-    if (above !== undefined) above.next(line);
-    else io.stdout.write(`${line}\n`);
-  };
   const halt = new Subject<void>();
   let metrics: MetricsServer | undefined;
   let latest: AgentStats | undefined;
-  let subscription: Subscription | undefined;
-  let failedFiles = 0;
-  let graceTimer: NodeJS.Timeout | undefined;
-
   try {
-    // A restart continues the interrupted stream, so the gateway can drop a repeated file by its hash.
-    const streamId = config.streamId ?? (await resumeStreamId({ ledger, fresh: formatStreamId({ tag: config.tag ?? agentDefaults.tag }) }).catch(() => undefined));
-    // Connected once both subscribers below are in place: the first events (a ledger repair
-    // warning) come synchronously and would otherwise reach only the first of them.
-    const events$ = connectable(runAgent({
-      ...(streamId === undefined ? {} : { streamId }),
-      path: watched,
-      ...(config.include === undefined ? {} : { include: config.include }),
-      watch: {
-        awaitWriteFinish: { stabilityThreshold: config.settleMs },
-        ...(config.poll === undefined ? {} : { usePolling: true, interval: config.poll }),
-      },
-      host: config.host,
-      username: config.username,
-      password,
-      ...(config.tag === undefined ? {} : { tag: config.tag }),
-      strategy: config.mode,
-      cores: config.cores,
-      uploadSlots: config.concurrency ?? config.uploadSlots,
-      reduce: config.reduce,
-      reducer: { tolerance: config.tolerance },
-      retry: { maxRetries: config.maxRetries, capMs: config.retryCap * 1000 },
-      post: createFetchPost(ca === undefined ? {} : { ca }),
-      ledger,
-      resend: config.resend,
-      deleteAfterUpload: config.deleteAfterUpload,
-      halt,
-    }), { connector: () => new Subject<AgentEvent>(), resetOnDisconnect: false });
-
+    const events$ = await connectAgent(config, run, ledger, halt);
     if (config.metricsPort !== undefined) {
       metrics = await startMetricsServer({
         port: config.metricsPort,
@@ -192,7 +193,6 @@ async function runConfigured(
       });
       if (!config.quiet) io.stderr.write(`metrics on ${metrics.url}\n`);
     }
-
     const stats$ = events$.pipe(
       trackStats(),
       tap((stats) => {
@@ -205,60 +205,118 @@ async function runConfigured(
         ...(above === undefined ? {} : { lines: above }),
       }),
     );
-
-    await new Promise<void>((resolvePromise) => {
-      const unlisten = io.onSignal((signal) => {
-        if (subscription === undefined || subscription.closed) return;
-        if (graceTimer === undefined) {
-          const notice = `haste-agent: ${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)`;
-          if (above !== undefined) above.next(notice);
-          else io.stderr.write(`\n${notice}\n`);
-          // Armed before halting: with nothing in flight, halt completes the run synchronously and finish() must find the timer to clear it.
-          graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
-          halt.next();
-        } else {
-          abort(`second ${signal}`);
-        }
-      });
-      const finish = (): void => {
-        unlisten();
-        if (graceTimer !== undefined) clearTimeout(graceTimer);
-        resolvePromise();
-      };
-      const abort = (why: string): void => {
-        io.stderr.write(`haste-agent: ${why}: aborting uploads in flight; they stay pending for the next run\n`);
-        subscription?.unsubscribe();
-        finish();
-      };
-      // Subscribed first so that, for each event, the stats (and the block) are updated before the
-      // log line is printed, and the final state is drawn before completion tears the block down.
-      const statsSubscription = stats$.subscribe({ error: () => undefined });
-      subscription = events$.subscribe({
-        next: (event) => {
-          metrics?.record(event);
-          if (event.type === 'failed') failedFiles += 1;
-          if (config.quiet && !loggedWhenQuiet.has(event.type)) return;
-          if (config.verbose || config.logFormat === 'json' || alwaysLogged.has(event.type)) log(formatLogLine(event, config.logFormat));
-        },
-        error: (error: unknown) => {
-          fail(error instanceof Error ? error.message : String(error));
-          finish();
-        },
-        complete: finish,
-      });
-      subscription.add(statsSubscription);
-      subscription.add(events$.connect());
-    });
+    return await untilStopped({ config, io, fail, events$, stats$, halt, above, metrics });
   } finally {
     await metrics?.close();
-    await ledger.close();
-  }
-  if (process.exitCode === undefined || process.exitCode === 0) {
-    const summary = ledger.summary();
-    if (!config.quiet) {
-      io.stderr.write(`haste-agent: stopped; ${summary.counts.acknowledged} acknowledged, ${summary.pending} pending, ${failedFiles} failed this run\n`);
-    }
-    if (failedFiles > 0) process.exitCode = 1;
   }
 }
 
+/**
+ * The agent's events, connected by the caller once both of its subscribers are in place: the
+ * first events (a ledger repair warning) come synchronously and would otherwise reach only the
+ * first of them.
+ */
+async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger, halt: Subject<void>): Promise<Connectable<AgentEvent>> {
+  // A restart continues the interrupted stream, so the gateway can drop a repeated file by its hash.
+  const streamId = config.streamId ?? (await resumeStreamId({ ledger, fresh: formatStreamId({ tag: config.tag ?? agentDefaults.tag }) }).catch(() => undefined));
+  return connectable(runAgent({
+    ...(streamId === undefined ? {} : { streamId }),
+    path: run.watched,
+    ...(config.include === undefined ? {} : { include: config.include }),
+    watch: {
+      awaitWriteFinish: { stabilityThreshold: config.settleMs },
+      ...(config.poll === undefined ? {} : { usePolling: true, interval: config.poll }),
+    },
+    host: run.host,
+    username: run.username,
+    password: run.password,
+    ...(config.tag === undefined ? {} : { tag: config.tag }),
+    strategy: config.mode,
+    cores: config.cores,
+    uploadSlots: config.concurrency ?? config.uploadSlots,
+    reduce: config.reduce,
+    reducer: { tolerance: config.tolerance },
+    retry: { maxRetries: config.maxRetries, capMs: config.retryCap * 1000 },
+    post: createFetchPost(run.ca === undefined ? {} : { ca: run.ca }),
+    ledger,
+    resend: config.resend,
+    deleteAfterUpload: config.deleteAfterUpload,
+    halt,
+  }), { connector: () => new Subject<AgentEvent>(), resetOnDisconnect: false });
+}
+
+interface Supervision {
+  config: AgentConfig;
+  io: CliIo;
+  fail: Fail;
+  events$: Connectable<AgentEvent>;
+  stats$: Observable<AgentStats>;
+  halt: Subject<void>;
+  /** Log lines to print above the status block, when it shares a terminal with stdout. */
+  above: Subject<string> | undefined;
+  metrics: MetricsServer | undefined;
+}
+
+/**
+ * Subscribes the stats and the log to the agent's events and connects them; resolves with the
+ * number of failed files once the events end, fail, or a signal stops them: the first halts new
+ * uploads and waits `--grace` seconds for those in flight, a second (or the grace running out) aborts.
+ */
+function untilStopped({ config, io, fail, events$, stats$, halt, above, metrics }: Supervision): Promise<number> {
+  const log = (line: string): void => {
+    if (above !== undefined) above.next(line);
+    else io.stdout.write(`${line}\n`);
+  };
+  let subscription: Subscription | undefined;
+  let failedFiles = 0;
+  let graceTimer: NodeJS.Timeout | undefined;
+  return new Promise<number>((resolvePromise) => {
+    const unlisten = io.onSignal((signal) => {
+      if (subscription === undefined || subscription.closed) return;
+      if (graceTimer === undefined) {
+        const notice = `haste-agent: ${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)`;
+        if (above !== undefined) above.next(notice);
+        else io.stderr.write(`\n${notice}\n`);
+        // Armed before halting: with nothing in flight, halt completes the run synchronously and finish() must find the timer to clear it.
+        graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
+        halt.next();
+      } else {
+        abort(`second ${signal}`);
+      }
+    });
+    // Called once the events can no longer arrive (completed, failed or unsubscribed), so the count is final.
+    const finish = (): void => {
+      unlisten();
+      if (graceTimer !== undefined) clearTimeout(graceTimer);
+      resolvePromise(failedFiles);
+    };
+    const abort = (why: string): void => {
+      io.stderr.write(`haste-agent: ${why}: aborting uploads in flight; they stay pending for the next run\n`);
+      subscription?.unsubscribe();
+      finish();
+    };
+    // Subscribed first so that, for each event, the stats (and the block) are updated before the
+    // log line is printed, and the final state is drawn before completion tears the block down.
+    const statsSubscription = stats$.subscribe({ error: () => undefined });
+    subscription = events$.subscribe({
+      next: (event) => {
+        metrics?.record(event);
+        if (event.type === 'failed') failedFiles += 1;
+        logEvent(event, config, log);
+      },
+      error: (error: unknown) => {
+        fail(error instanceof Error ? error.message : String(error));
+        finish();
+      },
+      complete: finish,
+    });
+    subscription.add(statsSubscription);
+    subscription.add(events$.connect());
+  });
+}
+
+/** Logs an event when the verbosity asks for it: `--quiet` keeps only trouble, `--verbose` and JSON keep every event. */
+function logEvent(event: AgentEvent, config: AgentConfig, log: (line: string) => void): void {
+  if (config.quiet && !loggedWhenQuiet.has(event.type)) return;
+  if (config.verbose || config.logFormat === 'json' || alwaysLogged.has(event.type)) log(formatLogLine(event, config.logFormat));
+}
