@@ -11,34 +11,19 @@ import type { FileItem } from '../model/FileItem.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { replayInChild, startGatewayInChild } from './benchChildInternals.js';
+import { filesCsv, summaryMarkdown, type SummaryRow } from './benchReports.js';
 import { boxPlotSvg } from './boxPlotSvg.js';
+import { digestEvents, type FileRecord } from './digestEvents.js';
 import type { FileCost } from './FileCost.js';
 import { lineChartSvg } from './lineChartSvg.js';
 import { lowerBoundMakespan, type MakespanLowerBound } from './lowerBoundMakespan.js';
+import { calibrationSample, measureDataset, timeReductions, type MeasuredDataset } from './measureDataset.js';
 import { replayDataset } from './replayDataset.js';
-import {
-  calibrationSample,
-  digestEvents,
-  filesCsv,
-  gapClosed,
-  measureDataset,
-  median,
-  percentile,
-  scenarioBandwidth,
-  scenarioFor,
-  SCENARIO_NAMES,
-  shapeWithTc,
-  summaryMarkdown,
-  tcAvailable,
-  timeReductions,
-  type FileRecord,
-  type MeasuredDataset,
-  type Scenario,
-  type ScenarioName,
-  type SummaryRow,
-} from './runBenchmarkInternals.js';
+import { scenarioBandwidth, scenarioFor, SCENARIO_NAMES, type Scenario, type ScenarioName } from './scenarios.js';
 import { simulate } from './simulate.js';
+import { gapClosed, median, percentile } from './statistics.js';
 import { svgToPng } from './svgToPng.js';
+import { shapeWithTc, tcAvailable } from './tcShaper.js';
 import { booleanOption, finiteNumberAbove, finiteNumberAtLeast, integerAtLeast, oneOf } from '../validation.js';
 
 /** A strategy of `prioritize`, or `offline`: the reduced-beforehand reference. */

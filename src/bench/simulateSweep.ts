@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import type { FileCost } from './FileCost.js';
 import { lowerBoundMakespan } from './lowerBoundMakespan.js';
-import { measureDataset, scenarioBandwidth, scenarioFor, SCENARIO_NAMES, type ScenarioName } from './runBenchmarkInternals.js';
+import { measureDataset } from './measureDataset.js';
+import { scenarioBandwidth, scenarioFor, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 import { simulate } from './simulate.js';
 import { objectOption, oneOf } from '../validation.js';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { FileCost } from '../../src/bench/FileCost.js';
 import { lowerBoundMakespan } from '../../src/bench/lowerBoundMakespan.js';
 import { runBenchmark } from '../../src/bench/runBenchmark.js';
-import { measureDataset, scenarioFor } from '../../src/bench/runBenchmarkInternals.js';
+import { measureDataset } from '../../src/bench/measureDataset.js';
+import { scenarioFor } from '../../src/bench/scenarios.js';
 
 
 describe('runBenchmark', () => {
