@@ -9,6 +9,7 @@ import { synthesizeDataset } from '../bench/synthesizeDataset.js';
 import { startGateway } from '../gateway/startGateway.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
+import type { Ledger } from '../state/Ledger.js';
 import { openLedger } from '../state/openLedger.js';
 import type { CliIo } from './CliIo.js';
 
@@ -32,114 +33,168 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     .option('--uplink <bytes-per-second>', 'throttle the embedded gateway to this upload rate, so that reducing pays (0: no limit)', '1000000')
     .option('--keep', 'keep the temporary folder (images, gateway store, ledger) and print where')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
-      const fail = (message: string): void => {
+      const demo = parseDemoFlags(flags, (message) => {
         io.stderr.write(`haste-agent demo: ${message}\n`);
         process.exitCode = 2;
-      };
-      const count = Number(flags.count);
-      const rate = Number(flags.rate);
-      const size = Number(flags.size);
-      const cores = Number(flags.cores);
-      const uplink = Number(flags.uplink);
-      if (!Number.isInteger(count) || count < 1) return fail(`--count must be an integer >= 1, got ${JSON.stringify(flags.count)}`);
-      if (!(rate > 0)) return fail(`--rate must be a number > 0, got ${JSON.stringify(flags.rate)}`);
-      if (!Number.isInteger(size) || size < 16) return fail(`--size must be an integer >= 16, got ${JSON.stringify(flags.size)}`);
-      if (!Number.isInteger(cores) || cores < 1) return fail(`--cores must be an integer >= 1, got ${JSON.stringify(flags.cores)}`);
-      if (!(uplink >= 0)) return fail(`--uplink must be a number of bytes per second >= 0, got ${JSON.stringify(flags.uplink)}`);
-      const mode = String(flags.mode) as PrioritizeStrategy;
-      if (!['none', 'fifo', 'splines', 'adaptive'].includes(mode)) return fail(`--mode must be none, fifo, splines or adaptive, got ${JSON.stringify(flags.mode)}`);
-
-      const root = await mkdtemp(join(tmpdir(), 'haste-demo-'));
-      const frames = join(root, 'frames');
-      const watched = join(root, 'watched');
-      await mkdir(watched, { recursive: true });
-      const password = randomBytes(12).toString('hex');
-      const gateway = await startGateway({
-        port: 0,
-        username: 'demo',
-        password,
-        store: join(root, 'store'),
-        ...(uplink > 0 ? { maxBytesPerSecond: uplink } : {}),
       });
-      const ledger = await openLedger({ dir: join(root, 'state') });
-      const out = (line: string): void => {
-        io.stdout.write(`${line}\n`);
-      };
-      try {
-        out(`HASTE gateway on ${gateway.url} (${uplink > 0 ? `uplink limited to ${(uplink / 1e6).toFixed(2)} MB/s` : 'no uplink limit'}); generating ${count} ${size}x${size} images`);
-        const generated = await synthesizeDataset({ out: frames, count, seed: 2019, size });
-        out(`watching ${watched}; writing ${rate} images/s; strategy ${mode}, ${cores} core(s)`);
-
-        const stop = new Subject<void>();
-        const sizes = new Map<string, number>();
-        const sent = new Map<string, number>();
-        let failed = 0;
-        let firstSeen: number | undefined;
-        let lastAck = 0;
-        const finished = new Promise<void>((resolve, reject) => {
-          runAgent({
-            path: watched,
-            include: ['png'],
-            host: gateway.url,
-            username: 'demo',
-            password,
-            strategy: mode,
-            cores,
-            ledger,
-            watch: { awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } },
-            stop,
-          }).subscribe({
-            next: (event: AgentEvent) => {
-              const name = basename(event.path);
-              if (event.type === 'seen') {
-                firstSeen ??= event.at;
-                sizes.set(name, event.bytes);
-              } else if (event.type === 'uploaded') {
-                sent.set(name, event.bytes);
-                lastAck = event.at;
-                const raw = sizes.get(name) ?? event.bytes;
-                const how = event.bytes < raw ? `reduced ${kib(raw)} -> ${kib(event.bytes)}` : `sent as is (${kib(raw)})`;
-                out(`  ${name}  ${how}  HTTP ${event.status}`);
-              } else if (event.type === 'failed') {
-                failed += 1;
-                out(`  ${name}  FAILED: ${event.error}`);
-              }
-              if (sent.size + failed === count) stop.next();
-            },
-            error: reject,
-            complete: resolve,
-          });
-        });
-
-        for (const file of generated) {
-          const name = basename(file.path);
-          const temporary = join(watched, `${name}.tmp`);
-          await copyFile(file.path, temporary);
-          await rename(temporary, join(watched, name));
-          await new Promise((resolve) => setTimeout(resolve, 1000 / rate));
-        }
-        await finished;
-
-        const rawBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
-        const sentBytes = [...sent.values()].reduce((a, b) => a + b, 0);
-        // Totals, not `received`: that keeps only the latest blobs.
-        const stored = gateway.counts.accepted - gateway.counts.duplicates;
-        const makespan = firstSeen === undefined ? 0 : (lastAck - firstSeen) / 1000;
-        out(
-          `done: ${sent.size}/${count} acknowledged (${stored} stored by the gateway), ${failed} failed; ` +
-            `${kib(rawBytes)} seen, ${kib(sentBytes)} sent (${rawBytes > 0 ? Math.round((1 - sentBytes / rawBytes) * 100) : 0}% saved); makespan ${makespan.toFixed(2)} s`,
-        );
-        if (uplink > 0) {
-          out(`at ${(uplink / 1e6).toFixed(2)} MB/s, sending everything as it is would have kept the uplink busy ${(rawBytes / uplink).toFixed(2)} s; what was sent took ${(sentBytes / uplink).toFixed(2)} s`);
-        }
-        if (sent.size !== count || stored !== count) {
-          process.exitCode = 1;
-        }
-        if (flags.keep === true) out(`kept ${root}`);
-      } finally {
-        await ledger.close();
-        await gateway.close();
-        if (flags.keep !== true) await rm(root, { recursive: true, force: true });
-      }
+      if (demo !== undefined) await runDemo(demo, io);
     });
+}
+
+/** What `demo` was asked for, checked. */
+interface DemoSettings {
+  count: number;
+  rate: number;
+  size: number;
+  cores: number;
+  uplink: number;
+  mode: PrioritizeStrategy;
+  keep: boolean;
+}
+
+/** The demo the flags ask for, or undefined once `fail` has said which flag is wrong. */
+function parseDemoFlags(flags: Record<string, string | boolean | undefined>, fail: (message: string) => void): DemoSettings | undefined {
+  const stop = (message: string): undefined => {
+    fail(message);
+    return undefined;
+  };
+  const count = Number(flags.count);
+  const rate = Number(flags.rate);
+  const size = Number(flags.size);
+  const cores = Number(flags.cores);
+  const uplink = Number(flags.uplink);
+  if (!Number.isInteger(count) || count < 1) return stop(`--count must be an integer >= 1, got ${JSON.stringify(flags.count)}`);
+  if (!(rate > 0)) return stop(`--rate must be a number > 0, got ${JSON.stringify(flags.rate)}`);
+  if (!Number.isInteger(size) || size < 16) return stop(`--size must be an integer >= 16, got ${JSON.stringify(flags.size)}`);
+  if (!Number.isInteger(cores) || cores < 1) return stop(`--cores must be an integer >= 1, got ${JSON.stringify(flags.cores)}`);
+  if (!(uplink >= 0)) return stop(`--uplink must be a number of bytes per second >= 0, got ${JSON.stringify(flags.uplink)}`);
+  const mode = String(flags.mode) as PrioritizeStrategy;
+  if (!['none', 'fifo', 'splines', 'adaptive'].includes(mode)) return stop(`--mode must be none, fifo, splines or adaptive, got ${JSON.stringify(flags.mode)}`);
+  return { count, rate, size, cores, uplink, mode, keep: flags.keep === true };
+}
+
+/** Starts the embedded gateway in a temporary folder, feeds the agent, prints what it sent, and cleans up. */
+async function runDemo(demo: DemoSettings, io: CliIo): Promise<void> {
+  const { count, rate, size, cores, uplink, mode } = demo;
+  const root = await mkdtemp(join(tmpdir(), 'haste-demo-'));
+  const frames = join(root, 'frames');
+  const watched = join(root, 'watched');
+  await mkdir(watched, { recursive: true });
+  const password = randomBytes(12).toString('hex');
+  const gateway = await startGateway({
+    port: 0,
+    username: 'demo',
+    password,
+    store: join(root, 'store'),
+    ...(uplink > 0 ? { maxBytesPerSecond: uplink } : {}),
+  });
+  const ledger = await openLedger({ dir: join(root, 'state') });
+  const out = (line: string): void => {
+    io.stdout.write(`${line}\n`);
+  };
+  try {
+    out(`HASTE gateway on ${gateway.url} (${uplink > 0 ? `uplink limited to ${(uplink / 1e6).toFixed(2)} MB/s` : 'no uplink limit'}); generating ${count} ${size}x${size} images`);
+    const generated = await synthesizeDataset({ out: frames, count, seed: 2019, size });
+    out(`watching ${watched}; writing ${rate} images/s; strategy ${mode}, ${cores} core(s)`);
+    const tally: DemoTally = { sizes: new Map(), sent: new Map(), failed: 0, firstSeen: undefined, lastAck: 0 };
+    const finished = watchDemo(demo, { watched, url: gateway.url, password, ledger }, tally, out);
+    await writeFrames(generated, watched, rate);
+    await finished;
+    printDemoSummary(demo, tally, gateway.counts, out);
+    if (demo.keep) out(`kept ${root}`);
+  } finally {
+    await ledger.close();
+    await gateway.close();
+    if (!demo.keep) await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** What the agent did in the demo, by file name. */
+interface DemoTally {
+  /** Original sizes of the files seen. */
+  sizes: Map<string, number>;
+  /** Bytes acknowledged per file. */
+  sent: Map<string, number>;
+  failed: number;
+  firstSeen: number | undefined;
+  lastAck: number;
+}
+
+/** Runs the agent on the watched folder, printing each upload and failure, until every file is done. */
+function watchDemo(
+  { count, cores, mode }: DemoSettings,
+  target: { watched: string; url: string; password: string; ledger: Ledger },
+  tally: DemoTally,
+  out: (line: string) => void,
+): Promise<void> {
+  const stop = new Subject<void>();
+  return new Promise<void>((resolve, reject) => {
+    runAgent({
+      path: target.watched,
+      include: ['png'],
+      host: target.url,
+      username: 'demo',
+      password: target.password,
+      strategy: mode,
+      cores,
+      ledger: target.ledger,
+      watch: { awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } },
+      stop,
+    }).subscribe({
+      next: (event: AgentEvent) => {
+        const name = basename(event.path);
+        if (event.type === 'seen') {
+          tally.firstSeen ??= event.at;
+          tally.sizes.set(name, event.bytes);
+        } else if (event.type === 'uploaded') {
+          tally.sent.set(name, event.bytes);
+          tally.lastAck = event.at;
+          const raw = tally.sizes.get(name) ?? event.bytes;
+          const how = event.bytes < raw ? `reduced ${kib(raw)} -> ${kib(event.bytes)}` : `sent as is (${kib(raw)})`;
+          out(`  ${name}  ${how}  HTTP ${event.status}`);
+        } else if (event.type === 'failed') {
+          tally.failed += 1;
+          out(`  ${name}  FAILED: ${event.error}`);
+        }
+        if (tally.sent.size + tally.failed === count) stop.next();
+      },
+      error: reject,
+      complete: resolve,
+    });
+  });
+}
+
+/** Moves the generated images into the watched folder at `rate` per second, each appearing whole. */
+async function writeFrames(generated: readonly { path: string }[], watched: string, rate: number): Promise<void> {
+  for (const file of generated) {
+    const name = basename(file.path);
+    const temporary = join(watched, `${name}.tmp`);
+    await copyFile(file.path, temporary);
+    await rename(temporary, join(watched, name));
+    await new Promise((resolve) => setTimeout(resolve, 1000 / rate));
+  }
+}
+
+/** Prints the totals, and sets exit code 1 unless every file was acknowledged and stored. */
+function printDemoSummary(
+  { count, uplink }: DemoSettings,
+  { sizes, sent, failed, firstSeen, lastAck }: DemoTally,
+  counts: { accepted: number; duplicates: number },
+  out: (line: string) => void,
+): void {
+  const rawBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
+  const sentBytes = [...sent.values()].reduce((a, b) => a + b, 0);
+  // Totals, not `received`: that keeps only the latest blobs.
+  const stored = counts.accepted - counts.duplicates;
+  const makespan = firstSeen === undefined ? 0 : (lastAck - firstSeen) / 1000;
+  out(
+    `done: ${sent.size}/${count} acknowledged (${stored} stored by the gateway), ${failed} failed; ` +
+      `${kib(rawBytes)} seen, ${kib(sentBytes)} sent (${rawBytes > 0 ? Math.round((1 - sentBytes / rawBytes) * 100) : 0}% saved); makespan ${makespan.toFixed(2)} s`,
+  );
+  if (uplink > 0) {
+    out(`at ${(uplink / 1e6).toFixed(2)} MB/s, sending everything as it is would have kept the uplink busy ${(rawBytes / uplink).toFixed(2)} s; what was sent took ${(sentBytes / uplink).toFixed(2)} s`);
+  }
+  if (sent.size !== count || stored !== count) {
+    process.exitCode = 1;
+  }
 }
