@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { asyncScheduler, defer, EMPTY, lastValueFrom, merge, of, repeat, Subject, tap, toArray } from 'rxjs';
 import { startGateway } from '../src/gateway/startGateway.js';
+import { busyRate } from '../src/operators/BandwidthMeter.js';
 import { GatewayError } from '../src/model/GatewayError.js';
 import type { FileItem } from '../src/model/FileItem.js';
 import type { UploadResult } from '../src/model/UploadResult.js';
@@ -139,20 +140,6 @@ async function makeFiles(dir: string): Promise<FileItem[]> {
   return items;
 }
 
-/** Bytes over the union of the uploads' spans: exact once nothing is in flight and no window cuts. */
-function busyTimeRate(results: readonly UploadResult[]): number | undefined {
-  const sorted = [...results].sort((a, b) => a.startedAt - b.startedAt);
-  let bytes = 0;
-  let busy = 0;
-  let coveredUntil = -Infinity;
-  for (const entry of sorted) {
-    bytes += entry.bytes;
-    const start = Math.max(entry.startedAt, coveredUntil);
-    if (entry.finishedAt > start) busy += entry.finishedAt - start;
-    coveredUntil = Math.max(coveredUntil, entry.finishedAt);
-  }
-  return busy > 0 ? (bytes * 1000) / busy : undefined;
-}
 
 /**
  * The fix proposed for estimateBandwidth, measured here beside it (not used by the library).
@@ -175,7 +162,7 @@ class FinishAnchoredMeter {
 
   add(result: UploadResult, now: number): number | undefined {
     this.wholeRun.push(result);
-    const wholeRunBps = busyTimeRate(this.wholeRun);
+    const wholeRunBps = busyRate(this.wholeRun);
     this.finished.push({ startedAt: result.startedAt, finishedAt: result.finishedAt, bytes: result.bytes });
     this.finished.sort((a, b) => a.finishedAt - b.finishedAt);
     if (this.finished.length === 1) {
@@ -387,7 +374,7 @@ async function measure(rate: number, slots: number, shaper: 'tc' | 'bucket', fil
     events.complete();
     bare.complete();
 
-    const truthBps = busyTimeRate(results) ?? Number.NaN;
+    const truthBps = busyRate(results) ?? Number.NaN;
 
     const tcSent = shaper === 'tc' ? await tcClassSentBytes() : undefined;
     const settledAt = settlingTime(samples, (sample) => sample.bps, rate);

@@ -152,7 +152,7 @@ export class BandwidthMeter<K = unknown> {
 }
 
 /** Bytes over the union of the uploads' spans, so parallel time is not double-counted and gaps are skipped. */
-function busyRate(uploads: readonly { startedAt: number; finishedAt: number; bytes: number }[]): number | undefined {
+export function busyRate(uploads: readonly { startedAt: number; finishedAt: number; bytes: number }[]): number | undefined {
   const sorted = [...uploads].sort((a, b) => a.startedAt - b.startedAt);
   let bytes = 0;
   let busy = 0;
