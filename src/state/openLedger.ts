@@ -40,7 +40,12 @@ export interface OpenLedgerOptions {
   readonly dir: string;
   /** fsync each journal write, snapshot and directory change. Off only for tests and throwaway runs. @default true */
   readonly fsync?: boolean;
-  /** Journal lines after which the ledger compacts into a snapshot. @default 1000 */
+  /**
+   * Journal lines after which the ledger compacts into a snapshot: at least this many, and at
+   * least as many as the ledger holds entries, so each snapshot (which writes every entry) is
+   * paid for by as many journal lines and the bytes written per record stay constant however
+   * large the ledger grows (a fixed interval made them grow with it). @default 1000
+   */
   readonly compactAfter?: number;
   /** Wall clock for `createdAt`/`updatedAt`, ms since the epoch. @default Date.now */
   readonly now?: () => number;
@@ -274,7 +279,7 @@ class FileLedger implements Ledger {
       await this.journal.sync();
     }
     this.linesInJournal = 0;
-    this.compactAt = this.compactAfter;
+    this.compactAt = this.nextCompactionAfter();
     this.journalLength = 0;
     this.mustCutBack = false;
   }
@@ -287,7 +292,7 @@ class FileLedger implements Ledger {
     await unlink(join(this.dir, SNAPSHOT_TEMP_FILE)).catch(() => undefined);
     this.journalLength = loaded.completeBytes;
     this.linesInJournal = loaded.completeLines;
-    this.compactAt = this.linesInJournal + this.compactAfter;
+    this.compactAt = this.linesInJournal + this.nextCompactionAfter();
     this.mustCutBack = true;
     await this.journal.truncate(this.journalLength).then(
       () => {
@@ -493,8 +498,13 @@ class FileLedger implements Ledger {
       }
       this.failedWrites += 1;
       await unlink(join(this.dir, SNAPSHOT_TEMP_FILE)).catch(() => undefined);
-      this.compactAt = this.linesInJournal + this.compactAfter;
+      this.compactAt = this.linesInJournal + this.nextCompactionAfter();
     }
+  }
+
+  /** Journal lines until the next snapshot: never fewer than the entries a snapshot writes. */
+  private nextCompactionAfter(): number {
+    return Math.max(this.compactAfter, this.entriesByKey.size);
   }
 
   /** After a failed write memory is ahead of the disk, so refuse every later write. */

@@ -67,6 +67,23 @@ describe('openLedger', () => {
     expect(ledger.entries()).to.deep.equal(before);
   });
 
+  it('should wait for as many journal lines as the ledger holds entries before the next snapshot', async () => {
+    // A snapshot writes every entry; taken every `compactAfter` lines, a growing ledger would
+    // write more per record the larger it gets. Taken after as many lines as entries, it costs
+    // each record a constant share.
+    ledger = await openLedger({ dir: dir!, fsync: false, compactAfter: 3 });
+    const names = Array.from({ length: 10 }, (_, i) => `f${i}`);
+    for (const name of names) await ledger.record(fileKey(name));
+    await ledger.compact();
+    const journalLines = async () => (await readFile(join(dir!, JOURNAL), 'utf8')).split('\n').filter(Boolean).length;
+    for (const name of names.slice(0, 9)) await ledger.transition(fileKey(name), 'uploading');
+    await ledger.flush();
+    expect(await journalLines()).to.equal(9); // 9 < 10 entries: no snapshot yet, though 9 > 3
+    await ledger.transition(fileKey('f9'), 'uploading');
+    await ledger.flush();
+    expect(await journalLines()).to.equal(0); // the 10th line paid for the snapshot
+  });
+
   it('should ignore a torn last line and keep appending after it', async () => {
     ledger = await openJournalOnly();
     await ledger.record(fileKey('a.tif'));

@@ -1,0 +1,43 @@
+// Ledger write cost as it grows: bytes the process hands to write() per file recorded, at
+// several ledger sizes. Each file goes the way the agent takes it: seen, uploading,
+// acknowledged (three journal lines). The figure is the growth of `wchar` in /proc/self/io
+// (bytes passed to write(), whether or not they reach the disk), so fsync is left off.
+//
+// Run: npx tsx bench/ledgerScale.ts [--sizes 10000,100000] [--compact-after 1000]
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openLedger } from '../src/state/openLedger.js';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000' }, 'compact-after': { type: 'string' } } });
+const sizes = values.sizes.split(',').map(Number);
+
+function written(): number {
+  const line = readFileSync('/proc/self/io', 'utf8').split('\n').find((l) => l.startsWith('wchar:'));
+  return Number(line?.split(/\s+/)[1] ?? Number.NaN);
+}
+
+console.log('| files in the ledger | bytes written per file (the last 10 % of them) | bytes per file overall | seconds |');
+console.log('|---:|---:|---:|---:|');
+for (const size of sizes) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'haste-ledger-scale-'));
+  const ledger = await openLedger({ dir, fsync: false, ...(values['compact-after'] === undefined ? {} : { compactAfter: Number(values['compact-after']) }) });
+  const started = performance.now();
+  const before = written();
+  let lastTenthFrom = before;
+  for (let i = 0; i < size; i += 1) {
+    if (i === Math.floor(size * 0.9)) lastTenthFrom = written();
+    const key = { path: `/data/run/frame_${String(i).padStart(7, '0')}.tif`, size: 1024 + (i % 9000), mtimeMs: 1_764_000_000_000 + i, hash: i.toString(16).padStart(64, '0') };
+    await ledger.record({ ...key, state: 'seen', lastError: null });
+    await ledger.transition(key, 'uploading');
+    await ledger.transition(key, 'acknowledged', { lastError: null });
+  }
+  const after = written();
+  const seconds = (performance.now() - started) / 1000;
+  await ledger.close();
+  await rm(dir, { recursive: true, force: true });
+  const lastTenth = (after - lastTenthFrom) / (size - Math.floor(size * 0.9));
+  console.log(`| ${size.toLocaleString('en')} | ${Math.round(lastTenth).toLocaleString('en')} | ${Math.round((after - before) / size).toLocaleString('en')} | ${seconds.toFixed(1)} |`);
+}
