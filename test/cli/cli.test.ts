@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,21 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { startGateway } from '../../src/gateway/startGateway.js';
 import type { RunningGateway } from '../../src/gateway/RunningGateway.js';
 import { waitFor } from './cliHarness.js';
+import { ensureBuilt } from '../ensureBuilt.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const binary = join(repo, 'dist', 'cli.js');
 const password = 'smoke-test-password-7';
-
-/** The newest modification time of any .ts file under `dir`. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 interface Finished {
   readonly code: number | null;
@@ -54,10 +44,8 @@ describe('haste-agent (the built binary)', function () {
   let gateway: RunningGateway | undefined;
 
   before(() => {
-    // npm ci's prepare and npm run build leave dist/ in place; rebuild only when it is missing or older than the sources.
-    if (!existsSync(binary) || statSync(binary).mtimeMs < newestSource(join(repo, 'src'))) {
-      spawnSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
-    }
+    // npm ci's prepare and npm run build leave dist/ in place; a current build is not redone.
+    ensureBuilt(binary);
     expect(existsSync(binary), `${binary} after building`).to.equal(true);
   });
 

@@ -1,22 +1,12 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureBuilt } from '../ensureBuilt.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const builtKit = join(repo, 'dist', 'testing', 'index.js');
-
-/** The newest modification time of any .ts file under `dir`. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 /** Runs an ES module text with `node -e` in the package folder, where `haste-agent` names the package itself. */
 function runModule(source: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -77,10 +67,7 @@ describe('haste-agent/testing and haste-agent/bench (the built package)', functi
   this.timeout(120_000);
 
   before(() => {
-    // npm ci's prepare and npm run build leave dist/ in place; rebuild only when it is missing or older than the sources.
-    if (!existsSync(builtKit) || statSync(builtKit).mtimeMs < newestSource(join(repo, 'src'))) {
-      spawnSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'ignore' });
-    }
+    ensureBuilt(builtKit);
     expect(existsSync(builtKit), `${builtKit} after building`).to.equal(true);
   });
 
