@@ -179,18 +179,7 @@ class FinishAnchoredMeter {
     // is as long as the anchor upload took, that over-count dwarfs the time, so fall back to the
     // operator's arithmetic (the window still holds the whole run then).
     if (last - from < from - this.finished[0]!.startedAt) return wholeRunBps;
-    const counted = this.finished.slice(1).map((entry) => ({ ...entry, startedAt: Math.max(entry.startedAt, from) }));
-    counted.sort((a, b) => a.startedAt - b.startedAt);
-    let bytes = 0;
-    let busy = 0;
-    let coveredUntil = -Infinity;
-    for (const entry of counted) {
-      bytes += entry.bytes;
-      const start = Math.max(entry.startedAt, coveredUntil);
-      if (entry.finishedAt > start) busy += entry.finishedAt - start;
-      coveredUntil = Math.max(coveredUntil, entry.finishedAt);
-    }
-    return busy > 0 ? (bytes * 1000) / busy : undefined;
+    return busyRate(this.finished.slice(1).map((entry) => ({ ...entry, startedAt: Math.max(entry.startedAt, from) })));
   }
 }
 

@@ -101,3 +101,8 @@ export function finiteNumberAtLeast(name: string, value: unknown, minimum: numbe
   }
   return value;
 }
+
+/** An error's message, or the thrown value as text: how every message quotes a caught error. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

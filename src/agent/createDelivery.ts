@@ -20,7 +20,9 @@ import type { Reduction } from '../model/Reduction.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
+import { errorCodeOf } from '../state/durableWrites.js';
 import { hashFile } from '../state/hashFile.js';
+import { messageOf } from '../validation.js';
 import type { Ledger, LedgerKey } from '../state/Ledger.js';
 import { isFatalStatus, versionKey } from './runAgentInternals.js';
 
@@ -66,14 +68,6 @@ export interface Delivery {
 
 const localFileCodes = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP', 'ECHANGED']);
 
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * The delivery guarantees the agent gives every file, for a pipeline of your own: admission
@@ -277,7 +271,7 @@ class DeliveryGuarantees implements Delivery {
           // Not the file's fault: it stays pending for a run with the right settings.
           await ledger.transition(key, 'seen', { lastError: outcome.message });
         } else {
-          const permanent = localFileCodes.has(errorCode(outcome.cause) ?? '');
+          const permanent = localFileCodes.has(errorCodeOf(outcome.cause) ?? '');
           await ledger.transition(key, 'failed', { lastError: outcome.message, permanent });
         }
       }
@@ -309,7 +303,7 @@ class DeliveryGuarantees implements Delivery {
     for (const entry of ledger.pending()) {
       const present = await lstat(entry.path).then(
         () => true,
-        (error: unknown) => !['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? ''),
+        (error: unknown) => !['ENOENT', 'ENOTDIR'].includes(errorCodeOf(error) ?? ''),
       );
       if (present) continue;
       const reason = `${entry.path} was pending but no longer exists (removed while the agent was not running); it cannot be sent`;

@@ -55,6 +55,4 @@ export function notReduced(item: FileItem, bytesIn: number, cpuMs: number, reaso
   return { item, reduced: false, bytesIn, bytesOut: bytesIn, cpuMs, reason };
 }
 
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { messageOf } from '../validation.js';

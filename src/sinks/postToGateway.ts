@@ -4,6 +4,7 @@ import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import { createUploader, type UploaderOptions } from './createUploader.js';
 import { functionOption, integerAtLeast } from '../validation.js';
+import { messageOf } from '../validation.js';
 
 /** What {@link postToGateway} needs besides where to send: its concurrency. */
 interface PostToGatewaySlots {
@@ -66,6 +67,6 @@ function uploadOnce(upload: (job: UploadJob) => Observable<UploadResult | Gatewa
   return defer(() => upload(job)).pipe(
     take(1),
     defaultIfEmpty(failed('completed without a value')),
-    catchError((error: unknown) => of(failed(error instanceof Error ? error.message : String(error), error))),
+    catchError((error: unknown) => of(failed(messageOf(error), error))),
   );
 }

@@ -4,6 +4,7 @@ import { basename, relative, sep, isAbsolute } from 'node:path';
 import { Observable, EMPTY, defer, throwError, concatMap, catchError, filter, map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
+import { messageOf } from '../validation.js';
 
 // Suffixes browsers, rsync, curl, office suites and instrument software give files they are
 // still writing; the finished file appears later under its real name.
@@ -199,6 +200,4 @@ export function isVanished(error: unknown): boolean {
 }
 
 /** An error's message, or the thrown value as text. */
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export const describe: (error: unknown) => string = messageOf;
