@@ -29,6 +29,7 @@ import { createUploader } from '../sinks/createUploader.js';
 import type { GatewayRequest } from '../sinks/GatewayRequest.js';
 import type { GatewayResponse } from '../sinks/GatewayResponse.js';
 import { rescanDirectory } from '../sources/rescanDirectory.js';
+import { mtimeGranularityMs } from '../sources/settleRule.js';
 import { watchDirectory, type WatchDirectoryOptions } from '../sources/watchDirectory.js';
 import type { Ledger } from '../state/Ledger.js';
 import { integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
@@ -115,7 +116,7 @@ export interface RunAgentOptions {
 function rescanMinAgeMs(watch: RunAgentOptions['watch']): number {
   const setting = watch?.awaitWriteFinish;
   const settleMs = setting === false ? 0 : typeof setting === 'object' ? (setting.stabilityThreshold ?? 500) : 500;
-  return Math.max(2000, settleMs + 2000);
+  return settleMs + mtimeGranularityMs;
 }
 
 /**

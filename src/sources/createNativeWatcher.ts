@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { mtimeGranularityMs } from './settleInitialAdds.js';
+import { settleStep, type SettleState } from './settleRule.js';
 import { describe, isVanished, type WatcherLike } from './watchDirectoryInternals.js';
 
 /** What the native watcher needs to know; `watchDirectory` normalises these. */
@@ -28,9 +28,8 @@ export interface NativeWatcherOptions {
 }
 
 interface Settling {
-  size: number;
-  mtimeMs: number;
-  stableSince: number;
+  /** What the looks so far saw; undefined before the first. */
+  seen: SettleState | undefined;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -242,7 +241,7 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     }
     // Already settling: the next poll sees the change.
     if (!this.settling.has(path)) {
-      this.settling.set(path, { size: -1, mtimeMs: -1, stableSince: 0, timer: undefined });
+      this.settling.set(path, { seen: undefined, timer: undefined });
       this.pollSettling(path);
     }
   }
@@ -261,17 +260,9 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
           this.settling.delete(path);
           return;
         }
-        const now = Date.now();
-        if (stats.size !== entry.size || stats.mtimeMs !== entry.mtimeMs) {
-          // Nothing can change a file without moving its mtime, so a file untouched for the
-          // threshold (plus FAT's 2 s mtime rounding) has settled already: a folder of old files
-          // is taken without waiting on each.
-          const old = entry.size === -1 && now - stats.mtimeMs >= stabilityThreshold + mtimeGranularityMs;
-          entry.stableSince = old ? stats.mtimeMs : now;
-          entry.size = stats.size;
-          entry.mtimeMs = stats.mtimeMs;
-        }
-        if (now - entry.stableSince >= stabilityThreshold) {
+        const { state, settled } = settleStep(entry.seen, stats, Date.now(), stabilityThreshold);
+        entry.seen = state;
+        if (settled) {
           this.settling.delete(path);
           this.emit('add', path);
           return;
