@@ -29,6 +29,8 @@ export type { GainEstimate, PredictGainOptions } from './operators/predictGain.j
 export { reductionScore } from './operators/reductionScore.js';
 export { prioritize } from './operators/prioritize.js';
 export type { PrioritizeOptions, PrioritizeStrategy } from './operators/prioritize.js';
+export { concatMapEager } from './operators/concatMapEager.js';
+export type { ConcatMapEagerOptions } from './operators/concatMapEager.js';
 export { routeDecisions } from './operators/routeDecisions.js';
 export type { RouteDecisionsOptions } from './operators/routeDecisions.js';
 export { scheduleFiles } from './operators/scheduleFiles.js';

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { map, mergeMap, Observable, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
+  concatMapEager,
   createDelivery,
   emptyStats,
   estimateBandwidth,
@@ -196,6 +197,18 @@ const registry: readonly Entry[] = [
       'attempt 2:  --a|           a = UploadResult 200, subscribed after the wait, at 252 ms',
       'result:     254ms a|       only the final outcome',
     ],
+  },
+  {
+    unit: 'concatMapEager',
+    file: 'src/operators/concatMapEager.ts',
+    lines: [
+      'source:   -a-b-c-|',
+      "a:         ----x|          each value's inner, subscribed when the value comes",
+      "b:           -y|           (y is held until a's inner completes)",
+      'c:             --z|',
+      'output:   -----xyz|',
+    ],
+    assertion: here,
   },
   {
     unit: 'routeDecisions',
@@ -684,6 +697,22 @@ describe('JSDoc diagrams, run', () => {
         const upload = retryUploads({ upload: () => attempts[call++]!, scheduler: testScheduler, random: () => 0.5 });
         expectObservable(upload({ item })).toBe(lane(d, 'result'), { a: ok });
         expectSubscriptions(attempts[1]!.subscriptions).toBe('252ms ^--!');
+      });
+    });
+  });
+
+  describe('concatMapEager', () => {
+    const d = diagramOf('concatMapEager');
+
+    it("should subscribe to each value's inner when it comes and emit their values in source order", () => {
+      testScheduler.run(({ cold, hot, expectObservable }) => {
+        const inners = new Map(['a', 'b', 'c'].map((name) => [name, cold(lane(d, name)).pipe()] as const));
+        for (const name of ['a', 'b', 'c']) {
+          // Each inner's lane starts in the column of its value on the source lane.
+          expect(laneOffset(d, name, 'source')).to.equal(lane(d, 'source').indexOf(name));
+        }
+        const source = hot(lane(d, 'source'));
+        expectObservable(source.pipe(concatMapEager((name) => inners.get(name)!))).toBe(lane(d, 'output'));
       });
     });
   });

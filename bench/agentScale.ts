@@ -1,0 +1,209 @@
+/**
+ * One machine, many files: how fast does the agent take a folder full of small files, how much
+ * memory does it use, how many bytes does its ledger write per file, and how soon does a
+ * restart on that ledger send a new file?
+ *
+ *   npm run bench:scale -- [--files 10000,100000] [--bytes 1024] [--folder-size 1000]
+ *                          [--no-restart] [--cpu-prof DIR] [--null-sink] [--keep]
+ *
+ * For each size N: writes N files of `--bytes` random bytes (1,000 a folder, mtimes an hour
+ * old, as a folder of last month's data) into a temporary folder, starts the embedded gateway
+ * (`haste-agent gateway`, not storing) and the agent (`haste-agent FOLDER`, ledger on, default
+ * settings, JSON log lines) as child processes, as a user would, and counts the agent's
+ * `uploaded` lines until all N are in. Figures, from /proc of the agent's process: files/s from
+ * the first to the last upload, peak RSS (VmHWM), CPU seconds, and bytes it handed to the
+ * storage layer per file (`write_bytes`: the ledger, since the files are not reduced).
+ * Then (unless `--no-restart`) it stops the agent with SIGINT, starts it again on the same
+ * folder and state dir, writes one new file, and times the start to that file's upload, and
+ * whether any old file was sent again (it must not be). `--null-sink` answers every upload
+ * from a bare HTTP server in this process instead of the gateway, to show the agent alone;
+ * `--cpu-prof DIR` writes the agent's CPU profiles there. Printed figures, not assertions.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '10000,100000' },
+    bytes: { type: 'string', default: '1024' },
+    'folder-size': { type: 'string', default: '1000' },
+    'no-restart': { type: 'boolean', default: false },
+    'null-sink': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    cli: { type: 'string', default: 'dist/cli.js' },
+  },
+});
+const sizes = values.files.split(',').map((text) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--files: expected positive integers separated by commas, got ${JSON.stringify(values.files)}`);
+  return n;
+});
+const bytes = Number(values.bytes);
+const folderSize = Number(values['folder-size']);
+if (!Number.isInteger(bytes) || bytes < 1) throw new Error(`--bytes: expected a positive integer, got ${values.bytes}`);
+if (!Number.isInteger(folderSize) || folderSize < 1) throw new Error(`--folder-size: expected a positive integer, got ${values['folder-size']}`);
+const cli = resolve(values.cli);
+const credentials = { HASTE_USERNAME: 'bench', HASTE_PASSWORD: 'bench' };
+
+interface ProcFigures {
+  readonly peakRss: number;
+  readonly writeBytes: number;
+  readonly cpuSeconds: number;
+}
+
+function procFigures(pid: number): ProcFigures {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const writeBytes = Number(/write_bytes:\s+(\d+)/.exec(io)?.[1] ?? Number.NaN);
+  // Fields 14 and 15 of stat (after the command in parentheses) are utime and stime in ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { peakRss: peakKb * 1024, writeBytes, cpuSeconds: ticks / 100 };
+}
+
+async function writeFolder(dir: string, count: number): Promise<void> {
+  const old = new Date(Date.now() - 3_600_000);
+  const body = randomBytes(bytes + count);
+  for (let i = 0; i < count; i += 1) {
+    const folder = join(dir, `plate${String(Math.floor(i / folderSize)).padStart(4, '0')}`);
+    if (i % folderSize === 0) await mkdir(folder, { recursive: true });
+    const file = join(folder, `frame${String(i).padStart(7, '0')}.dat`);
+    // Each file's content differs (a different window of the random block).
+    await writeFile(file, body.subarray(i, i + bytes));
+    await utimes(file, old, old);
+  }
+}
+
+interface Sink {
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+async function startGatewayProcess(): Promise<Sink> {
+  const child = spawn(process.execPath, [cli, 'gateway', '--port', '0'], { env: { ...process.env, ...credentials }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const lines = createInterface({ input: child.stderr! });
+  for await (const line of lines) {
+    const url = /listening on (http:\/\/\S+?)\s/.exec(line)?.[1];
+    if (url !== undefined) {
+      return {
+        host: url,
+        close: async () => {
+          child.kill('SIGINT');
+          await once(child, 'exit');
+        },
+      };
+    }
+  }
+  throw new Error('the gateway exited before it listened');
+}
+
+/** A bare HTTP server that reads each body and answers as the gateway does. */
+async function startNullSink(): Promise<Sink> {
+  const server: Server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"result": "OK!"}');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+interface AgentRun {
+  readonly child: ChildProcess;
+  /** Resolves with the time of the `count`-th upload, or of the upload of `path`. */
+  uploads(until: { count?: number; path?: string }): Promise<{ at: number; uploaded: number; firstAt: number }>;
+}
+
+function startAgent(folder: string, stateDir: string, host: string, profileDir: string | undefined): AgentRun {
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = spawn(process.execPath, [...nodeArgs, cli, folder, '--host', host, '--state-dir', stateDir, '--log-format', 'json', '--grace', '5'], {
+    env: { ...process.env, ...credentials },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let uploaded = 0;
+  let firstAt = Number.NaN;
+  const waiters: { until: { count?: number; path?: string }; resolve: (value: { at: number; uploaded: number; firstAt: number }) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    const event = JSON.parse(line) as { type?: string; path?: string };
+    if (event.type !== 'uploaded') return;
+    const at = performance.now();
+    if (uploaded === 0) firstAt = at;
+    uploaded += 1;
+    for (const waiter of [...waiters]) {
+      if ((waiter.until.count !== undefined && uploaded >= waiter.until.count) || waiter.until.path === event.path) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve({ at, uploaded, firstAt });
+      }
+    }
+  });
+  return {
+    child,
+    uploads: (until) =>
+      new Promise((resolvePromise, reject) => {
+        waiters.push({ until, resolve: resolvePromise });
+        child.once('exit', (code) => reject(new Error(`the agent exited (code ${String(code)}) before it was done`)));
+      }),
+  };
+}
+
+async function stop(run: AgentRun): Promise<void> {
+  if (run.child.exitCode !== null) return;
+  run.child.kill('SIGINT');
+  await once(run.child, 'exit');
+}
+
+const mb = (n: number): string => (n / 1024 / 1024).toFixed(0);
+console.log(`agent scale, ${bytes}-byte files, ${values['null-sink'] ? 'null sink' : 'embedded gateway (not storing)'} on loopback, ledger on, default settings`);
+console.log('| files | files/s | agent peak RSS MB | agent CPU s | ledger bytes written per file | restart: start to new file uploaded | old files sent again |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|');
+for (const size of sizes) {
+  const root = await mkdtemp(join(tmpdir(), 'haste-agent-scale-'));
+  const folder = join(root, 'data');
+  const stateDir = join(root, 'state');
+  await writeFolder(folder, size);
+  const sink = values['null-sink'] ? await startNullSink() : await startGatewayProcess();
+  try {
+    const first = startAgent(folder, stateDir, sink.host, values['cpu-prof']);
+    const done = await first.uploads({ count: size });
+    const figures = procFigures(first.child.pid!);
+    const filesPerSecond = (size - 1) / ((done.at - done.firstAt) / 1000);
+    await stop(first);
+    let restart = 'not measured';
+    let again = '';
+    if (!values['no-restart']) {
+      const startedAt = performance.now();
+      const second = startAgent(folder, stateDir, sink.host, undefined);
+      const fresh = join(folder, 'plate-new', 'fresh.dat');
+      await mkdir(join(folder, 'plate-new'), { recursive: true });
+      await writeFile(fresh, randomBytes(bytes));
+      const got = await second.uploads({ path: fresh });
+      restart = `${((got.at - startedAt) / 1000).toFixed(2)} s`;
+      again = String(got.uploaded - 1);
+      await stop(second);
+    }
+    console.log(
+      `| ${size.toLocaleString('en')} | ${filesPerSecond.toFixed(0)} | ${mb(figures.peakRss)} | ${figures.cpuSeconds.toFixed(1)} | ${(figures.writeBytes / size).toFixed(0)} | ${restart} | ${again} |`,
+    );
+  } finally {
+    await sink.close();
+    if (!values.keep) await rm(root, { recursive: true, force: true });
+  }
+}
