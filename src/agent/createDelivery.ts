@@ -22,6 +22,7 @@ import type { UploadResult } from '../model/UploadResult.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import { errorCodeOf } from '../state/durableWrites.js';
 import { hashFile } from '../state/hashFile.js';
+import { concatMapEager } from '../operators/concatMapEager.js';
 import { messageOf } from '../validation.js';
 import type { Ledger, LedgerKey } from '../state/Ledger.js';
 import { isFatalStatus, versionKey } from './runAgentInternals.js';
@@ -65,6 +66,9 @@ export interface Delivery {
   /** Ends `events$`. */
   complete(): void;
 }
+
+/** Files admitted at once: enough for one fsync to cover many, few enough to bound open files. */
+const admissionConcurrency = 64;
 
 const localFileCodes = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP', 'ECHANGED']);
 
@@ -139,7 +143,9 @@ class DeliveryGuarantees implements Delivery {
         this.taken.add(version);
         return true;
       }),
-      concatMap((item) => this.admitOne(item)),
+      // Admissions overlap, so one journal fsync records many files, but leave in arrival order.
+      concatMapEager((item) => this.admitOne(item), { concurrency: admissionConcurrency }),
+      map((item) => this.numbered(item)),
     );
 
   private now(): number {
@@ -173,7 +179,7 @@ class DeliveryGuarantees implements Delivery {
     if (book === undefined) {
       return defer(() => {
         this.hashAhead(versionKey(item), item);
-        return of(this.numbered(item));
+        return of(item);
       });
     }
     return defer(async (): Promise<FileItem[]> => {
@@ -193,7 +199,7 @@ class DeliveryGuarantees implements Delivery {
       }
       await book.record({ ...key, state: 'seen', lastError: null });
       this.hashes.set(versionKey(item), hash);
-      return [this.numbered(item)];
+      return [item];
     }).pipe(concatMap((items) => from(items)));
   }
 
@@ -242,8 +248,14 @@ class DeliveryGuarantees implements Delivery {
       // unreadable hash is left out rather than reported twice.
       const bodySha256$: Observable<string | undefined> =
         known !== undefined ? of(known) : ahead !== undefined ? from(ahead) : defer(() => hashFile(body).catch(() => undefined));
-      return this.write((l) => (key ? l.transition(key, 'uploading') : Promise.resolve())).pipe(
-        switchMap(() => bodySha256$),
+      return defer(() => {
+        // Recorded but not waited for: the attempt needs no durability before the bytes go (a
+        // crash first only means a repeat, which the gateway drops by hash), and waiting would
+        // add an fsync to every upload. The acknowledgement's record queues behind it, and a
+        // ledger that cannot write refuses that one too.
+        if (key !== undefined) this.ledger?.transition(key, 'uploading').catch(() => undefined);
+        return bodySha256$;
+      }).pipe(
         map((bodySha256): UploadJob => (bodySha256 === undefined ? given : { ...given, bodySha256 })),
         switchMap((job) => upload(job).pipe(concatMap((outcome) => from(this.settle(job, outcome))))),
         concatMap(async (outcome) => {

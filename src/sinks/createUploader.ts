@@ -174,8 +174,11 @@ function uploadOne(settings: UploaderSettings, job: UploadJob): Observable<Uploa
     return settings.post(requestFor(settings, job)).pipe(
       take(1),
       map((response) => resultOf(settings, item, startedAt, response)),
-      defaultIfEmpty(
-        new GatewayError(`Upload of ${item.path} to ${baseUrl} ended without an answer`, { status: 0, path: item.path, item }),
+      // Built only when needed: an Error captures a stack, too dear to make for every upload.
+      defaultIfEmpty(undefined),
+      map(
+        (result) =>
+          result ?? new GatewayError(`Upload of ${item.path} to ${baseUrl} ended without an answer`, { status: 0, path: item.path, item }),
       ),
     );
   }).pipe(

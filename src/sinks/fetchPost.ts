@@ -61,20 +61,24 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
       return { status: response.status, text, bytesSent: size, ...(retryAfter === undefined ? {} : { retryAfter }) };
     };
 
+    let settled = false;
     send().then(
       (response) => {
+        settled = true;
         if (response !== undefined) {
           subscriber.next(response);
           subscriber.complete();
         }
       },
       (error: unknown) => {
+        settled = true;
         subscriber.error(error);
       },
     );
 
     return () => {
-      controller.abort();
+      // Aborting a request that has ended would only build an AbortError for nobody.
+      if (!settled) controller.abort();
       body?.destroy();
     };
   });
