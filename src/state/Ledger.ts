@@ -26,6 +26,18 @@ export interface LedgerTransitionExtra {
 export interface LedgerUpdate extends LedgerKey, LedgerTransitionExtra {
   readonly state?: LedgerState;
   readonly attempts?: number;
+  /** The file's device and inode, so a restart can recognise it unchanged without reading it. */
+  readonly dev?: number;
+  readonly ino?: number;
+}
+
+/** What a file looks like on disk now, to compare with what the ledger recorded. */
+export interface FileIdentity {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly dev: number;
+  readonly ino: number;
 }
 
 /** Counts and highlights for `haste-agent status`. */
@@ -71,12 +83,26 @@ export interface Ledger {
   health(): LedgerHealth;
   /** The current health at once, then each change; completes when the ledger is closed. */
   readonly healthChanges: Observable<LedgerHealth>;
-  /** The newest version recorded for `path`. */
+  /** The newest version recorded for `path` (in memory or in the archive). */
   get(path: string): LedgerEntry | undefined;
-  /** The entry of exactly this version. */
+  /** The entry of exactly this version (in memory or in the archive). */
   getByKey(key: LedgerKey): LedgerEntry | undefined;
-  /** Every entry, superseded versions included, in the order they were first recorded. */
+  /**
+   * The newest version recorded for the file's path, if it is this very file unchanged: the
+   * same device, inode, size and mtime (recorded at admission). How a restart recognises the
+   * files it already has without reading them; a file rewritten, replaced or touched is not
+   * recognised and gets hashed again.
+   */
+  findUnchanged(file: FileIdentity): LedgerEntry | undefined;
+  /**
+   * The entries held in memory, superseded versions included, in the order they were first
+   * recorded: every pending one, and the settled ones (acknowledged, failed for good) not yet
+   * moved to the archive. A compaction moves settled entries beyond `keepSettled` there, so
+   * memory is bounded by the files in flight; `archivedEntries()` lists the rest.
+   */
   entries(): LedgerEntry[];
+  /** The settled entries moved to the archive, in no particular order. */
+  archivedEntries(): AsyncIterable<LedgerEntry>;
   /**
    * Creates or updates the entry of `update`'s key, setting the given fields as they are (it does
    * not count attempts; `transition` does). Rejects with a TypeError on a malformed update.
@@ -99,7 +125,10 @@ export interface Ledger {
   summary(): LedgerSummary;
   /** Resolves when every write issued so far is durable. */
   flush(): Promise<void>;
-  /** Writes a snapshot and empties the journal now (it also happens every `compactAfter` lines). */
+  /**
+   * Moves settled entries beyond `keepSettled` to the archive, writes a snapshot and empties the
+   * journal now (it also happens every `compactAfter` lines).
+   */
   compact(): Promise<void>;
   /** Flushes, closes the journal and releases the lock. Later writes reject. Idempotent. */
   close(): Promise<void>;

@@ -36,6 +36,13 @@ export interface LedgerEntry {
   readonly mtimeMs: number;
   /** sha256 hex of the content. */
   readonly hash: string;
+  /**
+   * Device and inode of the file when it was admitted: with size and mtime, how a restart
+   * recognises an unchanged file without reading it (see `Ledger.findUnchanged`). Absent in
+   * entries recorded without them.
+   */
+  readonly dev?: number;
+  readonly ino?: number;
   readonly state: LedgerState;
   /** Upload attempts so far: each transition into `uploading` adds one. */
   readonly attempts: number;

@@ -1,13 +1,18 @@
 /*
- * On-disk format of the ledger (version 1). Files in the state directory:
+ * On-disk format of the ledger (version 2). Files in the state directory:
  *
  *   ledger.lock        A symbolic link whose target is the pid of the agent holding the ledger.
  *                      symlink(2) creates it atomically and, the target being short, in the
  *                      inode itself: taking the lock needs no free block, so an agent can start
  *                      on a full disk and wait for space. (Older agents wrote "<pid>\n" into a
  *                      regular file; such a lock is still read.)
- *   snapshot.json      One line "<check> <json>\n", json = {"version":1,"lastSeq":N,"entries":[…]}.
- *                      Only ever replaced by rename(2), so it is old or new, never torn.
+ *   snapshot.json      One line "<check> <json>\n", json = {"version":2,"lastSeq":N,"entries":[…],
+ *                      "archived":{…totals…}}. Only ever replaced by rename(2), so it is old or
+ *                      new, never torn. Version 1 (read too) had no archive.
+ *   archive/           Settled entries moved out of memory and out of the snapshot (LevelDB; see
+ *                      LedgerArchive.ts). A compaction writes them there durably before the
+ *                      snapshot that leaves them out, so a crash in between finds them in both
+ *                      (the same state: harmless) and never in neither.
  *   snapshot.json.tmp  A snapshot being written. A leftover one is a compaction that crashed
  *                      before its rename: it is ignored and deleted on open.
  *   journal.jsonl      Lines "<check> <json>\n", json = {"seq":N,"entry":{…the whole entry…}},
@@ -45,8 +50,11 @@ import { join } from 'node:path';
 import type { LedgerKey, LedgerSummary } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 import type { LedgerDamage } from './LedgerRepair.js';
+import type { ArchiveTotals } from './LedgerArchive.js';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Snapshot versions this code reads: 1 had no archive. */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 export const LOCK_FILE = 'ledger.lock';
 export const SNAPSHOT_FILE = 'snapshot.json';
 export const SNAPSHOT_TEMP_FILE = 'snapshot.json.tmp';
@@ -63,6 +71,8 @@ export interface SnapshotContent {
   readonly version: number;
   readonly lastSeq: number;
   readonly entries: readonly LedgerEntry[];
+  /** Version 2: the totals of the archive (settled entries moved out of the snapshot) at the time. */
+  readonly archived?: ArchiveTotals;
 }
 
 export interface LoadedLedger {
@@ -78,6 +88,8 @@ export interface LoadedLedger {
   readonly completeLines: number;
   /** Every record that could not be read back, in file order. */
   readonly damage: LedgerDamage[];
+  /** The archive's totals as the snapshot recorded them (for a reader that cannot open the archive). */
+  readonly archived: ArchiveTotals | undefined;
 }
 
 /** Characters of a damaged line kept in a report. */
@@ -171,11 +183,12 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
   const entries = new Map<string, LedgerEntry>();
   const damage: LedgerDamage[] = [];
   let lastSeq = 0;
+  let archived: ArchiveTotals | undefined;
   if (snapshotText !== undefined) {
     const snapshot = decodeLine(snapshotText.endsWith('\n') ? snapshotText.slice(0, -1) : snapshotText) as
       | SnapshotContent
       | undefined;
-    if (snapshot?.version !== FORMAT_VERSION || !Array.isArray(snapshot.entries) || typeof snapshot.lastSeq !== 'number') {
+    if (snapshot === undefined || !READABLE_VERSIONS.includes(snapshot.version) || !Array.isArray(snapshot.entries) || typeof snapshot.lastSeq !== 'number') {
       throw new Error(
         `The ledger snapshot ${join(dir, SNAPSHOT_FILE)} (${Buffer.byteLength(snapshotText)} bytes) is corrupt or of an unknown version; ` +
           `move it away to start with an empty ledger (files already sent would be sent again)`,
@@ -189,6 +202,7 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
       }
     });
     lastSeq = snapshot.lastSeq;
+    archived = snapshot.archived;
   }
 
   const snapshotSeq = lastSeq;
@@ -222,6 +236,7 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
     entries,
     lastSeq,
     journalBytes: journal.length,
+    archived,
     completeBytes,
     completeLines: damage.at(-1)?.reason === 'cut short' && damage.at(-1)?.file === JOURNAL_FILE ? lineNumber - 1 : lineNumber,
     damage,

@@ -9,7 +9,8 @@ import {
   type WriteRetryOptions,
   writeRetryDelay,
 } from './durableWrites.js';
-import type { Ledger, LedgerKey, LedgerSummary, LedgerTransitionExtra, LedgerUpdate } from './Ledger.js';
+import type { FileIdentity, Ledger, LedgerKey, LedgerSummary, LedgerTransitionExtra, LedgerUpdate } from './Ledger.js';
+import { LedgerArchive, type ArchiveTotals } from './LedgerArchive.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 import type { LedgerHealth } from './LedgerHealth.js';
 import { LedgerLockedError } from './LedgerLockedError.js';
@@ -31,7 +32,7 @@ import {
 } from './journal.js';
 import { acquireLock, releaseLock } from './ledgerLock.js';
 import { describeError } from './describeError.js';
-import { isPending, summarize } from './pendingEntries.js';
+import { isPending, summarize, withArchived } from './pendingEntries.js';
 import { booleanOption, functionOption, integerAtLeast, nonEmptyString } from '../validation.js';
 
 /** Options of {@link openLedger}. */
@@ -47,6 +48,13 @@ export interface OpenLedgerOptions {
    * large the ledger grows (a fixed interval made them grow with it). @default 1000
    */
   readonly compactAfter?: number;
+  /**
+   * Settled entries (acknowledged, or failed for good) kept in memory and in the snapshot; a
+   * compaction moves older ones to the archive (a LevelDB database in the state dir), where
+   * lookups still find them. Bounds memory and snapshot size by the files in flight instead of
+   * every file ever sent. @default 1000
+   */
+  readonly keepSettled?: number;
   /** Wall clock for `createdAt`/`updatedAt`, ms since the epoch. @default Date.now */
   readonly now?: () => number;
   /**
@@ -97,6 +105,7 @@ function validateKey(key: LedgerKey | undefined): string | undefined {
 interface LedgerSettings {
   readonly fsync: boolean;
   readonly compactAfter: number;
+  readonly keepSettled: number;
   readonly now: () => number;
   readonly scheduler: SchedulerLike;
   readonly retryBaseMs: number;
@@ -108,6 +117,8 @@ class FileLedger implements Ledger {
   private readonly keysByPath = new Map<string, Set<string>>();
   private readonly keysByHash = new Map<string, Set<string>>();
   private readonly newestByPath = new Map<string, string>();
+  /** Entries in memory that the archive also holds, with the state it holds them in. */
+  private readonly shadowed = new Map<string, LedgerState>();
   private readonly queue: QueueItem[] = [];
   private draining = false;
   private failure: Error | undefined;
@@ -139,6 +150,7 @@ class FileLedger implements Ledger {
     private seq: number,
     entries: Map<string, LedgerEntry>,
     private readonly settings: LedgerSettings,
+    private readonly archive: LedgerArchive,
   ) {
     ({ fsync: this.fsync, compactAfter: this.compactAfter, now: this.now } = settings);
     this.compactAt = this.compactAfter;
@@ -147,6 +159,9 @@ class FileLedger implements Ledger {
     this.entriesByKey = new Map();
     for (const [key, entry] of entries) {
       this.index(key, entry);
+      // After a crash between an archive write and the snapshot that drops what it moved.
+      const archived = archive.get(key);
+      if (archived !== undefined) this.shadowed.set(key, archived.state);
     }
   }
 
@@ -156,15 +171,41 @@ class FileLedger implements Ledger {
 
   get(path: string): LedgerEntry | undefined {
     const key = this.newestByPath.get(path);
-    return key === undefined ? undefined : this.entriesByKey.get(key);
+    const inMemory = key === undefined ? undefined : this.entriesByKey.get(key);
+    const archived = this.archive.newest(path);
+    if (archived === undefined || (inMemory !== undefined && inMemory.createdAt >= archived.createdAt)) return inMemory;
+    return this.entriesByKey.get(entryKey(archived)) ?? deepFreeze(archived);
   }
 
   getByKey(key: LedgerKey): LedgerEntry | undefined {
-    return this.entriesByKey.get(entryKey(key));
+    return this.lookup(entryKey(key));
+  }
+
+  findUnchanged(file: FileIdentity): LedgerEntry | undefined {
+    const newest = this.get(file.path);
+    return newest !== undefined &&
+      newest.dev === file.dev &&
+      newest.ino === file.ino &&
+      newest.size === file.size &&
+      newest.mtimeMs === file.mtimeMs
+      ? newest
+      : undefined;
   }
 
   entries(): LedgerEntry[] {
     return [...this.entriesByKey.values()];
+  }
+
+  async *archivedEntries(): AsyncIterable<LedgerEntry> {
+    for await (const entry of this.archive.entries()) yield deepFreeze(entry);
+  }
+
+  /** The entry of a version: in memory, else in the archive. */
+  private lookup(id: string): LedgerEntry | undefined {
+    const inMemory = this.entriesByKey.get(id);
+    if (inMemory !== undefined) return inMemory;
+    const archived = this.archive.get(id);
+    return archived === undefined ? undefined : deepFreeze(archived);
   }
 
   record(update: LedgerUpdate): Promise<LedgerEntry> {
@@ -178,8 +219,14 @@ class FileLedger implements Ledger {
     if (update.attempts !== undefined && (!Number.isInteger(update.attempts) || update.attempts < 0)) {
       return Promise.reject(new TypeError(`Expected \`attempts\` to be an integer >= 0, got ${String(update.attempts)}`));
     }
+    for (const field of ['dev', 'ino'] as const) {
+      const value = update[field];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+        return Promise.reject(new TypeError(`Expected \`${field}\` to be an integer >= 0, got ${String(value)}`));
+      }
+    }
     const key = entryKey(update);
-    const previous = this.entriesByKey.get(key);
+    const previous = this.lookup(key);
     const state = update.state ?? previous?.state ?? 'seen';
     return this.write(key, update, previous, state, update.attempts ?? previous?.attempts ?? 0, update);
   }
@@ -193,7 +240,7 @@ class FileLedger implements Ledger {
       return Promise.reject(new TypeError(`Expected \`state\` to be a ledger state, got ${JSON.stringify(state)}`));
     }
     const id = entryKey(key);
-    const previous = this.entriesByKey.get(id);
+    const previous = this.lookup(id);
     if (previous === undefined) {
       return Promise.reject(new Error(`No ledger entry for ${key.path} (size ${key.size}, mtime ${key.mtimeMs}); record() it first`));
     }
@@ -208,7 +255,15 @@ class FileLedger implements Ledger {
         return true;
       }
     }
-    return false;
+    // The archive answers for the newest version of a path it holds.
+    const archived = this.archive.newest(path);
+    return (
+      archived !== undefined &&
+      !this.entriesByKey.has(entryKey(archived)) &&
+      archived.size === size &&
+      archived.mtimeMs === mtimeMs &&
+      archived.state === 'acknowledged'
+    );
   }
 
   isAcknowledgedByHash(hash: string): boolean {
@@ -217,15 +272,30 @@ class FileLedger implements Ledger {
         return true;
       }
     }
-    return false;
+    return this.archive.hasAcknowledged(hash);
   }
 
   pending(): LedgerEntry[] {
-    return this.entries().filter((entry) => isPending(entry, this.newestByPath.get(entry.path)));
+    return this.entries().filter((entry) => isPending(entry, this.newestKeyOf(entry.path)));
   }
 
   summary(): LedgerSummary {
-    return summarize(this.entries(), this.pending());
+    return withArchived(summarize(this.entries(), this.pending()), this.archivedOnly());
+  }
+
+  /** The key of the newest version of `path`, in memory or archived. */
+  private newestKeyOf(path: string): string | undefined {
+    const newest = this.get(path);
+    return newest === undefined ? undefined : entryKey(newest);
+  }
+
+  /** The archive's totals without the entries memory holds newer states of. */
+  private archivedOnly(): ArchiveTotals {
+    const totals = this.archive.summary();
+    if (this.shadowed.size === 0) return totals;
+    const counts = { ...totals.counts };
+    for (const state of this.shadowed.values()) counts[state] -= 1;
+    return { ...totals, total: totals.total - this.shadowed.size, counts };
   }
 
   flush(): Promise<void> {
@@ -248,6 +318,7 @@ class FileLedger implements Ledger {
       try {
         await drained.catch(() => undefined);
       } finally {
+        await this.archive.close().catch(() => undefined);
         await this.handle.close().catch(() => undefined);
         await releaseLock(this.lockPath);
         this.health$.complete();
@@ -256,10 +327,19 @@ class FileLedger implements Ledger {
     return this.closing;
   }
 
-  /** Called once the journal is open, before any write: folds a non-empty journal into a snapshot. */
+  /**
+   * Called once the journal is open, before any write: folds a non-empty journal into a
+   * snapshot. Settled entries beyond `keepSettled` go to the archive first (durably), then the
+   * snapshot is written without them.
+   */
   async compactNow(): Promise<void> {
     // Taken synchronously, so it covers exactly the records with seq <= lastSeq, queued ones included.
-    const text = encodeLine({ version: FORMAT_VERSION, lastSeq: this.seq, entries: this.entries() });
+    const lastSeq = this.seq;
+    const { kept, moved } = this.partitionForArchive();
+    await this.archive.store(moved);
+    for (const entry of moved) this.forget(entry);
+    const archived = this.archivedOnly();
+    const text = encodeLine({ version: FORMAT_VERSION, lastSeq, entries: kept, archived });
     const temp = join(this.dir, SNAPSHOT_TEMP_FILE);
     const handle = await open(temp, 'w');
     try {
@@ -282,6 +362,41 @@ class FileLedger implements Ledger {
     this.compactAt = this.nextCompactionAfter();
     this.journalLength = 0;
     this.mustCutBack = false;
+  }
+
+  /** The entries a snapshot keeps, and the settled ones beyond `keepSettled` (least recently changed) to archive. */
+  private partitionForArchive(): { kept: LedgerEntry[]; moved: LedgerEntry[] } {
+    const all = this.entries();
+    const settled = all.filter((entry) => entry.state === 'acknowledged' || (entry.state === 'failed' && entry.permanent === true));
+    if (settled.length <= this.settings.keepSettled) return { kept: all, moved: [] };
+    settled.sort((a, b) => a.updatedAt - b.updatedAt);
+    const moved = settled.slice(0, settled.length - this.settings.keepSettled);
+    const leaving = new Set(moved);
+    return { kept: all.filter((entry) => !leaving.has(entry)), moved };
+  }
+
+  /** Drops an archived entry from memory, unless it changed while the archive was written. */
+  private forget(entry: LedgerEntry): void {
+    const key = entryKey(entry);
+    if (this.entriesByKey.get(key) !== entry) {
+      this.shadowed.set(key, entry.state);
+      return;
+    }
+    this.shadowed.delete(key);
+    this.entriesByKey.delete(key);
+    for (const [index, field] of [[this.keysByPath, entry.path], [this.keysByHash, entry.hash]] as const) {
+      const keys = index.get(field);
+      keys?.delete(key);
+      if (keys?.size === 0) index.delete(field);
+    }
+    if (this.newestByPath.get(entry.path) === key) {
+      this.newestByPath.delete(entry.path);
+      for (const other of this.keysByPath.get(entry.path) ?? []) {
+        const candidate = this.entriesByKey.get(other)!;
+        const newest = this.newestByPath.get(entry.path);
+        if (newest === undefined || candidate.createdAt >= this.entriesByKey.get(newest)!.createdAt) this.newestByPath.set(entry.path, other);
+      }
+    }
   }
 
   /**
@@ -325,11 +440,15 @@ class FileLedger implements Ledger {
     const permanent =
       state === 'failed' ? (extra.permanent ?? (previous?.state === 'failed' ? previous.permanent : undefined) ?? false) : undefined;
     const reduction = extra.reduction ?? previous?.reduction;
+    const dev = (key as LedgerUpdate).dev ?? previous?.dev;
+    const ino = (key as LedgerUpdate).ino ?? previous?.ino;
     const entry: LedgerEntry = {
       path: key.path,
       size: key.size,
       mtimeMs: key.mtimeMs,
       hash: key.hash,
+      ...(dev === undefined ? {} : { dev }),
+      ...(ino === undefined ? {} : { ino }),
       state,
       attempts,
       ...error,
@@ -347,6 +466,8 @@ class FileLedger implements Ledger {
     // The parsed copy is exactly what a reopen will see (JSON drops undefined fields and functions).
     const stored = deepFreeze((JSON.parse(line.slice(17)) as JournalRecord).entry);
     this.seq += 1;
+    // An archived entry changing again (a resend): memory holds its new state from now on.
+    if (previous !== undefined && !this.entriesByKey.has(id)) this.shadowed.set(id, previous.state);
     this.index(id, stored);
     return this.enqueue({ line }).then(() => stored);
   }
@@ -545,28 +666,31 @@ class FileLedger implements Ledger {
  *   invalid options.
  */
 export function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
-  const { dir, fsync = true, compactAfter = 1000, now = Date.now, scheduler = asyncScheduler, journalFile = (file) => file } =
+  const { dir, fsync = true, compactAfter = 1000, keepSettled = 1000, now = Date.now, scheduler = asyncScheduler, journalFile = (file) => file } =
     options ?? ({} as OpenLedgerOptions);
   const { baseMs: retryBaseMs = 1000, capMs: retryCapMs = 30_000 } = options?.writeRetry ?? {};
   nonEmptyString('dir', dir);
   booleanOption('fsync', fsync);
   integerAtLeast('compactAfter', compactAfter, 1);
+  integerAtLeast('keepSettled', keepSettled, 0);
   functionOption('now', now);
   if (!Number.isInteger(retryBaseMs) || retryBaseMs < 1 || !Number.isInteger(retryCapMs) || retryCapMs < retryBaseMs) {
     throw new TypeError(`Expected \`writeRetry\` to have integers 1 <= baseMs <= capMs, got ${String(retryBaseMs)} and ${String(retryCapMs)}`);
   }
   functionOption('journalFile', journalFile);
-  const settings: LedgerSettings = { fsync, compactAfter, now, scheduler, retryBaseMs, retryCapMs };
+  const settings: LedgerSettings = { fsync, compactAfter, keepSettled, now, scheduler, retryBaseMs, retryCapMs };
   return (async () => {
     await mkdir(dir, { recursive: true });
     const lockPath = await acquireLock(dir, (path, pid) => new LedgerLockedError(path, pid));
     let handle: FileHandle | undefined;
+    let archive: LedgerArchive | undefined;
     try {
       // A compaction that crashed before its rename; the journal still holds everything it had.
       await unlink(join(dir, SNAPSHOT_TEMP_FILE)).catch(() => undefined);
       const loaded = await loadLedger(dir);
       handle = await open(join(dir, JOURNAL_FILE), 'a');
-      const ledger = new FileLedger(dir, handle, journalFile(journalFileOf(handle)), lockPath, loaded.lastSeq, loaded.entries, settings);
+      archive = await LedgerArchive.open(dir, fsync);
+      const ledger = new FileLedger(dir, handle, journalFile(journalFileOf(handle)), lockPath, loaded.lastSeq, loaded.entries, settings, archive);
       // Noted before the compaction below drops the damaged lines for good.
       ledger.repair = await noteRepair(dir, loaded, now, fsync);
       if (loaded.journalBytes > 0) {
@@ -577,6 +701,7 @@ export function openLedger(options: OpenLedgerOptions): Promise<Ledger> {
       }
       return ledger;
     } catch (error) {
+      await archive?.close().catch(() => undefined);
       await handle?.close().catch(() => undefined);
       await releaseLock(lockPath);
       throw error;

@@ -1,4 +1,5 @@
 import type { LedgerSummary } from './Ledger.js';
+import type { ArchiveTotals } from './LedgerArchive.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 import { entryKey, LEDGER_STATES } from './journal.js';
 
@@ -44,4 +45,13 @@ export function summarize(entries: readonly LedgerEntry[], pending: readonly Led
     ...(oldest === undefined ? {} : { oldestPending: { path: oldest.path, state: oldest.state, createdAt: oldest.createdAt } }),
     ...(lastError === undefined ? {} : { lastError }),
   };
+}
+
+/** A summary of the entries in memory (or in the files) plus the archive's totals. */
+export function withArchived(summary: LedgerSummary, archived: ArchiveTotals | undefined): LedgerSummary {
+  if (archived === undefined || archived.total === 0) return summary;
+  const counts = { ...summary.counts };
+  for (const state of LEDGER_STATES) counts[state] += archived.counts[state] ?? 0;
+  const newer = archived.lastError !== undefined && (summary.lastError === undefined || archived.lastError.at > summary.lastError.at);
+  return { ...summary, total: summary.total + archived.total, counts, ...(newer ? { lastError: archived.lastError } : {}) };
 }

@@ -3,7 +3,7 @@ import type { LedgerSummary } from './Ledger.js';
 import { MAX_LISTED_DAMAGE, readRepairNote } from './repairNote.js';
 import { loadLedger, LOCK_FILE } from './journal.js';
 import { isProcessAlive, readLockPid } from './ledgerLock.js';
-import { isPending, newestKeys, summarize } from './pendingEntries.js';
+import { isPending, newestKeys, summarize, withArchived } from './pendingEntries.js';
 import { nonEmptyString } from '../validation.js';
 
 /**
@@ -23,7 +23,7 @@ import { nonEmptyString } from '../validation.js';
  */
 export async function readLedgerSummary(dir: string): Promise<LedgerSummary> {
   nonEmptyString('dir', dir);
-  const { entries, damage } = await loadLedger(dir);
+  const { entries, damage, archived } = await loadLedger(dir);
   const all = [...entries.values()];
   const newest = newestKeys(all);
   const pending = all.filter((entry) => isPending(entry, newest.get(entry.path)?.key));
@@ -33,7 +33,7 @@ export async function readLedgerSummary(dir: string): Promise<LedgerSummary> {
   // Beside a running agent, a last line cut short is most likely an append in progress.
   const unreadable = running ? damage.filter((found) => found.reason !== 'cut short') : damage;
   const summary: LedgerSummary = {
-    ...summarize(all, pending),
+    ...withArchived(summarize(all, pending), archived),
     ...(lastRepair === undefined ? {} : { lastRepair }),
     ...(unreadable.length === 0 ? {} : { unreadable: { at: Date.now(), dir, dropped: unreadable.length, damage: unreadable.slice(0, MAX_LISTED_DAMAGE) } }),
   };

@@ -1,0 +1,182 @@
+// The ledger's archive: settled entries (acknowledged, or failed for good) that no longer need
+// to be in memory. The journal and snapshot hold what is in flight and what changed lately; once
+// a settled entry is old enough, a compaction moves it here, so the agent's memory and its
+// snapshots stay the size of the work in flight whatever number of files it has ever sent.
+//
+// A LevelDB database (classic-level: its prebuilt binary ships inside the npm package) in
+// `<state dir>/archive`, with string keys:
+//
+//   e<entryKey>   the entry, as JSON                      (entryKey = journal.ts' entryKey)
+//   n<path>       the entryKey of the newest archived version of that path
+//   h<hash>       present when some archived entry with that content hash was acknowledged
+//   m             the archive's totals: counts by state, total, last error (JSON)
+//
+// LevelDB keeps at most its write buffer and block cache in memory and answers a lookup from the
+// cache or one table read (a Bloom filter skips tables for a key that is not there), so lookups
+// are synchronous (`getSync`) and their cost does not grow with the number of entries. A store is
+// one batch, written with `sync` when the ledger fsyncs: durable before the compaction that
+// moved the entries drops them from the snapshot.
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
+import { entryKey, LEDGER_STATES } from './journal.js';
+
+/** Totals of what the archive holds. */
+export interface ArchiveTotals {
+  readonly total: number;
+  readonly counts: Readonly<Record<LedgerState, number>>;
+  readonly lastError?: { readonly path: string; readonly message: string; readonly at: number };
+}
+
+export const ARCHIVE_FOLDER = 'archive';
+
+/** LevelDB reports I/O failures as text; the conditions the ledger waits out get their errno code back. */
+const WEATHER_TEXT: readonly [RegExp, string][] = [
+  [/No space left on device/i, 'ENOSPC'],
+  [/Disk quota exceeded/i, 'EDQUOT'],
+  [/Input\/output error/i, 'EIO'],
+  [/Read-only file system/i, 'EROFS'],
+];
+
+function withErrnoCode(error: unknown): unknown {
+  const message = (error as Error | null)?.message ?? '';
+  const causeMessage = ((error as { cause?: Error } | null)?.cause as Error | undefined)?.message ?? '';
+  for (const [pattern, code] of WEATHER_TEXT) {
+    if (pattern.test(message) || pattern.test(causeMessage)) {
+      return Object.assign(new Error(`The ledger archive could not be written: ${message}`, { cause: error }), { code });
+    }
+  }
+  return error;
+}
+
+export function emptyTotals(): ArchiveTotals {
+  return { total: 0, counts: Object.fromEntries(LEDGER_STATES.map((state) => [state, 0])) as Record<LedgerState, number> };
+}
+
+/** The settled entries of a ledger, on disk; see the comment at the top of this file. */
+export class LedgerArchive {
+  private db: ClassicLevel<string, string> | undefined;
+  private totals: ArchiveTotals = emptyTotals();
+  /** Set after a failed write: LevelDB refuses every later write until it is reopened. */
+  private mustReopen = false;
+
+  private constructor(
+    private readonly folder: string,
+    private readonly sync: boolean,
+  ) {}
+
+  /** Opens the archive of the state dir `dir` if it has one; creates nothing until the first store. */
+  static async open(dir: string, sync: boolean): Promise<LedgerArchive> {
+    const archive = new LedgerArchive(join(dir, ARCHIVE_FOLDER), sync);
+    const exists = await access(join(archive.folder, 'CURRENT')).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await archive.openDb();
+    return archive;
+  }
+
+  /** What the archive holds, in totals. */
+  summary(): ArchiveTotals {
+    return this.totals;
+  }
+
+  /** The archived entry of exactly this version. */
+  get(key: string): LedgerEntry | undefined {
+    const text = this.db?.getSync(`e${key}`);
+    return text === undefined ? undefined : (JSON.parse(text) as LedgerEntry);
+  }
+
+  /** The newest archived version of `path`. */
+  newest(path: string): LedgerEntry | undefined {
+    const key = this.db?.getSync(`n${path}`);
+    return key === undefined ? undefined : this.get(key);
+  }
+
+  /** Whether some archived entry with this content hash was acknowledged. */
+  hasAcknowledged(hash: string): boolean {
+    return this.db?.getSync(`h${hash}`) !== undefined;
+  }
+
+  /** Every archived entry, in key order. */
+  async *entries(): AsyncIterable<LedgerEntry> {
+    if (this.db === undefined) return;
+    for await (const text of this.db.values({ gte: 'e', lt: 'f' })) {
+      yield JSON.parse(text) as LedgerEntry;
+    }
+  }
+
+  /**
+   * Stores settled entries (new ones, or new states of archived ones) in one batch, durable when
+   * the promise resolves. A disk-full or I/O error rejects with its errno code (`ENOSPC`, …).
+   */
+  async store(entries: readonly LedgerEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      if (this.mustReopen) {
+        await this.db?.close();
+        this.db = undefined;
+      }
+      if (this.db === undefined) await this.openDb();
+      this.mustReopen = false;
+      const db = this.db!;
+      const counts = { ...this.totals.counts };
+      let { total, lastError } = this.totals;
+      const newestOfPath = new Map<string, { key: string; createdAt: number }>();
+      const operations: { type: 'put'; key: string; value: string }[] = [];
+      for (const entry of entries) {
+        const key = entryKey(entry);
+        const previous = this.get(key);
+        if (previous === undefined) total += 1;
+        else counts[previous.state] -= 1;
+        counts[entry.state] += 1;
+        operations.push({ type: 'put', key: `e${key}`, value: JSON.stringify(entry) });
+        const newest = newestOfPath.get(entry.path) ?? this.newestOf(entry.path);
+        if (newest === undefined || entry.createdAt >= newest.createdAt) {
+          newestOfPath.set(entry.path, { key, createdAt: entry.createdAt });
+        }
+        if (entry.state === 'acknowledged') operations.push({ type: 'put', key: `h${entry.hash}`, value: '' });
+        if (entry.lastError !== undefined && entry.lastErrorAt !== undefined && (lastError === undefined || entry.lastErrorAt >= lastError.at)) {
+          lastError = { path: entry.path, message: entry.lastError, at: entry.lastErrorAt };
+        }
+      }
+      for (const [path, { key }] of newestOfPath) operations.push({ type: 'put', key: `n${path}`, value: key });
+      const totals: ArchiveTotals = { total, counts, ...(lastError === undefined ? {} : { lastError }) };
+      operations.push({ type: 'put', key: 'm', value: JSON.stringify(totals) });
+      await db.batch(operations, { sync: this.sync });
+      this.totals = totals;
+    } catch (error) {
+      this.mustReopen = true;
+      throw withErrnoCode(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    await db?.close();
+  }
+
+  private newestOf(path: string): { key: string; createdAt: number } | undefined {
+    const entry = this.newest(path);
+    return entry === undefined ? undefined : { key: entryKey(entry), createdAt: entry.createdAt };
+  }
+
+  private async openDb(): Promise<void> {
+    const db = new ClassicLevel<string, string>(this.folder, {
+      valueEncoding: 'utf8',
+      // Stated rather than left to defaults, since they bound the archive's memory.
+      cacheSize: 8 * 2 ** 20,
+      writeBufferSize: 4 * 2 ** 20,
+    });
+    try {
+      await db.open();
+    } catch (error) {
+      throw withErrnoCode(error);
+    }
+    this.db = db;
+    const meta = db.getSync('m');
+    this.totals = meta === undefined ? emptyTotals() : (JSON.parse(meta) as ArchiveTotals);
+  }
+}
