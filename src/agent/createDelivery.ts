@@ -23,7 +23,8 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import { errorCodeOf } from '../state/durableWrites.js';
 import { hashFile } from '../state/hashFile.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
-import { messageOf } from '../validation.js';
+import { RecentVersions } from './RecentVersions.js';
+import { integerAtLeast, messageOf } from '../validation.js';
 import type { Ledger, LedgerKey } from '../state/Ledger.js';
 import { isFatalStatus, versionKey } from './runAgentInternals.js';
 
@@ -37,6 +38,13 @@ export interface CreateDeliveryOptions {
   readonly deleteAfterUpload?: boolean;
   /** How the ledger names the reducer and its settings. @default { name: 'custom', settings: {} } */
   readonly reducer?: { readonly name: string; readonly settings: Readonly<Record<string, unknown>> };
+  /**
+   * File versions remembered as taken, so the same version found again (by the watcher and a
+   * walk) is dropped silently. With a ledger, one found again after it was forgotten is
+   * recognised there (skipped, with an event); without one nothing is forgotten, so memory grows
+   * with the files seen. @default 65536 with a ledger, unlimited without
+   */
+  readonly rememberVersions?: number;
   /** Clock for the events' `at`. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
 }
@@ -66,6 +74,9 @@ export interface Delivery {
   /** Ends `events$`. */
   complete(): void;
 }
+
+/** Versions remembered as taken, with a ledger (about 100 bytes each). */
+const recentVersionsKept = 65_536;
 
 /** Files admitted at once: enough for one fsync to cover many, few enough to bound open files. */
 const admissionConcurrency = 64;
@@ -118,12 +129,17 @@ class DeliveryGuarantees implements Delivery {
   // Without a ledger: body hashes started when the body appeared and not waited for there, so
   // the upload usually finds them done. Keyed by version, reduced copies under `copy:`.
   private readonly hashesAhead = new Map<string, Promise<string | undefined>>();
-  private readonly taken = new Set<string>();
+  // With a ledger, a version forgotten here and found again is recognised there; without one,
+  // nothing else remembers what this run took, so nothing is forgotten.
+  private readonly taken: RecentVersions;
   private admitted = 0;
 
   constructor(private readonly options: CreateDeliveryOptions) {
     this.ledger = options.ledger;
     this.scheduler = options.scheduler ?? asyncScheduler;
+    const remember = options.rememberVersions ?? (options.ledger === undefined ? Number.POSITIVE_INFINITY : recentVersionsKept);
+    if (remember !== Number.POSITIVE_INFINITY) integerAtLeast('rememberVersions', remember, 1);
+    this.taken = new RecentVersions(remember);
   }
 
   report(event: AgentEvent): void {
@@ -137,12 +153,7 @@ class DeliveryGuarantees implements Delivery {
   readonly admit: OperatorFunction<FileItem, FileItem> = (files$) =>
     files$.pipe(
       // The watcher and the walks report the same files; each version is taken once.
-      filter((item) => {
-        const version = versionKey(item);
-        if (this.taken.has(version)) return false;
-        this.taken.add(version);
-        return true;
-      }),
+      filter((item) => this.taken.add(versionKey(item))),
       // Admissions overlap, so one journal fsync records many files, but leave in arrival order.
       concatMapEager((item) => this.admitOne(item), { concurrency: admissionConcurrency }),
       map((item) => this.numbered(item)),
@@ -183,9 +194,16 @@ class DeliveryGuarantees implements Delivery {
       });
     }
     return defer(async (): Promise<FileItem[]> => {
+      // A file the ledger has seen, unchanged (device, inode, size, mtime), is not read again:
+      // a restart on a folder of a million files must not hash them all.
+      const known = item.dev === undefined || item.ino === undefined ? undefined : book.findUnchanged({ ...item, dev: item.dev, ino: item.ino });
+      if (known?.state === 'acknowledged' && !this.options.resend) {
+        this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
+        return [];
+      }
       let hash: string;
       try {
-        hash = await hashFile(item);
+        hash = known?.hash ?? (await hashFile(item));
       } catch (error) {
         // Forgotten, so a later event or walk that finds it readable takes it again.
         this.taken.delete(versionKey(item));
@@ -197,7 +215,7 @@ class DeliveryGuarantees implements Delivery {
         this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
         return [];
       }
-      await book.record({ ...key, state: 'seen', lastError: null });
+      await book.record({ ...key, ...identityOf(item), state: 'seen', lastError: null });
       this.hashes.set(versionKey(item), hash);
       return [item];
     }).pipe(concatMap((items) => from(items)));
@@ -335,4 +353,9 @@ async function changedSince(item: FileItem): Promise<boolean> {
     now.mtimeMs !== item.mtimeMs ||
     (item.ino !== undefined && now.ino !== item.ino)
   );
+}
+
+/** The device and inode an item was found with, when the source knew them. */
+function identityOf(item: FileItem): { dev?: number; ino?: number } {
+  return item.dev === undefined || item.ino === undefined ? {} : { dev: item.dev, ino: item.ino };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, from, lastValueFrom, of, toArray } from 'rxjs';
@@ -109,5 +109,54 @@ describe('createDelivery', () => {
     await delivery.forgetVanished();
     expect(events.map((event) => event.type)).to.deep.equal(['failed']);
     expect(ledger.get(join(dir, 'gone.dat'))).to.include({ state: 'failed', permanent: true });
+  });
+
+  it('should recognise a file the ledger has, unchanged by device, inode, size and mtime, without reading it', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const first = createDelivery({ ledger });
+    const a0 = await fileWith('a.dat', 'first content');
+    await utimes(a0.path, 1_700_000_000, 1_700_000_000);
+    const a = fileItemOf(a0.path, await lstat(a0.path), 0);
+    const [admitted] = await lastValueFrom(of(a).pipe(first.admit, toArray()));
+    expect(ledger.get(a.path)).to.include({ dev: a.dev, ino: a.ino, hash: sha256('first content') });
+    await firstValueFrom(first.uploadWith((job) => of(ok(job)))({ item: admitted! }));
+
+    // Same size and, put back, the same mtime: only a read would tell. A restart does not read it.
+    await writeFile(a.path, 'other content');
+    await utimes(a.path, 1_700_000_000, 1_700_000_000);
+    const again = fileItemOf(a.path, await lstat(a.path), 0);
+    expect([again.dev, again.ino, again.size, again.mtimeMs]).to.deep.equal([a.dev, a.ino, a.size, a.mtimeMs]);
+    const second = createDelivery({ ledger });
+    const events: AgentEvent[] = [];
+    second.events$.subscribe((event) => events.push(event));
+    expect(await lastValueFrom(of(again).pipe(second.admit, toArray()))).to.deep.equal([]);
+    expect(events.map((event) => event.type)).to.deep.equal(['skipped']);
+
+    // Another inode (the file replaced by a new one): read, hashed and admitted.
+    await rm(a.path);
+    await writeFile(a.path, 'first content');
+    const replaced = fileItemOf(a.path, await lstat(a.path), 0);
+    const third = createDelivery({ ledger });
+    expect(await lastValueFrom(of({ ...replaced, mtimeMs: a.mtimeMs, size: a.size, ino: (a.ino ?? 0) + 1 }).pipe(third.admit, toArray()))).to.have.length(0);
+    expect(await lastValueFrom(of(replaced).pipe(third.admit, toArray()))).to.have.length(1);
+  });
+
+  it('should take a file again once it fell out of the versions remembered, and the ledger skips it', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger, rememberVersions: 2 });
+    const a = await fileWith('a.dat', 'aaa');
+    const [admitted] = await lastValueFrom(of(a).pipe(delivery.admit, toArray()));
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: admitted! }));
+    const others = [await fileWith('b.dat', 'b'), await fileWith('c.dat', 'c')];
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const later = await lastValueFrom(from([others[0]!, a]).pipe(delivery.admit, toArray()));
+    expect(later.map((item) => item.path)).to.deep.equal([others[0]!.path]); // a still remembered: dropped silently
+    expect(events.filter((event) => event.path === a.path)).to.deep.equal([]);
+    // Two other versions later, a walk finds a again.
+    await lastValueFrom(of(others[1]!).pipe(delivery.admit, toArray()));
+    events.length = 0;
+    expect(await lastValueFrom(of(a).pipe(delivery.admit, toArray()))).to.deep.equal([]);
+    expect(events.filter((event) => event.path === a.path).map((event) => event.type)).to.deep.equal(['skipped']);
   });
 });
