@@ -1,10 +1,9 @@
-import { catchError, defaultIfEmpty, defer, mergeMap, of, take, type Observable, type OperatorFunction } from 'rxjs';
+import { catchError, defaultIfEmpty, defer, map, mergeMap, of, take, type Observable, type OperatorFunction } from 'rxjs';
 import { GatewayError } from '../model/GatewayError.js';
 import type { UploadJob } from '../model/UploadJob.js';
 import type { UploadResult } from '../model/UploadResult.js';
 import { createUploader, type UploaderOptions } from './createUploader.js';
-import { functionOption, integerAtLeast } from '../validation.js';
-import { messageOf } from '../validation.js';
+import { functionOption, integerAtLeast, messageOf } from '../validation.js';
 
 /** What {@link postToGateway} needs besides where to send: its concurrency. */
 interface PostToGatewaySlots {
@@ -66,7 +65,9 @@ function uploadOnce(upload: (job: UploadJob) => Observable<UploadResult | Gatewa
     new GatewayError(`Upload of ${item.path} failed: ${reason}`, { status: 0, path: item.path, item, cause });
   return defer(() => upload(job)).pipe(
     take(1),
-    defaultIfEmpty(failed('completed without a value')),
+    // Built only when needed: an Error captures a stack, which holds on to what built it.
+    defaultIfEmpty(undefined),
+    map((result) => result ?? failed('completed without a value')),
     catchError((error: unknown) => of(failed(messageOf(error), error))),
   );
 }

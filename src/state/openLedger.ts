@@ -114,9 +114,8 @@ interface LedgerSettings {
 
 class FileLedger implements Ledger {
   private readonly entriesByKey: Map<string, LedgerEntry>;
-  private readonly keysByPath = new Map<string, Set<string>>();
-  private readonly keysByHash = new Map<string, Set<string>>();
-  private readonly newestByPath = new Map<string, string>();
+  /** The keys of each path's versions in memory, in the order recorded: one key, or several. */
+  private readonly keysByPath = new Map<string, string | string[]>();
   /** Entries in memory that the archive also holds, with the state it holds them in. */
   private readonly shadowed = new Map<string, LedgerState>();
   private readonly queue: QueueItem[] = [];
@@ -170,8 +169,7 @@ class FileLedger implements Ledger {
   }
 
   get(path: string): LedgerEntry | undefined {
-    const key = this.newestByPath.get(path);
-    const inMemory = key === undefined ? undefined : this.entriesByKey.get(key);
+    const inMemory = this.newestInMemory(path);
     const archived = this.archive.newest(path);
     if (archived === undefined || (inMemory !== undefined && inMemory.createdAt >= archived.createdAt)) return inMemory;
     return this.entriesByKey.get(entryKey(archived)) ?? deepFreeze(archived);
@@ -249,7 +247,7 @@ class FileLedger implements Ledger {
   }
 
   isAcknowledged(path: string, size: number, mtimeMs: number): boolean {
-    for (const key of this.keysByPath.get(path) ?? []) {
+    for (const key of this.versionsOf(path)) {
       const entry = this.entriesByKey.get(key)!;
       if (entry.size === size && entry.mtimeMs === mtimeMs && entry.state === 'acknowledged') {
         return true;
@@ -267,8 +265,9 @@ class FileLedger implements Ledger {
   }
 
   isAcknowledgedByHash(hash: string): boolean {
-    for (const key of this.keysByHash.get(hash) ?? []) {
-      if (this.entriesByKey.get(key)!.state === 'acknowledged') {
+    // A scan: memory holds only the work in flight, and no index by hash is worth its memory.
+    for (const entry of this.entriesByKey.values()) {
+      if (entry.hash === hash && entry.state === 'acknowledged') {
         return true;
       }
     }
@@ -384,19 +383,24 @@ class FileLedger implements Ledger {
     }
     this.shadowed.delete(key);
     this.entriesByKey.delete(key);
-    for (const [index, field] of [[this.keysByPath, entry.path], [this.keysByHash, entry.hash]] as const) {
-      const keys = index.get(field);
-      keys?.delete(key);
-      if (keys?.size === 0) index.delete(field);
+    const others = this.versionsOf(entry.path).filter((other) => other !== key);
+    if (others.length === 0) this.keysByPath.delete(entry.path);
+    else this.keysByPath.set(entry.path, others.length === 1 ? others[0]! : others);
+  }
+
+  private versionsOf(path: string): readonly string[] {
+    const keys = this.keysByPath.get(path);
+    return keys === undefined ? [] : typeof keys === 'string' ? [keys] : keys;
+  }
+
+  /** The newest version of `path` in memory: the latest `createdAt`, ties going to the later-recorded. */
+  private newestInMemory(path: string): LedgerEntry | undefined {
+    let newest: LedgerEntry | undefined;
+    for (const key of this.versionsOf(path)) {
+      const entry = this.entriesByKey.get(key)!;
+      if (newest === undefined || entry.createdAt >= newest.createdAt) newest = entry;
     }
-    if (this.newestByPath.get(entry.path) === key) {
-      this.newestByPath.delete(entry.path);
-      for (const other of this.keysByPath.get(entry.path) ?? []) {
-        const candidate = this.entriesByKey.get(other)!;
-        const newest = this.newestByPath.get(entry.path);
-        if (newest === undefined || candidate.createdAt >= this.entriesByKey.get(newest)!.createdAt) this.newestByPath.set(entry.path, other);
-      }
-    }
+    return newest;
   }
 
   /**
@@ -463,8 +467,10 @@ class FileLedger implements Ledger {
     } catch (cause) {
       return Promise.reject(new TypeError(`Expected the entry of ${key.path} to be JSON-serialisable`, { cause }));
     }
-    // The parsed copy is exactly what a reopen will see (JSON drops undefined fields and functions).
-    const stored = deepFreeze((JSON.parse(line.slice(17)) as JournalRecord).entry);
+    // What a reopen will see. Only a reduction's settings (the caller's object) can hold what
+    // JSON drops or changes; otherwise the entry is kept as built, sharing the caller's strings
+    // (a parsed copy would hold a second copy of each path and hash in memory).
+    const stored = deepFreeze(entry.reduction === undefined ? entry : (JSON.parse(line.slice(17)) as JournalRecord).entry);
     this.seq += 1;
     // An archived entry changing again (a resend): memory holds its new state from now on.
     if (previous !== undefined && !this.entriesByKey.has(id)) this.shadowed.set(id, previous.state);
@@ -478,16 +484,8 @@ class FileLedger implements Ledger {
     if (!isNew) {
       return;
     }
-    const byPath = this.keysByPath.get(entry.path) ?? new Set();
-    byPath.add(key);
-    this.keysByPath.set(entry.path, byPath);
-    const byHash = this.keysByHash.get(entry.hash) ?? new Set();
-    byHash.add(key);
-    this.keysByHash.set(entry.hash, byHash);
-    const newest = this.newestByPath.get(entry.path);
-    if (newest === undefined || entry.createdAt >= this.entriesByKey.get(newest)!.createdAt) {
-      this.newestByPath.set(entry.path, key);
-    }
+    const keys = this.keysByPath.get(entry.path);
+    this.keysByPath.set(entry.path, keys === undefined ? key : typeof keys === 'string' ? [keys, key] : [...keys, key]);
   }
 
   private enqueue(item: { line?: string; task?: () => Promise<void> }, evenIfFailed = false): Promise<void> {
