@@ -3,6 +3,7 @@ import {
   defer,
   EMPTY,
   endWith,
+  filter,
   finalize,
   from,
   ignoreElements,
@@ -232,8 +233,17 @@ function foundFiles(options: RunAgentOptions, settings: { readonly rescanInterva
     watchDirectory(options.path, { ...options.watch, ...include }),
     rescanIntervalMs === 0
       ? EMPTY
-      : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, minAgeMs: rescanMinAgeMs(options.watch), scheduler }),
+      : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, minAgeMs: rescanMinAgeMs(options.watch), scheduler }).pipe(
+          // A walk finds what the ledger has delivered again and again: not news, so not an event.
+          filter((item) => !isDelivered(options.ledger, item)),
+        ),
   );
+}
+
+/** Whether the ledger has this very file (device, inode, size, mtime) acknowledged. */
+function isDelivered(ledger: Ledger | undefined, item: FileItem): boolean {
+  if (ledger === undefined || item.dev === undefined || item.ino === undefined) return false;
+  return ledger.findUnchanged({ path: item.path, size: item.size, mtimeMs: item.mtimeMs, dev: item.dev, ino: item.ino })?.state === 'acknowledged';
 }
 
 /** The upload with the retry policy, each retry reported as an event. */

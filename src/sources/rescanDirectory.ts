@@ -1,6 +1,6 @@
 import { readdir, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, type Observable, timer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, type Observable, tap, timer, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import { fileItemOf, isIgnoredName, matchesInclude, normaliseInclude } from './watchDirectoryInternals.js';
 import { functionOption, integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
@@ -26,9 +26,18 @@ export interface RescanDirectoryOptions {
    */
   readonly minAgeMs?: number;
   /**
+   * Every this many walks, one looks at every file again; the others look only in folders whose
+   * mtime or ctime changed since a walk found them settled (a file created, renamed or removed
+   * changes its folder's mtime), so a walk of a big, quiet tree costs one `lstat` per folder
+   * rather than per file. A file rewritten in place whose watcher events were all lost is found
+   * by the next full walk. 1 makes every walk full.
+   * @default 10
+   */
+  readonly fullEvery?: number;
+  /**
    * Lists the settled regular files under a folder (not following symlinks, skipping hidden and
    * partial names). Tests replace it.
-   * @default a recursive `readdir` + `lstat` walk
+   * @default a recursive `readdir` + `lstat` walk that skips unchanged folders (see `fullEvery`)
    */
   readonly walk?: (root: string) => Observable<FileItem>;
   /**
@@ -43,8 +52,9 @@ export interface RescanDirectoryOptions {
  * was lost (an overflowing inotify queue, a network share) is still found.
  *
  * Each walk emits one `FileItem` per regular file that matches `include` and is at least
- * `minAgeMs` old; the same file comes again on every walk, so the caller dedupes (runAgent
- * does, by path, size and mtime). A walk that is still running when the next one is due is
+ * `minAgeMs` old, in the folders it looks at (every folder on a full walk, every `fullEvery`th;
+ * on the others only folders changed since); the same file may come again, so the caller
+ * dedupes (runAgent does, by path, size and mtime). A walk that is still running when the next one is due is
  * not overlapped. Folders that vanish or cannot be read mid-walk are skipped; symlinks are
  * never followed. `index` counts emissions from 0 per subscription.
  *
@@ -71,13 +81,14 @@ export function rescanDirectory(path: string, options: RescanDirectoryOptions = 
   const include = normaliseInclude(options.include);
   const intervalMs = integerAtLeast('intervalMs', options.intervalMs ?? 30_000, 1);
   const minAgeMs = integerAtLeast('minAgeMs', options.minAgeMs ?? 2000, 0);
-  const walk = options.walk ?? walkFiles;
-  functionOption('walk', walk);
+  const fullEvery = integerAtLeast('fullEvery', options.fullEvery ?? 10, 1);
+  if (options.walk !== undefined) functionOption('walk', options.walk);
   const scheduler = options.scheduler ?? asyncScheduler;
   const root = resolve(path);
 
   return defer(() => {
     let index = 0;
+    const walk = options.walk ?? createChangedFolderWalk({ fullEvery, minAgeMs, scheduler });
     return timer(intervalMs, intervalMs, scheduler).pipe(
       // A slow walk (a huge folder on a share) must not pile up behind itself.
       exhaustMap(() => walk(root)),
@@ -88,23 +99,67 @@ export function rescanDirectory(path: string, options: RescanDirectoryOptions = 
   });
 }
 
-/** The default walk: depth first, lstat only, so symlinks (loops included) are never entered. */
-function walkFiles(root: string): Observable<FileItem> {
-  const visit = (folder: string): Observable<FileItem> =>
-    from(readdir(folder, { withFileTypes: true })).pipe(
-      // A folder removed or made unreadable mid-walk is simply not there this time.
-      catchError(() => EMPTY),
-      concatMap((entries) => from(entries)),
-      concatMap((entry) => {
-        if (isIgnoredName(entry.name)) return EMPTY;
-        const full = join(folder, entry.name);
-        if (entry.isDirectory()) return visit(full);
-        if (!entry.isFile()) return EMPTY;
-        return from(lstat(full)).pipe(
-          concatMap((stats) => (stats.isFile() ? [fileItemOf(full, stats, 0)] : [])),
+/** A folder as a walk found it settled: its mtime and ctime then. */
+interface FolderMark {
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
+/**
+ * The default walk: depth first, lstat only, so symlinks (loops included) are never entered.
+ * It remembers the folders it found settled (nothing in them younger than `minAgeMs`) and, but
+ * on every `fullEvery`th walk, lists only the subfolders of those still unchanged.
+ */
+function createChangedFolderWalk(settings: { fullEvery: number; minAgeMs: number; scheduler: SchedulerLike }): (root: string) => Observable<FileItem> {
+  let settled = new Map<string, FolderMark>();
+  let walks = 0;
+  return (root) =>
+    defer(() => {
+      const full = walks % settings.fullEvery === 0;
+      walks += 1;
+      const found = new Map<string, FolderMark>();
+      const isYoung = (mtimeMs: number): boolean => settings.scheduler.now() - mtimeMs < settings.minAgeMs;
+      const visit = (folder: string): Observable<FileItem> =>
+        from(lstat(folder)).pipe(
+          // A folder removed or made unreadable mid-walk is simply not there this time.
           catchError(() => EMPTY),
+          concatMap((stats) => {
+            const mark: FolderMark = { mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs };
+            const before = settled.get(folder);
+            const unchanged = !full && before !== undefined && before.mtimeMs === mark.mtimeMs && before.ctimeMs === mark.ctimeMs;
+            let young = isYoung(Math.max(mark.mtimeMs, mark.ctimeMs));
+            return from(readdir(folder, { withFileTypes: true })).pipe(
+              catchError(() => EMPTY),
+              concatMap((entries) => from(entries)),
+              concatMap((entry) => {
+                if (isIgnoredName(entry.name)) return EMPTY;
+                const path = join(folder, entry.name);
+                if (entry.isDirectory()) return visit(path);
+                if (!entry.isFile() || unchanged) return EMPTY;
+                return from(lstat(path)).pipe(
+                  concatMap((file) => {
+                    if (!file.isFile()) return [];
+                    if (isYoung(file.mtimeMs)) young = true;
+                    return [fileItemOf(path, file, 0)];
+                  }),
+                  catchError(() => EMPTY),
+                );
+              }),
+              tap({
+                complete: () => {
+                  // A folder with a file still young is looked at again next time.
+                  if (!young) found.set(folder, mark);
+                },
+              }),
+            );
+          }),
         );
-      }),
-    );
-  return visit(root);
+      return visit(root).pipe(
+        tap({
+          complete: () => {
+            settled = found;
+          },
+        }),
+      );
+    });
 }

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { firstValueFrom, type Observable, takeUntil, timer, toArray } from 'rxjs';
+import { join, relative } from 'node:path';
+import { firstValueFrom, type Observable, takeUntil, tap, timer, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { FileItem } from '../../src/model/FileItem.js';
 import { rescanDirectory } from '../../src/sources/rescanDirectory.js';
@@ -111,14 +111,55 @@ describe('rescanDirectory', () => {
         await symlink('loop1', join(root, 'loop2'));
         const old = new Date(Date.now() - 60_000);
         for (const path of ['a.dat', 'sub/b.dat', 'sub/x.png/c.dat']) await utimes(join(root, path), old, old);
-        // Walks at 50 and 100 ms: whatever a walk finds is in there.
-        const found = await firstValueFrom(rescanDirectory(root, { intervalMs: 50 }).pipe(takeUntil(timer(130)), toArray()));
+        // Walks at 50 and 100 ms, both full: whatever a walk finds is in there.
+        const found = await firstValueFrom(rescanDirectory(root, { intervalMs: 50, fullEvery: 1 }).pipe(takeUntil(timer(130)), toArray()));
         const sizes = Object.fromEntries(found.map((item) => [item.path, item.size]));
         expect(sizes).to.deep.equal({ [join(root, 'a.dat')]: 5, [join(root, 'sub', 'b.dat')]: 9, [join(root, 'sub', 'x.png', 'c.dat')]: 15 });
         expect(found.length, 'two walks').to.equal(6);
       } finally {
         await rm(outside, { recursive: true, force: true });
       }
+    });
+
+    it('should look only in folders changed since the last walk, but at everything on every fullEvery-th walk', async () => {
+      await mkdir(join(root, 'quiet'));
+      await mkdir(join(root, 'busy'));
+      for (const path of ['quiet/q1.dat', 'quiet/q2.dat', 'busy/b1.dat']) await writeFile(join(root, path), path);
+      const old = new Date(Date.now() - 60_000);
+      for (const folder of ['quiet', 'busy', '.']) await utimes(join(root, folder), old, old);
+      const walks: string[][] = [[], [], [], []];
+      const started = Date.now();
+      // Walks at 300, 600, 900 and 1200 ms; the folder changes half way between them.
+      const done = firstValueFrom(
+        rescanDirectory(root, { intervalMs: 300, minAgeMs: 0, fullEvery: 3 }).pipe(
+          tap((item) => walks[Math.round((Date.now() - started) / 300) - 1]?.push(relative(root, item.path))),
+          takeUntil(timer(1350)),
+          toArray(),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      await writeFile(join(root, 'busy', 'b2.dat'), 'new');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await writeFile(join(root, 'quiet', 'q1.dat'), 'rewritten in place, its event lost'); // quiet's mtime stays
+      await done;
+      expect(walks.map((walk) => walk.sort())).to.deep.equal([
+        ['busy/b1.dat', 'quiet/q1.dat', 'quiet/q2.dat'], // the first walk is full
+        ['busy/b1.dat', 'busy/b2.dat'], // only busy changed
+        [], // nothing changed a folder
+        ['busy/b1.dat', 'busy/b2.dat', 'quiet/q1.dat', 'quiet/q2.dat'], // full again: the rewrite is found
+      ]);
+    });
+
+    it('should look again at a folder whose files were too young to take', async () => {
+      await writeFile(join(root, 'young.dat'), 'y');
+      const old = new Date(Date.now() - 60_000);
+      await utimes(root, old, old);
+      // minAgeMs 400: the first walk (at 300 ms) leaves young.dat; the second (600) takes it,
+      // though nothing changed the folder in between.
+      const found = await firstValueFrom(
+        rescanDirectory(root, { intervalMs: 300, minAgeMs: 400, fullEvery: 10 }).pipe(takeUntil(timer(750)), toArray()),
+      );
+      expect(found.map((item) => relative(root, item.path))).to.deep.equal(['young.dat']);
     });
   });
 });
