@@ -99,6 +99,8 @@ export type { RenderStatusBlockOptions } from './observe/renderStatusBlock.js';
 export { reportProgress } from './observe/reportProgress.js';
 export type { ReportProgressOptions } from './observe/reportProgress.js';
 export { formatLogLine } from './observe/formatLogLine.js';
+export { formatNotice } from './observe/formatNotice.js';
+export type { Notice } from './observe/formatNotice.js';
 export { createHistogram } from './observe/createHistogram.js';
 export type { CreateHistogramOptions } from './observe/createHistogram.js';
 export type { Histogram } from './observe/Histogram.js';

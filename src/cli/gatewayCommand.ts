@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { startGateway } from '../gateway/startGateway.js';
 import type { CliIo } from './CliIo.js';
 import { collectList } from './agentCommandInternals.js';
+import { createCliLog } from './createCliLog.js';
 
 /**
  * Adds `haste-agent gateway`: a local server speaking the HASTE Cloud Gateway protocol, so the
@@ -20,11 +21,10 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
     .option('--tags <tags>', 'accepted tags, comma-separated; "discard" stores nothing', collectList)
     .option('--max-body-bytes <n>', 'largest blob accepted (413 beyond)', String(2 ** 30))
     .option('--max-bytes-per-second <n>', 'read uploads no faster than this, shared by all connections, to stand in for a slow uplink')
+    .addOption(new Option('--log-format <format>', 'log lines as text or one JSON object per line').choices(['human', 'json']).default('human'))
     .action(async (flags: Record<string, string | undefined>) => {
-      const fail = (message: string): void => {
-        io.stderr.write(`haste-agent gateway: ${message}\n`);
-        process.exitCode = 2;
-      };
+      const log = createCliLog(io, { format: flags.logFormat === 'json' ? 'json' : 'human', prefix: 'haste-agent gateway' });
+      const fail = (message: string): void => log.fail(message);
       const port = Number(flags.port);
       const maxBodyBytes = Number(flags.maxBodyBytes);
       const maxBytesPerSecond = flags.maxBytesPerSecond === undefined ? undefined : Number(flags.maxBytesPerSecond);
@@ -49,12 +49,19 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
           maxBodyBytes,
           ...(maxBytesPerSecond === undefined ? {} : { maxBytesPerSecond }),
           ...(flags.store === undefined ? {} : { store: resolve(io.cwd, flags.store) }),
-          log: (line) => io.stdout.write(`${line}\n`),
+          log: (line, blob) => log.say({ ...blob, type: 'received', message: line }, { stream: 'stdout' }),
         });
       } catch (error) {
         return fail((error as Error).message);
       }
-      io.stderr.write(`HASTE gateway listening on ${gateway.url} (tags: ${tags.join(', ')}${flags.store === undefined ? '; not storing' : `; storing in ${resolve(io.cwd, flags.store)}`})\n`);
+      const store = flags.store === undefined ? undefined : resolve(io.cwd, flags.store);
+      log.say({
+        type: 'listening',
+        message: `HASTE gateway listening on ${gateway.url} (tags: ${tags.join(', ')}${store === undefined ? '; not storing' : `; storing in ${store}`})`,
+        url: gateway.url,
+        tags,
+        store,
+      });
       await new Promise<void>((done) => {
         const unlisten = io.onSignal(() => {
           unlisten();
@@ -62,6 +69,7 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
         });
       });
       await gateway.close();
-      io.stderr.write(`HASTE gateway stopped after ${gateway.counts.accepted} blobs\n`);
+      const refused = Object.fromEntries(gateway.refused);
+      log.say({ type: 'stopped', message: `HASTE gateway stopped after ${gateway.counts.accepted} blobs`, ...gateway.counts, refused });
     });
 }
