@@ -11,6 +11,7 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { AgentStats } from '../observe/AgentStats.js';
 import { emptyStats } from '../observe/emptyStats.js';
 import { formatLogLine } from '../observe/formatLogLine.js';
+import { formatBytes } from '../observe/formatQuantities.js';
 import type { MetricsServer } from '../observe/MetricsServer.js';
 import { reportProgress } from '../observe/reportProgress.js';
 import { startMetricsServer } from '../observe/startMetricsServer.js';
@@ -64,6 +65,8 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--verbose', 'log every event, not just uploads and errors')
     .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on 127.0.0.1:<port>')
     .option('--status-interval <seconds>', `seconds between status lines when stderr is not a terminal (default: ${agentDefaults.statusInterval})`)
+    .option('--once', 'batch mode: send the files in the folder, then exit once each is acknowledged (exit 1 if any failed)')
+    .option('--idle-exit <seconds>', 'with --once (implied), also send files that arrive until none has come for this long')
     .option('--config <file>', 'JSON file with any of these options (flags > env > file > defaults)')
     .action(async (path: string | undefined, flags: Record<string, unknown>) => {
       // The flag decides how errors in the config are reported; the merged config, how the run is.
@@ -113,23 +116,46 @@ async function runConfigured(config: AgentConfig, io: CliIo, log: CliLog): Promi
   } catch (error) {
     return fail((error as Error).message);
   }
-  let failedFiles: number;
+  let outcome: RunOutcome;
   try {
-    failedFiles = await superviseAgent(config, io, log, run, ledger);
+    outcome = await superviseAgent(config, io, log, run, ledger);
   } finally {
     await ledger.close();
   }
   if (process.exitCode === undefined || process.exitCode === 0) {
     const summary = ledger.summary();
+    const { acknowledged } = summary.counts;
+    const { pending } = summary;
+    const failed = outcome.failedFiles;
+    // A batch run that ran to its end has taken every file it found: one left pending was not delivered.
+    const done = isBatch(config) && !outcome.halted;
     if (!config.quiet) {
-      const { acknowledged } = summary.counts;
+      const counts = `${acknowledged} acknowledged, ${pending} pending, ${failed} failed this run`;
+      const stats = outcome.stats;
+      const run = { sentBytes: stats.bytesSent, savedBytes: stats.bytesSaved, uploaded: stats.filesUploaded, skipped: stats.filesSkipped };
       log.say(
-        { type: 'stopped', message: `stopped; ${acknowledged} acknowledged, ${summary.pending} pending, ${failedFiles} failed this run`, acknowledged, pending: summary.pending, failed: failedFiles },
+        done
+          ? { type: 'done', message: `done; ${counts}; sent ${formatBytes(stats.bytesSent)}, ${formatBytes(stats.bytesSaved)} saved by reduction`, acknowledged, pending, failed, ...run }
+          : { type: 'stopped', message: `stopped; ${counts}`, acknowledged, pending, failed, ...run },
         { prefixed: true },
       );
     }
-    if (failedFiles > 0) process.exitCode = 1;
+    if (failed > 0 || (done && pending > 0)) process.exitCode = 1;
   }
+}
+
+/** Whether the run is a batch that ends by itself (`--once`, or `--idle-exit` which implies it). */
+function isBatch(config: AgentConfig): boolean {
+  return config.once || config.idleExit !== undefined;
+}
+
+/** How a run ended, for its summary and exit code. */
+interface RunOutcome {
+  readonly failedFiles: number;
+  /** Stopped by a signal rather than running to its end. */
+  readonly halted: boolean;
+  /** The last stats of the run. */
+  readonly stats: AgentStats;
 }
 
 /** What a run needs beyond the config, once checked: the password read and the state folder chosen. */
@@ -182,7 +208,7 @@ async function checkRun(config: AgentConfig, io: CliIo, fail: Fail): Promise<Che
  * Runs the agent until it completes, fails or is stopped by a signal, with the metrics server
  * and the status display beside it; resolves with the number of files that failed.
  */
-async function superviseAgent(config: AgentConfig, io: CliIo, log: CliLog, run: CheckedRun, ledger: Ledger): Promise<number> {
+async function superviseAgent(config: AgentConfig, io: CliIo, log: CliLog, run: CheckedRun, ledger: Ledger): Promise<RunOutcome> {
   // When stdout and the status block share a terminal, log lines go above the block; written
   // straight to stdout they would land below it and the next redraw would tear both apart.
   // A JSON log has no block.
@@ -213,7 +239,9 @@ async function superviseAgent(config: AgentConfig, io: CliIo, log: CliLog, run: 
         ...(above === undefined ? {} : { lines: above }),
       }),
     );
-    return await untilStopped({ config, io, log, events$, stats$, halt, above, metrics });
+    let halted = false;
+    const failedFiles = await untilStopped({ config, io, log, events$, stats$, halt, above, metrics, onHalt: () => (halted = true) });
+    return { failedFiles, halted, stats: latest ?? emptyStats(Date.now()) };
   } finally {
     await metrics?.close();
   }
@@ -249,6 +277,7 @@ async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger
     ledger,
     resend: config.resend,
     deleteAfterUpload: config.deleteAfterUpload,
+    ...(isBatch(config) ? { idleExitMs: (config.idleExit ?? 0) * 1000 } : {}),
     halt,
   }), { connector: () => new Subject<AgentEvent>(), resetOnDisconnect: false });
 }
@@ -263,6 +292,8 @@ interface Supervision {
   /** Log lines to print above the status block, when it shares a terminal with stdout. */
   above: Subject<string> | undefined;
   metrics: MetricsServer | undefined;
+  /** Called when a signal stops the run. */
+  onHalt: () => void;
 }
 
 /**
@@ -270,7 +301,7 @@ interface Supervision {
  * number of failed files once the events end, fail, or a signal stops them: the first halts new
  * uploads and waits `--grace` seconds for those in flight, a second (or the grace running out) aborts.
  */
-function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, metrics }: Supervision): Promise<number> {
+function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, metrics, onHalt }: Supervision): Promise<number> {
   const log = (line: string): void => {
     if (above !== undefined) above.next(line);
     else io.stdout.write(`${line}\n`);
@@ -291,6 +322,7 @@ function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, m
         else io.stderr.write(`${cliLog.format === 'human' ? '\n' : ''}${notice}\n`);
         // Armed before halting: with nothing in flight, halt completes the run synchronously and finish() must find the timer to clear it.
         graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
+        onHalt();
         halt.next();
       } else {
         abort(`second ${signal}`);
