@@ -40,6 +40,8 @@ export { reduceLocally } from './operators/reduceLocally.js';
 export type { ReduceLocallyOptions } from './operators/reduceLocally.js';
 export { retryUploads } from './operators/retryUploads.js';
 export type { RetryUploadsOptions, RetryInfo, UploadOutcome } from './operators/retryUploads.js';
+export { takeUntilIdle } from './operators/takeUntilIdle.js';
+export type { TakeUntilIdleOptions } from './operators/takeUntilIdle.js';
 export { isRetryableUpload } from './operators/isRetryableUpload.js';
 
 // Local reduction

@@ -39,7 +39,7 @@ import { finiteNumberAtLeast, integerAtLeast, nonEmptyString, objectOption } fro
 import { createDelivery, type Delivery } from './createDelivery.js';
 import { ledgerEvents } from './ledgerEvents.js';
 import { openSpool, type Spool } from './openSpool.js';
-import { isFatalStatus, toAgentEvent } from './runAgentInternals.js';
+import { isFatalStatus, measuringUplink } from './runAgentInternals.js';
 
 /** Options for {@link runAgent}. */
 export interface RunAgentOptions {
@@ -217,7 +217,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         ...(options.initialBandwidth === undefined ? {} : { initialBandwidth: options.initialBandwidth }),
         ...(options.halt === undefined ? {} : { halt: options.halt }),
       }),
-      map(toAgentEvent),
+      map(measuringUplink(5000)),
       tap(endOnFatalStatus),
       finalize(() => delivery.complete()),
     );
