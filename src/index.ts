@@ -72,6 +72,8 @@ export type { OpenSpoolOptions, Spool } from './agent/openSpool.js';
 // Embedded gateway
 export { startGateway } from './gateway/startGateway.js';
 export type { GatewayOptions } from './gateway/startGateway.js';
+export { serveGatewayMetrics } from './gateway/serveGatewayMetrics.js';
+export type { GatewayMetricsServer, ServeGatewayMetricsOptions } from './gateway/serveGatewayMetrics.js';
 export type { RunningGateway, GatewayCounts } from './gateway/RunningGateway.js';
 export type { ReceivedBlob } from './gateway/ReceivedBlob.js';
 
@@ -103,9 +105,6 @@ export type { ReportProgressOptions } from './observe/reportProgress.js';
 export { formatLogLine } from './observe/formatLogLine.js';
 export { formatNotice } from './observe/formatNotice.js';
 export type { Notice } from './observe/formatNotice.js';
-export { createHistogram } from './observe/createHistogram.js';
-export type { CreateHistogramOptions } from './observe/createHistogram.js';
-export type { Histogram } from './observe/Histogram.js';
 export { startMetricsServer } from './observe/startMetricsServer.js';
 export type { StartMetricsServerOptions } from './observe/startMetricsServer.js';
 export type { MetricsServer } from './observe/MetricsServer.js';

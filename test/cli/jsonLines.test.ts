@@ -83,7 +83,7 @@ describe('--log-format json (the built binary)', function () {
     for (const name of ['a.bin', 'b.bin', 'c.bin']) await writeFile(join(watched, name), Buffer.alloc(20_000, name));
     const env = { HASTE_USERNAME: 'lab', HASTE_PASSWORD: password };
 
-    const gateway = start(['gateway', '--port', '0', '--store', join(root, 'store'), '--log-format', 'json'], env);
+    const gateway = start(['gateway', '--port', '0', '--store', join(root, 'store'), '--log-format', 'json', '--metrics-port', '0'], env);
     children.push(gateway.child);
     await waitFor(() => gateway.lines().some((line) => line.text.includes('"listening"')), 'the gateway to listen');
     const url = typed(parseEveryLine(gateway)).find((record) => record.type === 'listening')!.url as string;
@@ -113,6 +113,12 @@ describe('--log-format json (the built binary)', function () {
     const [ledger, ...rest] = parseEveryLine(summary);
     expect(rest).to.deep.equal([]);
     expect(ledger).to.deep.include({ stateDir, pending: 0 });
+
+    const gatewayMetrics = typed(parseEveryLine(gateway)).find((record) => record.type === 'metrics')!.url as string;
+    const scraped = await (await fetch(gatewayMetrics)).text();
+    expect(scraped).to.match(/^haste_gateway_blobs_received_total 3$/m);
+    expect(scraped).to.match(/^haste_gateway_bytes_received_total 60000$/m);
+    expect(scraped).to.match(/^process_resident_memory_bytes \d+$/m);
 
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).to.equal(0);
