@@ -206,7 +206,8 @@ async function checkRun(config: AgentConfig, io: CliIo, fail: Fail): Promise<Che
 
 /**
  * Runs the agent until it completes, fails or is stopped by a signal, with the metrics server
- * and the status display beside it; resolves with the number of files that failed.
+ * and the status display beside it; resolves with how it ended: the files that failed, whether a
+ * signal stopped it, and its last stats.
  */
 async function superviseAgent(config: AgentConfig, io: CliIo, log: CliLog, run: CheckedRun, ledger: Ledger): Promise<RunOutcome> {
   // When stdout and the status block share a terminal, log lines go above the block; written
