@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,17 @@ async function whyNoTc(): Promise<string | undefined> {
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
   return undefined;
+}
+
+/** Whether lo still shapes `port` at `rate` (another process's benchmark may replace lo's qdisc mid-run). */
+function stillShaped(port: number): boolean {
+  try {
+    const classes = execFileSync('tc', ['class', 'show', 'dev', 'lo'], { encoding: 'utf8' });
+    const filters = execFileSync('tc', ['filter', 'show', 'dev', 'lo'], { encoding: 'utf8' });
+    return classes.includes(`rate ${(rate * 8) / 1e6}Mbit`) && filters.includes(`match 0000${port.toString(16).padStart(4, '0')}/0000ffff`);
+  } catch {
+    return false;
+  }
 }
 
 describe('the uplink figure on a shaped link', function () {
@@ -52,12 +64,23 @@ describe('the uplink figure on a shaped link', function () {
     await mkdir(watched);
     // 12 MB: about 6 s at 2 MB/s, many windows' worth of uploads.
     for (let i = 0; i < 24; i += 1) await writeFile(join(watched, `f${String(i).padStart(2, '0')}.bin`), randomBytes(500_000));
-    gateway = await startGateway({ port: 0, username: 'u', password: 'p' });
-    unshape = await shapeWithTc(gateway.port, rate);
-
-    const events = await lastValueFrom(
-      runAgent({ path: watched, host: gateway.url, username: 'u', password: 'p', strategy: 'none', uploadSlots: 2, idleExitMs: 0, rescanIntervalMs: 0 }).pipe(toArray()),
-    );
+    let events: AgentEvent[] | undefined;
+    for (let attempt = 0; attempt < 3 && events === undefined; attempt += 1) {
+      gateway = await startGateway({ port: 0, username: 'u', password: 'p' });
+      unshape = await shapeWithTc(gateway.port, rate);
+      const run = await lastValueFrom(
+        runAgent({ path: watched, host: gateway.url, username: 'u', password: 'p', strategy: 'none', uploadSlots: 2, idleExitMs: 0, rescanIntervalMs: 0 }).pipe(toArray()),
+      );
+      if (stillShaped(gateway.port)) events = run;
+      await unshape();
+      unshape = undefined;
+      await gateway.close();
+      gateway = undefined;
+    }
+    if (events === undefined) {
+      console.warn('      skipped: something else replaced the shaping of lo during each of 3 runs');
+      this.skip();
+    }
     const uploads = events.filter((event): event is Extract<AgentEvent, { type: 'uploaded' }> => event.type === 'uploaded');
     expect(uploads).to.have.length(24);
     const stats = await lastValueFrom(trackStats()(from(events)).pipe(toArray()));
