@@ -81,6 +81,23 @@ describe('haste-agent --once and --idle-exit', function () {
     expect(records.at(-1)).to.include({ type: 'done', acknowledged: 2, pending: 0, failed: 0, uploaded: 2, sentBytes: files.get('early.bin')!.length + late.length });
   });
 
+  it('should write only JSON lines on a terminal with --log-format json: status lines instead of the redrawn block', async () => {
+    gateway = await startGateway({ port: 0, username: 'lab', password, store: join(root, 'store') });
+    await writeFiles(['a.bin']);
+    const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+    cli.stderr.isTTY = true;
+    cli.stdout.isTTY = true;
+    cli.stderr.columns = 60;
+    await cli.run(...target(gateway), '--once', '--log-format', 'json', '--status-interval', '0.1');
+    expect(process.exitCode ?? 0).to.equal(0);
+    const lines = cli.output().trim().split('\n');
+    expect(cli.output()).to.not.include('\x1b');
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.filter((record) => record.type === 'status').length).to.be.at.least(1);
+    expect(records.find((record) => record.type === 'uploaded')).to.include({ status: 200 });
+    expect(records.at(-1)).to.include({ type: 'done', acknowledged: 1 });
+  });
+
   it('should exit 1 when a file could not be delivered', async () => {
     // The tag is refused per file only for 5xx; a gateway that is not there fails each attempt.
     const files = await writeFiles(['a.bin']);
