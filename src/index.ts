@@ -42,6 +42,8 @@ export { reduceLocally } from './operators/reduceLocally.js';
 export type { ReduceLocallyOptions } from './operators/reduceLocally.js';
 export { retryUploads } from './operators/retryUploads.js';
 export type { RetryUploadsOptions, RetryInfo, UploadOutcome } from './operators/retryUploads.js';
+export { takeUntilIdle } from './operators/takeUntilIdle.js';
+export type { TakeUntilIdleOptions } from './operators/takeUntilIdle.js';
 export { isRetryableUpload } from './operators/isRetryableUpload.js';
 
 // Local reduction
@@ -72,6 +74,8 @@ export type { OpenSpoolOptions, Spool } from './agent/openSpool.js';
 // Embedded gateway
 export { startGateway } from './gateway/startGateway.js';
 export type { GatewayOptions } from './gateway/startGateway.js';
+export { serveGatewayMetrics } from './gateway/serveGatewayMetrics.js';
+export type { GatewayMetricsServer, ServeGatewayMetricsOptions } from './gateway/serveGatewayMetrics.js';
 export type { RunningGateway, GatewayCounts } from './gateway/RunningGateway.js';
 export type { ReceivedBlob } from './gateway/ReceivedBlob.js';
 
@@ -101,9 +105,8 @@ export type { RenderStatusBlockOptions } from './observe/renderStatusBlock.js';
 export { reportProgress } from './observe/reportProgress.js';
 export type { ReportProgressOptions } from './observe/reportProgress.js';
 export { formatLogLine } from './observe/formatLogLine.js';
-export { createHistogram } from './observe/createHistogram.js';
-export type { CreateHistogramOptions } from './observe/createHistogram.js';
-export type { Histogram } from './observe/Histogram.js';
+export { formatNotice } from './observe/formatNotice.js';
+export type { Notice } from './observe/formatNotice.js';
 export { startMetricsServer } from './observe/startMetricsServer.js';
 export type { StartMetricsServerOptions } from './observe/startMetricsServer.js';
 export type { MetricsServer } from './observe/MetricsServer.js';

@@ -6,10 +6,12 @@ import {
   filter,
   finalize,
   from,
+  identity,
   ignoreElements,
   map,
   merge,
   NEVER,
+  Subject,
   switchMap,
   takeUntil,
   tap,
@@ -25,6 +27,7 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { retryUploads } from '../operators/retryUploads.js';
 import { scheduleFiles } from '../operators/scheduleFiles.js';
+import { takeUntilIdle } from '../operators/takeUntilIdle.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
 import { createUploader } from '../sinks/createUploader.js';
 import type { GatewayRequest } from '../sinks/GatewayRequest.js';
@@ -33,11 +36,11 @@ import { rescanDirectory } from '../sources/rescanDirectory.js';
 import { mtimeGranularityMs } from '../sources/settleRule.js';
 import { watchDirectory, type WatchDirectoryOptions } from '../sources/watchDirectory.js';
 import type { Ledger } from '../state/Ledger.js';
-import { integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
+import { finiteNumberAtLeast, integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
 import { createDelivery, type Delivery } from './createDelivery.js';
 import { ledgerEvents } from './ledgerEvents.js';
 import { openSpool, type Spool } from './openSpool.js';
-import { isFatalStatus, toAgentEvent } from './runAgentInternals.js';
+import { isFatalStatus, measuringUplink } from './runAgentInternals.js';
 
 /** Options for {@link runAgent}. */
 export interface RunAgentOptions {
@@ -101,6 +104,15 @@ export interface RunAgentOptions {
   /** When it emits, no new files are taken; the run completes once the ones taken are done. @default never */
   readonly stop?: Observable<unknown>;
   /**
+   * Batch mode: once the watcher's first scan of the folder is done, stop taking new files when
+   * none has been found for this many milliseconds, and complete once the files taken are done.
+   * The wait is at least the settle time plus 2 s (plus the poll interval when polling), so the
+   * files already in the folder, even ones still being written, are taken first; 0 therefore
+   * means "what is in the folder now". A file still being written when the wait runs out is
+   * left for the next run. @default undefined (the run goes on until `stop` or `halt`)
+   */
+  readonly idleExitMs?: number;
+  /**
    * When it emits, nothing new starts: reductions and uploads in flight finish, then the run
    * completes; files not yet started stay pending in the ledger (a shutdown). @default never
    */
@@ -118,6 +130,12 @@ function rescanMinAgeMs(watch: RunAgentOptions['watch']): number {
   const setting = watch?.awaitWriteFinish;
   const settleMs = setting === false ? 0 : typeof setting === 'object' ? (setting.stabilityThreshold ?? 500) : 500;
   return settleMs + mtimeGranularityMs;
+}
+
+/** The quiet time after which a batch run stops taking files: `idleExitMs`, but never before files present at start have settled. */
+function batchIdleMs(options: RunAgentOptions, idleExitMs: number): number {
+  const pollMs = options.watch?.usePolling === true ? (options.watch.interval ?? 100) : 0;
+  return Math.max(idleExitMs, rescanMinAgeMs(options.watch) + pollMs);
 }
 
 /**
@@ -183,8 +201,10 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       }
       await delivery.forgetVanished();
     };
+    const scanned = new Subject<void>();
     const work$ = from(start()).pipe(
-      switchMap(() => foundFiles(options, settings)),
+      switchMap(() => foundFiles(options, settings, scanned)),
+      settings.idleExitMs === undefined ? identity : takeUntilIdle({ idleMs: batchIdleMs(options, settings.idleExitMs), ready: scanned, scheduler }),
       takeUntil(options.stop ?? NEVER),
       delivery.admit,
       scheduleFiles({
@@ -198,7 +218,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         ...(options.initialBandwidth === undefined ? {} : { initialBandwidth: options.initialBandwidth }),
         ...(options.halt === undefined ? {} : { halt: options.halt }),
       }),
-      map(toAgentEvent),
+      map(measuringUplink(5000)),
       tap(endOnFatalStatus),
       finalize(() => delivery.complete()),
     );
@@ -220,17 +240,26 @@ function normalise(options: RunAgentOptions) {
     cores: reduceEnabled ? integerAtLeast('cores', options.cores ?? 1, 1) : 0,
     uploadSlots: integerAtLeast('uploadSlots', options.uploadSlots ?? 2, 1),
     rescanIntervalMs: integerAtLeast('rescanIntervalMs', options.rescanIntervalMs ?? 30_000, 0),
+    idleExitMs: options.idleExitMs === undefined ? undefined : finiteNumberAtLeast('idleExitMs', options.idleExitMs, 0),
     ledger: options.ledger,
     scheduler: options.scheduler ?? asyncScheduler,
   };
 }
 
-/** The watcher's files, and the periodic walks that catch what its events missed. */
-function foundFiles(options: RunAgentOptions, settings: { readonly rescanIntervalMs: number; readonly scheduler: SchedulerLike }): Observable<FileItem> {
+/** The watcher's files, and the periodic walks that catch what its events missed; `scanned` emits once the watcher's first scan is done. */
+function foundFiles(
+  options: RunAgentOptions,
+  settings: { readonly rescanIntervalMs: number; readonly scheduler: SchedulerLike },
+  scanned: Subject<void>,
+): Observable<FileItem> {
   const include = options.include === undefined ? {} : { include: options.include };
   const { rescanIntervalMs, scheduler } = settings;
+  const onReady = (): void => {
+    options.watch?.onReady?.();
+    scanned.next();
+  };
   return merge(
-    watchDirectory(options.path, { ...options.watch, ...include }),
+    watchDirectory(options.path, { ...options.watch, ...include, onReady }),
     rescanIntervalMs === 0
       ? EMPTY
       : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, minAgeMs: rescanMinAgeMs(options.watch), scheduler }).pipe(

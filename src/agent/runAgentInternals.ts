@@ -3,6 +3,7 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
 import { FileChangedError } from '../io/FileChangedError.js';
 import { GatewayError } from '../model/GatewayError.js';
+import { BandwidthMeter } from '../operators/BandwidthMeter.js';
 
 /** Why a version that was rewritten before it could be sent is skipped. */
 export const supersededReason = 'superseded: the file was rewritten before this version was sent; the new version is sent once it settles';
@@ -26,6 +27,32 @@ export function isFatalStatus(status: number): boolean {
 /** The identity of one version of a file, for maps keyed by version. */
 export function versionKey(item: { readonly path: string; readonly size: number; readonly mtimeMs: number }): string {
   return `${item.path}\u0000${item.size}\u0000${item.mtimeMs}`;
+}
+
+/**
+ * `toAgentEvent` with the uplink's rate on every `uploaded` event: a `BandwidthMeter` hears
+ * every upload start and end, so it sets each upload's bytes against its fair share of the link
+ * while others ran beside it. That is the link's rate, not one upload's: with two upload slots
+ * on a 3 MB/s link each upload runs at about 1.5 MB/s, and the meter says 3 MB/s. One meter per
+ * call, so call it once per run.
+ */
+export function measuringUplink(windowMs: number): (event: ScheduleEvent) => AgentEvent {
+  const meter = new BandwidthMeter<string>(windowMs);
+  const keyOf = (event: ScheduleEvent): string => `${event.item.index}\u0000${event.item.path}`;
+  return (event) => {
+    const translated = toAgentEvent(event);
+    if (event.type === 'upload-start') {
+      meter.start(keyOf(event), event.at);
+    } else if (event.type === 'upload-end') {
+      if (event.result instanceof GatewayError) {
+        meter.fail(keyOf(event), event.at);
+      } else if (translated.type === 'uploaded') {
+        const bandwidth = meter.finish(keyOf(event), event.result, event.at);
+        if (bandwidth !== undefined) return { ...translated, bandwidth };
+      }
+    }
+    return translated;
+  };
 }
 
 /** Translates one step of the schedule into the agent's event vocabulary. */

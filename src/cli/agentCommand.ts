@@ -11,6 +11,7 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { AgentStats } from '../observe/AgentStats.js';
 import { emptyStats } from '../observe/emptyStats.js';
 import { formatLogLine } from '../observe/formatLogLine.js';
+import { formatBytes } from '../observe/formatQuantities.js';
 import type { MetricsServer } from '../observe/MetricsServer.js';
 import { reportProgress } from '../observe/reportProgress.js';
 import { startMetricsServer } from '../observe/startMetricsServer.js';
@@ -21,6 +22,7 @@ import { streamId as formatStreamId } from '../sinks/streamId.js';
 import { openLedger } from '../state/openLedger.js';
 import { resumeStreamId } from '../state/resumeStreamId.js';
 import type { CliIo } from './CliIo.js';
+import { createCliLog, type CliLog } from './createCliLog.js';
 import { agentDefaults, collectList, defaultStateDir, stateDirProblem } from './agentCommandInternals.js';
 
 /** Events worth a line without --verbose: what an operator must know about. */
@@ -33,11 +35,6 @@ const loggedWhenQuiet = new Set<AgentEvent['type']>(['failed', 'ledger-degraded'
  * Desktop Agent's interface plus scheduling, durability and operating options.
  */
 export function registerAgentCommand(program: Command, io: CliIo): void {
-  const fail = (message: string, code = 2): void => {
-    io.stderr.write(`haste-agent: ${message}\n`);
-    process.exitCode = code;
-  };
-
   program
     .argument('[path]', 'folder to watch (recursively); files already in it are sent too')
     .option('--include <ext>', 'only send files with this extension (repeatable or comma-separated, e.g. png,tif)', collectList)
@@ -68,8 +65,13 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--verbose', 'log every event, not just uploads and errors')
     .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on 127.0.0.1:<port>')
     .option('--status-interval <seconds>', `seconds between status lines when stderr is not a terminal (default: ${agentDefaults.statusInterval})`)
+    .option('--once', 'batch mode: send the files in the folder, then exit once each is acknowledged (exit 1 if any failed)')
+    .option('--idle-exit <seconds>', 'with --once (implied), also send files that arrive until none has come for this long')
     .option('--config <file>', 'JSON file with any of these options (flags > env > file > defaults)')
     .action(async (path: string | undefined, flags: Record<string, unknown>) => {
+      // The flag decides how errors in the config are reported; the merged config, how the run is.
+      let log = createCliLog(io, { format: flags.logFormat === 'json' ? 'json' : 'human', prefix: 'haste-agent' });
+      const fail: Fail = (message, code) => log.fail(message, code);
       let config: AgentConfig;
       try {
         const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
@@ -79,6 +81,7 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
         }
         const file = typeof flags.config === 'string' ? resolve(io.cwd, flags.config) : undefined;
         config = loadConfig({ ...(file === undefined ? {} : { file }), env: io.env, flags: given, defaults: agentDefaults }).config;
+        if (config.logFormat !== log.format) log = createCliLog(io, { format: config.logFormat, prefix: 'haste-agent' });
       } catch (error) {
         if (error instanceof ConfigError) {
           fail(error.errors.join('\n  '));
@@ -97,13 +100,14 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
         fail(`${path} is neither a command nor a folder; did you mean \`haste-agent ${command}\`?`);
         return;
       }
-      await runConfigured(config, io, fail);
+      await runConfigured(config, io, log);
     });
 }
 
 type Fail = (message: string, code?: number) => void;
 
-async function runConfigured(config: AgentConfig, io: CliIo, fail: Fail): Promise<void> {
+async function runConfigured(config: AgentConfig, io: CliIo, log: CliLog): Promise<void> {
+  const fail: Fail = (message, code) => log.fail(message, code);
   const run = await checkRun(config, io, fail);
   if (run === undefined) return;
   let ledger: Ledger;
@@ -112,19 +116,46 @@ async function runConfigured(config: AgentConfig, io: CliIo, fail: Fail): Promis
   } catch (error) {
     return fail((error as Error).message);
   }
-  let failedFiles: number;
+  let outcome: RunOutcome;
   try {
-    failedFiles = await superviseAgent(config, io, fail, run, ledger);
+    outcome = await superviseAgent(config, io, log, run, ledger);
   } finally {
     await ledger.close();
   }
   if (process.exitCode === undefined || process.exitCode === 0) {
     const summary = ledger.summary();
+    const { acknowledged } = summary.counts;
+    const { pending } = summary;
+    const failed = outcome.failedFiles;
+    // A batch run that ran to its end has taken every file it found: one left pending was not delivered.
+    const done = isBatch(config) && !outcome.halted;
     if (!config.quiet) {
-      io.stderr.write(`haste-agent: stopped; ${summary.counts.acknowledged} acknowledged, ${summary.pending} pending, ${failedFiles} failed this run\n`);
+      const counts = `${acknowledged} acknowledged, ${pending} pending, ${failed} failed this run`;
+      const stats = outcome.stats;
+      const run = { sentBytes: stats.bytesSent, savedBytes: stats.bytesSaved, uploaded: stats.filesUploaded, skipped: stats.filesSkipped };
+      log.say(
+        done
+          ? { type: 'done', message: `done; ${counts}; sent ${formatBytes(stats.bytesSent)}, ${formatBytes(stats.bytesSaved)} saved by reduction`, acknowledged, pending, failed, ...run }
+          : { type: 'stopped', message: `stopped; ${counts}`, acknowledged, pending, failed, ...run },
+        { prefixed: true },
+      );
     }
-    if (failedFiles > 0) process.exitCode = 1;
+    if (failed > 0 || (done && pending > 0)) process.exitCode = 1;
   }
+}
+
+/** Whether the run is a batch that ends by itself (`--once`, or `--idle-exit` which implies it). */
+function isBatch(config: AgentConfig): boolean {
+  return config.once || config.idleExit !== undefined;
+}
+
+/** How a run ended, for its summary and exit code. */
+interface RunOutcome {
+  readonly failedFiles: number;
+  /** Stopped by a signal rather than running to its end. */
+  readonly halted: boolean;
+  /** The last stats of the run. */
+  readonly stats: AgentStats;
 }
 
 /** What a run needs beyond the config, once checked: the password read and the state folder chosen. */
@@ -175,12 +206,15 @@ async function checkRun(config: AgentConfig, io: CliIo, fail: Fail): Promise<Che
 
 /**
  * Runs the agent until it completes, fails or is stopped by a signal, with the metrics server
- * and the status display beside it; resolves with the number of files that failed.
+ * and the status display beside it; resolves with how it ended: the files that failed, whether a
+ * signal stopped it, and its last stats.
  */
-async function superviseAgent(config: AgentConfig, io: CliIo, fail: Fail, run: CheckedRun, ledger: Ledger): Promise<number> {
+async function superviseAgent(config: AgentConfig, io: CliIo, log: CliLog, run: CheckedRun, ledger: Ledger): Promise<RunOutcome> {
   // When stdout and the status block share a terminal, log lines go above the block; written
   // straight to stdout they would land below it and the next redraw would tear both apart.
-  const above = io.stdout.isTTY === true && io.stderr.isTTY === true && !config.quiet ? new Subject<string>() : undefined;
+  // A JSON log has no block.
+  const drawsBlock = io.stderr.isTTY === true && config.logFormat === 'human';
+  const above = io.stdout.isTTY === true && drawsBlock && !config.quiet ? new Subject<string>() : undefined;
   const halt = new Subject<void>();
   let metrics: MetricsServer | undefined;
   let latest: AgentStats | undefined;
@@ -191,7 +225,7 @@ async function superviseAgent(config: AgentConfig, io: CliIo, fail: Fail, run: C
         port: config.metricsPort,
         getStats: () => latest ?? emptyStats(Date.now()),
       });
-      if (!config.quiet) io.stderr.write(`metrics on ${metrics.url}\n`);
+      if (!config.quiet) log.say({ type: 'metrics', message: `metrics on ${metrics.url}`, url: metrics.url });
     }
     const stats$ = events$.pipe(
       trackStats(),
@@ -201,11 +235,14 @@ async function superviseAgent(config: AgentConfig, io: CliIo, fail: Fail, run: C
       reportProgress({
         stream: io.stderr,
         quiet: config.quiet,
-        ...(io.stderr.isTTY ? {} : { intervalMs: config.statusInterval * 1000 }),
+        format: config.logFormat,
+        ...(drawsBlock ? {} : { intervalMs: config.statusInterval * 1000 }),
         ...(above === undefined ? {} : { lines: above }),
       }),
     );
-    return await untilStopped({ config, io, fail, events$, stats$, halt, above, metrics });
+    let halted = false;
+    const failedFiles = await untilStopped({ config, io, log, events$, stats$, halt, above, metrics, onHalt: () => (halted = true) });
+    return { failedFiles, halted, stats: latest ?? emptyStats(Date.now()) };
   } finally {
     await metrics?.close();
   }
@@ -241,6 +278,7 @@ async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger
     ledger,
     resend: config.resend,
     deleteAfterUpload: config.deleteAfterUpload,
+    ...(isBatch(config) ? { idleExitMs: (config.idleExit ?? 0) * 1000 } : {}),
     halt,
   }), { connector: () => new Subject<AgentEvent>(), resetOnDisconnect: false });
 }
@@ -248,13 +286,15 @@ async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger
 interface Supervision {
   config: AgentConfig;
   io: CliIo;
-  fail: Fail;
+  log: CliLog;
   events$: Connectable<AgentEvent>;
   stats$: Observable<AgentStats>;
   halt: Subject<void>;
   /** Log lines to print above the status block, when it shares a terminal with stdout. */
   above: Subject<string> | undefined;
   metrics: MetricsServer | undefined;
+  /** Called when a signal stops the run. */
+  onHalt: () => void;
 }
 
 /**
@@ -262,7 +302,7 @@ interface Supervision {
  * number of failed files once the events end, fail, or a signal stops them: the first halts new
  * uploads and waits `--grace` seconds for those in flight, a second (or the grace running out) aborts.
  */
-function untilStopped({ config, io, fail, events$, stats$, halt, above, metrics }: Supervision): Promise<number> {
+function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, metrics, onHalt }: Supervision): Promise<number> {
   const log = (line: string): void => {
     if (above !== undefined) above.next(line);
     else io.stdout.write(`${line}\n`);
@@ -274,11 +314,16 @@ function untilStopped({ config, io, fail, events$, stats$, halt, above, metrics 
     const unlisten = io.onSignal((signal) => {
       if (subscription === undefined || subscription.closed) return;
       if (graceTimer === undefined) {
-        const notice = `haste-agent: ${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)`;
+        const notice = cliLog.line(
+          { type: 'signal', message: `${signal}: no new uploads start; waiting up to ${config.grace} s for those in flight (again to abort)`, signal, graceSeconds: config.grace },
+          true,
+        );
         if (above !== undefined) above.next(notice);
-        else io.stderr.write(`\n${notice}\n`);
+        // A blank line first in human form: the ^C the terminal echoed has no line ending.
+        else io.stderr.write(`${cliLog.format === 'human' ? '\n' : ''}${notice}\n`);
         // Armed before halting: with nothing in flight, halt completes the run synchronously and finish() must find the timer to clear it.
         graceTimer = setTimeout(() => abort('grace period over'), config.grace * 1000);
+        onHalt();
         halt.next();
       } else {
         abort(`second ${signal}`);
@@ -291,7 +336,7 @@ function untilStopped({ config, io, fail, events$, stats$, halt, above, metrics 
       resolvePromise(failedFiles);
     };
     const abort = (why: string): void => {
-      io.stderr.write(`haste-agent: ${why}: aborting uploads in flight; they stay pending for the next run\n`);
+      cliLog.say({ type: 'abort', message: `${why}: aborting uploads in flight; they stay pending for the next run`, reason: why }, { prefixed: true });
       subscription?.unsubscribe();
       finish();
     };
@@ -305,7 +350,7 @@ function untilStopped({ config, io, fail, events$, stats$, halt, above, metrics 
         logEvent(event, config, log);
       },
       error: (error: unknown) => {
-        fail(error instanceof Error ? error.message : String(error));
+        cliLog.fail(error instanceof Error ? error.message : String(error));
         finish();
       },
       complete: finish,

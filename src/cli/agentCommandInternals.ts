@@ -21,6 +21,7 @@ export const agentDefaults: AgentConfig = {
   grace: 30,
   retryCap: 30,
   settleMs: 500,
+  once: false,
 };
 
 /**

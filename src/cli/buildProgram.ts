@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CliIo } from './CliIo.js';
+import { createCliLog } from './createCliLog.js';
 import { registerAgentCommand } from './agentCommand.js';
 import { registerBenchCommand } from './benchCommand.js';
 import { registerDemoCommand } from './demoCommand.js';
@@ -13,12 +14,16 @@ import { registerSynthCommand } from './synthCommand.js';
  * subcommands, writing only through `io` so that tests can run it in-process.
  */
 export function buildProgram(io: CliIo): Command {
+  // Set while parsing when a JSON log is asked for, so that commander's own usage errors are JSON lines too.
+  let jsonErrors = false;
   const program = new Command('haste-agent')
     .description('Stream new files from a folder to a HASTE Cloud Gateway, reducing images locally when that shortens the upload.')
     .version('0.1.0')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) =>
+        write(jsonErrors ? `${createCliLog(io, { format: 'json', prefix: 'haste-agent' }).line({ type: 'error', message: text.trim(), exitCode: 2 })}\n` : text),
     })
     .showSuggestionAfterError()
     // The agent's options belong to the program itself; without this, `status --state-dir` would
@@ -33,5 +38,15 @@ export function buildProgram(io: CliIo): Command {
   registerSynthCommand(program, io);
   registerBenchCommand(program, io);
   registerSimulateCommand(program, io);
+  for (const command of [program, ...program.commands]) {
+    command.on('option:log-format', (value: unknown) => {
+      jsonErrors = value === 'json';
+    });
+    if (command.name() === 'status') {
+      command.on('option:json', () => {
+        jsonErrors = true;
+      });
+    }
+  }
   return program;
 }

@@ -3,7 +3,6 @@ import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { Subject } from 'rxjs';
 import { runAgent } from '../agent/runAgent.js';
 import { synthesizeDataset } from '../bench/synthesizeDataset.js';
 import { startGateway } from '../gateway/startGateway.js';
@@ -120,14 +119,17 @@ interface DemoTally {
   lastAck: number;
 }
 
-/** Runs the agent on the watched folder, printing each upload and failure, until every file is done. */
+/**
+ * Runs the agent on the watched folder in batch mode, printing each upload and failure: it
+ * stops taking files once none has come for a few frame intervals, and completes when every
+ * file taken is done.
+ */
 function watchDemo(
-  { count, cores, mode }: DemoSettings,
+  { cores, mode, rate }: DemoSettings,
   target: { watched: string; url: string; password: string; ledger: Ledger },
   tally: DemoTally,
   out: (line: string) => void,
 ): Promise<void> {
-  const stop = new Subject<void>();
   return new Promise<void>((resolve, reject) => {
     runAgent({
       path: target.watched,
@@ -139,7 +141,8 @@ function watchDemo(
       cores,
       ledger: target.ledger,
       watch: { awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } },
-      stop,
+      // Several frame intervals (runAgent waits at least the settle time plus 2 s): a busy machine delays a frame, not the end.
+      idleExitMs: Math.ceil(4000 / rate),
     }).subscribe({
       next: (event: AgentEvent) => {
         const name = basename(event.path);
@@ -156,7 +159,6 @@ function watchDemo(
           tally.failed += 1;
           out(`  ${name}  FAILED: ${event.error}`);
         }
-        if (tally.sent.size + tally.failed === count) stop.next();
       },
       error: reject,
       complete: resolve,

@@ -5,6 +5,7 @@ import type { LedgerRepair } from '../state/LedgerRepair.js';
 import { readLedgerSummary } from '../state/readLedgerSummary.js';
 import { describeDamage } from '../state/repairNote.js';
 import type { CliIo } from './CliIo.js';
+import { createCliLog } from './createCliLog.js';
 import { defaultStateDir } from './agentCommandInternals.js';
 
 /** `2 records: journal.jsonl line 3 (…); journal.jsonl line 4 (…)`, at most three places named. */
@@ -23,23 +24,21 @@ export function registerStatusCommand(program: Command, io: CliIo): void {
     .option('--state-dir <dir>', 'the ledger folder')
     .option('--json', 'print the summary as JSON')
     .action(async (path: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
+      const log = createCliLog(io, { format: flags.json === true ? 'json' : 'human', prefix: 'haste-agent status' });
       if (flags.stateDir === undefined && path === undefined) {
-        io.stderr.write('haste-agent status: give --state-dir DIR or the watched folder\n');
-        process.exitCode = 2;
+        log.fail('give --state-dir DIR or the watched folder');
         return;
       }
       const dir = flags.stateDir !== undefined ? resolve(io.cwd, flags.stateDir) : defaultStateDir(resolve(io.cwd, path!), io.env);
       if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true) {
-        io.stderr.write(`haste-agent status: no ledger at ${dir}: no agent has run with this state dir\n`);
-        process.exitCode = 2;
+        log.fail(`no ledger at ${dir}: no agent has run with this state dir`);
         return;
       }
       let summary;
       try {
         summary = await readLedgerSummary(dir);
       } catch (error) {
-        io.stderr.write(`haste-agent status: ${(error as Error).message}\n`);
-        process.exitCode = 2;
+        log.fail((error as Error).message);
         return;
       }
       if (flags.json) {

@@ -74,4 +74,11 @@ export interface AgentConfig {
    * that pauses longer than this mid-file, or each pause sends a truncated version.
    */
   readonly settleMs: number;
+  /**
+   * Batch mode: send what is in the folder (and, with `idleExit`, what arrives until it has been
+   * quiet that long), then exit once every file taken is acknowledged or failed.
+   */
+  readonly once: boolean;
+  /** Seconds without a new file after which a batch run stops taking files; implies `once`. */
+  readonly idleExit?: number;
 }

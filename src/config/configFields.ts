@@ -38,6 +38,8 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   retryCap: { kind: 'number', min: 0, exclusive: true },
   poll: { kind: 'integer', min: 1 },
   settleMs: { kind: 'integer', min: 0 },
+  once: { kind: 'boolean' },
+  idleExit: { kind: 'number', min: 0 },
 };
 
 export type FieldName = keyof AgentConfig;

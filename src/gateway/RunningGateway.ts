@@ -10,6 +10,8 @@ export interface GatewayCounts {
   readonly duplicates: number;
   /** Answered OK and not kept: tag `discard`, or no store. */
   readonly discarded: number;
+  /** Body bytes of every accepted blob, duplicates included. */
+  readonly bytes: number;
 }
 
 /** A listening embedded gateway, as returned by `startGateway`. */
@@ -25,6 +27,8 @@ export interface RunningGateway {
   readonly received: readonly ReceivedBlob[];
   /** Totals since the gateway started, updated as blobs arrive. */
   readonly counts: GatewayCounts;
+  /** Requests answered with an error status (401, 404, 412, 413, …) since it started, by status. */
+  readonly refused: ReadonlyMap<number, number>;
   /** Stops listening, drops open connections, closes the index and resolves when all is closed. */
   close(): Promise<void>;
 }

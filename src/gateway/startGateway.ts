@@ -52,10 +52,11 @@ export interface GatewayOptions {
    */
   readonly maxBodyBytes?: number;
   /**
-   * Receives one line per accepted blob (never credentials).
+   * Receives one line per accepted blob (never credentials), and the blob it describes, for a
+   * caller that writes its own format (a JSON log).
    * @default () => {}
    */
-  readonly log?: (line: string) => void;
+  readonly log?: (line: string, blob: ReceivedBlob) => void;
   /**
    * Reads request bodies no faster than this many bytes per second, over all connections
    * together, so a benchmark on loopback sees a slow uplink: unread bytes back up into TCP and
@@ -180,7 +181,8 @@ function accept(gateway: Gateway, res: ServerResponse, blob: ReceivedBlob): void
   if (blob.duplicate) counts.duplicates += 1;
   else if (blob.storedPath !== null) counts.stored += 1;
   else counts.discarded += 1;
-  settings.log(logLine(blob));
+  counts.bytes += blob.bytes;
+  settings.log(logLine(blob), blob);
   res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(okBody) });
   res.end(okBody);
 }
@@ -316,7 +318,7 @@ async function openGateway(settings: GatewaySettings): Promise<Gateway> {
   // Stream ids never start with a dot, so the index cannot clash with a stream's folder.
   const index: BlobIndex =
     store === undefined ? createMemoryBlobIndex(keysRememberedWithoutStore) : await openLevelBlobIndex(join(store, '.haste-index'));
-  const counts = { accepted: 0, stored: 0, duplicates: 0, discarded: 0 };
+  const counts = { accepted: 0, stored: 0, duplicates: 0, discarded: 0, bytes: 0 };
   return { settings, bucket, isAuthorised, index, locks: createKeyedLock(), received: [], counts };
 }
 
@@ -367,7 +369,11 @@ function urlOf(host: string, port: number): string {
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const gateway = await openGateway(normaliseOptions(options));
+  const refused = new Map<number, number>();
   const server = createServer((req, res) => {
+    res.once('finish', () => {
+      if (res.statusCode >= 400) refused.set(res.statusCode, (refused.get(res.statusCode) ?? 0) + 1);
+    });
     handle(gateway, req, res).catch(() => {
       if (res.headersSent) {
         res.destroy();
@@ -384,6 +390,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port: boundPort,
     received: gateway.received,
     counts: gateway.counts satisfies GatewayCounts,
+    refused,
     close: async () => {
       const closed = new Promise<void>((resolve, reject) => {
         server.close((error) => (error === undefined ? resolve() : reject(error)));

@@ -65,8 +65,9 @@ export type AgentEvent =
       readonly status: number;
       readonly durationMs: number;
       /**
-       * An uplink estimate (bytes/s) from whoever measured the upload, for example the
-       * bandwidth estimator; preferred over `bytes / durationMs` by {@link trackStats}.
+       * The uplink's rate (bytes/s) as a bandwidth estimator saw it when this upload ended;
+       * `runAgent` sets it from a meter that counts every upload in flight, so it is the link's
+       * rate rather than this upload's share. Preferred over `bytes / durationMs` by {@link trackStats}.
        */
       readonly bandwidth?: number;
     }

@@ -39,7 +39,11 @@ export interface AgentStats {
   readonly errors: number;
   /** `retried` events. */
   readonly retries: number;
-  /** Smoothed uplink estimate in bytes per second; undefined before the first upload. */
+  /**
+   * The uplink's rate in bytes per second, smoothed; undefined before the first upload. From the
+   * events' `bandwidth` (the link's rate, as runAgent's bandwidth meter measures it with every
+   * upload in flight counted) when they carry it.
+   */
   readonly uplinkBytesPerSecond: number | undefined;
   /** Bytes still to send for pending files: the reduced size where known, else the original. */
   readonly backlogBytes: number;

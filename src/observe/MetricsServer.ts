@@ -1,5 +1,5 @@
+import type { Registry } from 'prom-client';
 import type { AgentEvent } from './AgentEvent.js';
-import type { Histogram } from './Histogram.js';
 
 /**
  * A running metrics endpoint, as returned by {@link startMetricsServer}.
@@ -16,11 +16,12 @@ export interface MetricsServer {
   readonly url: string;
   /** The port actually bound (useful when asked for port 0). */
   readonly port: number;
-  /** The duration histograms the scrape renders. */
-  readonly histograms: { readonly upload: Histogram; readonly reduce: Histogram };
+  /** The prom-client registry it serves, where a caller can register metrics of its own. */
+  readonly registry: Registry;
   /**
-   * Feeds an event into the histograms: an `uploaded` event's `durationMs` into `upload`, a
-   * `reduced` event's `cpuMs` into `reduce`, in seconds. Other events are ignored.
+   * Feeds an event into the histograms: an `uploaded` event's `durationMs` into
+   * `haste_upload_duration_seconds`, a `reduced` event's `cpuMs` into
+   * `haste_reduce_duration_seconds`, in seconds. Other events are ignored.
    */
   record(event: AgentEvent): void;
   /** Stops listening and drops open connections; safe to call twice. */

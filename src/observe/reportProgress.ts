@@ -1,5 +1,6 @@
 import { asyncScheduler, defer, finalize, tap, timer, type MonoTypeOperatorFunction, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AgentStats } from './AgentStats.js';
+import { formatNotice } from './formatNotice.js';
 import { renderStatusLine } from './renderStatusLine.js';
 import { renderStatusBlock } from './renderStatusBlock.js';
 
@@ -36,6 +37,13 @@ export interface ReportProgressOptions {
    * @default undefined (no lines)
    */
   lines?: Observable<string>;
+  /**
+   * `'json'` writes each status as one JSON object, `{"time":…,"type":"status","message":…}`
+   * followed by every {@link AgentStats} field, as a plain line even on a TTY (a log shipper
+   * reads every line as JSON, so there is no redrawn block).
+   * @default 'human'
+   */
+  format?: 'human' | 'json';
 }
 
 const cursorUp = (lines: number): string => `\x1b[${lines}A`;
@@ -85,6 +93,7 @@ interface ProgressSettings {
   scheduler: SchedulerLike;
   color: boolean;
   lines: Observable<string> | undefined;
+  format: 'human' | 'json';
 }
 
 function normaliseReportProgressOptions(options: ReportProgressOptions): ProgressSettings {
@@ -92,7 +101,12 @@ function normaliseReportProgressOptions(options: ReportProgressOptions): Progres
   if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') {
     throw new TypeError(`Expected \`stream\` to be a writable stream, got ${String(stream)}`);
   }
-  const tty = stream.isTTY === true;
+  const format = options.format ?? 'human';
+  if (format !== 'human' && format !== 'json') {
+    throw new TypeError(`Expected \`format\` to be 'human' or 'json', got ${JSON.stringify(format)}`);
+  }
+  // A JSON log is read by machines: never a block redrawn in place.
+  const tty = stream.isTTY === true && format === 'human';
   const intervalMs = options.intervalMs ?? (tty ? 250 : 10_000);
   if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 0) {
     throw new TypeError(`Expected \`intervalMs\` to be a number >= 0, got ${JSON.stringify(intervalMs)}`);
@@ -103,7 +117,7 @@ function normaliseReportProgressOptions(options: ReportProgressOptions): Progres
   if (lines !== undefined && (lines === null || typeof lines.subscribe !== 'function')) {
     throw new TypeError(`Expected \`lines\` to be an Observable, got ${String(lines)}`);
   }
-  return { stream, tty, intervalMs, scheduler, color, lines };
+  return { stream, tty, intervalMs, scheduler, color, lines, format };
 }
 
 /** Mirrors `source`, drawing the first snapshot at once and then at most one per interval, trailing the latest. */
@@ -162,7 +176,7 @@ interface StatusScreen {
   printAbove(line: string, latest: AgentStats | undefined): boolean;
 }
 
-function statusScreen({ stream, tty, color }: ProgressSettings): StatusScreen {
+function statusScreen({ stream, tty, color, format, scheduler }: ProgressSettings): StatusScreen {
   let linesOnScreen = 0;
   const write = (text: string): void => writeSafely(stream, text);
   /** The block's text, replacing the one on screen, which is assumed to end at the cursor. */
@@ -177,7 +191,7 @@ function statusScreen({ stream, tty, color }: ProgressSettings): StatusScreen {
   };
   return {
     draw(stats: AgentStats): void {
-      write(tty ? block(stats) : `${renderStatusLine(stats)}\n`);
+      write(tty ? block(stats) : `${statusLine(stats, format, scheduler.now())}\n`);
     },
     printAbove(line: string, latest: AgentStats | undefined): boolean {
       if (!tty || linesOnScreen === 0) {
@@ -195,6 +209,12 @@ function statusScreen({ stream, tty, color }: ProgressSettings): StatusScreen {
       return true;
     },
   };
+}
+
+/** One status line: the plain summary, or in JSON every figure beside it. */
+function statusLine(stats: AgentStats, format: 'human' | 'json', now: number): string {
+  const message = renderStatusLine(stats);
+  return format === 'json' ? formatNotice({ ...stats, type: 'status', message }, 'json', now) : message;
 }
 
 /** Mirrors `source`, handing each of `lines` to `print` for as long as it is subscribed. */

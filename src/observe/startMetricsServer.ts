@@ -1,13 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentEvent } from './AgentEvent.js';
 import type { AgentStats } from './AgentStats.js';
-import { createHistogram } from './createHistogram.js';
-import type { Histogram } from './Histogram.js';
 import type { MetricsServer } from './MetricsServer.js';
 import { describeLedgerTrouble } from './describeLedgerTrouble.js';
-import { escapeHelp, formatSampleValue } from './prometheusText.js';
-import { functionOption, nonEmptyString } from '../validation.js';
+import { serveRegistry } from './metricsServerInternals.js';
+import { booleanOption, functionOption, integerBetween, nonEmptyString } from '../validation.js';
 
 /** Options for {@link startMetricsServer}. */
 export interface StartMetricsServerOptions {
@@ -18,13 +15,20 @@ export interface StartMetricsServerOptions {
    * @default '127.0.0.1'
    */
   host?: string;
-  /** Called on every scrape for the latest snapshot. */
+  /** Called once per scrape for the latest snapshot. */
   getStats: () => AgentStats;
   /**
-   * Histograms to render, for callers that observe into their own.
-   * @default `haste_upload_duration_seconds` (0.05 s to 120 s) and `haste_reduce_duration_seconds` (5 ms to 10 s)
+   * The prom-client registry to serve; the agent's metrics are added to it, and a caller may
+   * register metrics of its own in it.
+   * @default a new Registry
    */
-  histograms?: { upload?: Histogram; reduce?: Histogram };
+  registry?: Registry;
+  /**
+   * Add prom-client's default metrics of the process: CPU, resident memory, heap, event-loop
+   * lag, garbage collection (`process_*`, `nodejs_*`).
+   * @default true
+   */
+  defaultMetrics?: boolean;
 }
 
 type Family = { name: string; type: 'counter' | 'gauge'; help: string; value: (stats: AgentStats) => number | undefined };
@@ -82,8 +86,9 @@ const families: readonly Family[] = [
  * `/healthz` answers 503 with the reason while the ledger cannot write its state dir (the
  * agent is alive but takes no new work), and 200 `ok` again once it can.
  *
- * Text exposition format 0.0.4: counters `haste_*_total`, gauges for in-flight files, backlog
- * and uplink, and the upload/reduce duration histograms. A gauge whose value is unknown (no
+ * Built on prom-client: counters `haste_*_total` and gauges for in-flight files, backlog and
+ * uplink read from one `getStats()` snapshot per scrape, the upload/reduce duration histograms
+ * fed by `record`, and prom-client's default process metrics. A gauge whose value is unknown (no
  * uplink estimate yet) has no sample rather than a made-up one. Binds loopback by default.
  *
  * ```ts
@@ -97,122 +102,94 @@ const families: readonly Family[] = [
  * @returns The running server once it is listening; rejects if the port cannot be bound.
  */
 export async function startMetricsServer(options: StartMetricsServerOptions): Promise<MetricsServer> {
-  const { port, host, getStats, histograms } = normaliseMetricsServerOptions(options);
-  const server = createServer((request, response) => answer(request, response, getStats, histograms));
-  await listen(server, port, host);
-
-  const bound = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${urlHost}:${bound}/metrics`,
-    port: bound,
-    histograms,
-    record(event: AgentEvent): void {
-      if (event.type === 'uploaded') histograms.upload.observe(event.durationMs / 1000);
-      if (event.type === 'reduced') histograms.reduce.observe(event.cpuMs / 1000);
-    },
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive sockets from a scraper would otherwise hold close() open indefinitely.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
-}
-
-type Histograms = { upload: Histogram; reduce: Histogram };
-
-function normaliseMetricsServerOptions(
-  options: StartMetricsServerOptions,
-): { port: number; host: string; getStats: () => AgentStats; histograms: Histograms } {
-  const port = options?.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
-  }
-  const host = options.host ?? '127.0.0.1';
-  nonEmptyString('host', host);
-  const getStats = options.getStats;
-  functionOption('getStats', getStats);
-  const histograms = {
-    upload:
-      options.histograms?.upload ??
-      createHistogram({
-        name: 'haste_upload_duration_seconds',
-        help: 'Time from the start of an upload to the gateway acknowledging it.',
-        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      }),
-    reduce:
-      options.histograms?.reduce ??
-      createHistogram({ name: 'haste_reduce_duration_seconds', help: 'CPU time spent reducing one file.' }),
-  };
-  return { port, host, getStats, histograms };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const { port, host, getStats, registry, defaultMetrics } = normaliseMetricsServerOptions(options);
+  const stats = oncePerScrape(getStats);
+  registerFamilies(registry, stats);
+  const upload = new Histogram({
+    name: 'haste_upload_duration_seconds',
+    help: 'Time from the start of an upload to the gateway acknowledging it.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
   });
+  const reduce = new Histogram({ name: 'haste_reduce_duration_seconds', help: 'CPU time spent reducing one file.', registers: [registry] });
+  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+  const served = await serveRegistry({
+    port,
+    host,
+    registry,
+    trouble: () => {
+      const snapshot = getStats();
+      const trouble = describeLedgerTrouble(snapshot);
+      return trouble === undefined ? undefined : `ledger ${trouble}: ${snapshot.ledgerDegraded!.error}`.replace(/\s+/g, ' ');
+    },
+  });
+  return {
+    url: served.url,
+    port: served.port,
+    registry,
+    record(event: AgentEvent): void {
+      // NaN and infinities would poison the histograms' sums.
+      if (event.type === 'uploaded' && Number.isFinite(event.durationMs)) upload.observe(event.durationMs / 1000);
+      if (event.type === 'reduced' && Number.isFinite(event.cpuMs)) reduce.observe(event.cpuMs / 1000);
+    },
+    close: () => served.close(),
+  };
 }
 
-function answer(request: IncomingMessage, response: ServerResponse, getStats: () => AgentStats, histograms: Histograms): void {
-  const path = (request.url ?? '/').split('?')[0];
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-    return;
-  }
-  if (path === '/healthz') {
-    answerHealth(response, getStats);
-    return;
-  }
-  if (path !== '/metrics') {
-    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found; try /metrics\n');
-    return;
-  }
-  answerScrape(response, getStats, histograms);
+function normaliseMetricsServerOptions(options: StartMetricsServerOptions) {
+  const port = integerBetween('port', options?.port, 0, 65535);
+  const host = nonEmptyString('host', options.host ?? '127.0.0.1');
+  const getStats = functionOption<() => AgentStats>('getStats', options.getStats);
+  const registry = options.registry ?? new Registry();
+  if (!(registry instanceof Registry)) throw new TypeError(`Expected \`registry\` to be a prom-client Registry, got ${String(registry)}`);
+  const defaultMetrics = booleanOption('defaultMetrics', options.defaultMetrics ?? true);
+  return { port, host, getStats, registry, defaultMetrics };
 }
 
-function answerHealth(response: ServerResponse, getStats: () => AgentStats): void {
-  let trouble: string | undefined;
-  try {
-    const stats = getStats();
-    trouble = describeLedgerTrouble(stats);
-    if (trouble !== undefined) trouble = `ledger ${trouble}: ${stats.ledgerDegraded!.error}`.replace(/\s+/g, ' ');
-  } catch (error) {
-    trouble = `could not read stats: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  if (trouble === undefined) response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
-  else response.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${trouble}\n`);
+/**
+ * `getStats` called at most once per scrape: prom-client calls every metric's collect in the
+ * same tick, so the snapshot is kept until the next microtask, and every family of a scrape
+ * shows the same moment.
+ */
+function oncePerScrape(getStats: () => AgentStats): () => AgentStats {
+  let cached: AgentStats | undefined;
+  return () => {
+    if (cached === undefined) {
+      cached = getStats();
+      queueMicrotask(() => {
+        cached = undefined;
+      });
+    }
+    return cached;
+  };
 }
 
-function answerScrape(response: ServerResponse, getStats: () => AgentStats, histograms: Histograms): void {
-  let body: string;
-  try {
-    body = renderMetrics(getStats(), histograms);
-  } catch (error) {
-    // A broken stats source must show up as a failed scrape, not take the agent down.
-    response
-      .writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' })
-      .end(`could not read stats: ${error instanceof Error ? error.message : String(error)}\n`);
-    return;
-  }
-  response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
-}
-
-/** The scrape body: every family, then the histograms, in the text exposition format. */
-function renderMetrics(stats: AgentStats, histograms: Histograms): string {
-  const lines: string[] = [];
+/** Registers every family, each reading its value from the scrape's snapshot. */
+function registerFamilies(registry: Registry, stats: () => AgentStats): void {
   for (const family of families) {
-    lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
-    const value = family.value(stats);
-    if (typeof value === 'number') lines.push(`${family.name} ${formatSampleValue(value)}`);
+    const { name, help, value } = family;
+    if (family.type === 'counter') {
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          // The stats hold totals; a counter can only be incremented, so it is set from zero.
+          this.reset();
+          this.inc(value(stats()) ?? 0);
+        },
+      });
+    } else {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const current = value(stats());
+          if (current === undefined) this.remove({});
+          else this.set(current);
+        },
+      });
+    }
   }
-  lines.push(...histograms.upload.render(), ...histograms.reduce.render());
-  return `${lines.join('\n')}\n`;
 }

@@ -46,9 +46,9 @@ interface Tally {
  * Folds the agent's events into a running {@link AgentStats} snapshot, one per event.
  *
  * Every event yields a fresh immutable snapshot. The uplink estimate is an exponentially
- * smoothed average over uploads of `bandwidth` when the event carries one, else
- * `bytes / durationMs`; with several upload slots the latter is a per-connection rate, so pass
- * `bandwidth` from an aggregate estimator when that matters. Events for a path never seen
+ * smoothed average over uploads of `bandwidth` when the event carries one (`runAgent`'s do: the
+ * link's rate from its bandwidth meter), else `bytes / durationMs`; with several upload slots
+ * the latter is one connection's share of the link, not the link's rate. Events for a path never seen
  * (a replay that starts mid-way) are tracked from where they come in; unknown types are ignored.
  *
  * ```

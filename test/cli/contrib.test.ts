@@ -39,7 +39,9 @@ describe('contrib', () => {
     const cli = fakeCli({ env: { HASTE_PASSWORD: 'from-the-environment-file' } });
     await cli.run(...local);
     // Flags, config and password were all accepted: the first thing missing on this machine is the instrument's folder.
-    expect(cli.stderr.text).to.equal('haste-agent: /data/instrument is not a folder\n');
+    // The example logs JSON for journald, so the error is one JSON line too.
+    expect(cli.stderr.text.endsWith('\n') && cli.stderr.text.split('\n').length).to.equal(2);
+    expect(JSON.parse(cli.stderr.text)).to.include({ type: 'error', message: '/data/instrument is not a folder', exitCode: 2 });
     expect(process.exitCode).to.equal(2);
   });
 

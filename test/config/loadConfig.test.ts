@@ -23,6 +23,7 @@ const defaults: AgentConfig = {
   statusInterval: 10,
   grace: 30,
   retryCap: 30,
+  once: false,
 };
 
 describe('loadConfig', () => {

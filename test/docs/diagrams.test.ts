@@ -239,6 +239,20 @@ const registry: readonly Entry[] = [
     },
   },
   {
+    unit: 'takeUntilIdle',
+    file: 'src/operators/takeUntilIdle.ts',
+    lines: [
+      'source:                  -a--b--------c--',
+      'ready:                   ---r------------',
+      'takeUntilIdle(idle = 4): -a--b---|           b restarts the clock: quiet from 4 to 8',
+    ],
+    assertion: {
+      by: 'test/operators/takeUntilIdle.test.ts',
+      title: 'should complete once the source was quiet for idleMs after ready',
+      marbles: ["cold(' -a--b--------c--')", "hot('  ---r------------')", "'   -a--b---|'", 'idleMs: 4'],
+    },
+  },
+  {
     unit: 'createWorkerPool',
     file: 'src/reducers/createWorkerPool.ts',
     lines: ['reduce(a), reduce(b), reduce(c) with size 2:', 'worker 1: [---a---][--c--]', 'worker 2: [----b----]'],

@@ -15,7 +15,7 @@ import type { GatewayRequest } from '../../src/sinks/GatewayRequest.js';
 import type { GatewayResponse } from '../../src/sinks/GatewayResponse.js';
 import { createFetchPost } from '../../src/sinks/fetchPost.js';
 import { openLedger } from '../../src/state/openLedger.js';
-import { jsonEvents, reapAgents, sha256, sleep, spawnAgent, until } from './faultKit.js';
+import { jsonErrors, jsonEvents, reapAgents, sha256, sleep, spawnAgent, until } from './faultKit.js';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -277,7 +277,7 @@ describe('agent given bad input', function () {
     const { code } = await agent.exited;
     const { stdout, stderr } = agent.output();
     expect(code, stderr).to.equal(2);
-    const why = stderr.split('\n').filter((line) => line.startsWith('haste-agent:'));
+    const why = jsonErrors(stderr);
     expect(why).to.have.length(1);
     expect(why[0]).to.match(/rejected the credentials of user "lab" \(401 Unauthorized\)/);
     expect(stdout + stderr).to.not.include('wrong-password-123');
@@ -296,7 +296,7 @@ describe('agent given bad input', function () {
     const { code } = await agent.exited;
     const { stderr } = agent.output();
     expect(code, stderr).to.equal(2);
-    expect(stderr).to.match(/does not accept tag "nosuchtag" \(412 Precondition Failed\)/);
+    expect(jsonErrors(stderr).join('\n')).to.match(/does not accept tag "nosuchtag" \(412 Precondition Failed\)/);
     expect(gateway.received).to.have.length(0);
   });
 
@@ -316,8 +316,8 @@ describe('agent given bad input', function () {
       const { code } = await agent.exited;
       const { stderr } = agent.output();
       expect(code, stderr).to.equal(2);
-      expect(stderr.split('\n').filter((line) => line.startsWith('haste-agent:'))).to.have.length(1);
-      expect(stderr).to.match(/answered 403 for .*a\.dat: Forbidden/);
+      expect(jsonErrors(stderr)).to.have.length(1);
+      expect(jsonErrors(stderr)[0]).to.match(/answered 403 for .*a\.dat: Forbidden/);
       // Not retried: nothing else could succeed until a person fixes the permission.
       expect(requests).to.equal(1);
       const ledger = await openLedger({ dir: stateDir });

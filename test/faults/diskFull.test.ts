@@ -59,8 +59,8 @@ describe('agent with a full disk under --state-dir', function () {
       { HASTE_PASSWORD: 'pw' },
     );
     await agent.waitFor(/"type":"ledger-degraded"/);
-    await agent.waitFor(/metrics on http:\/\/\S+/);
-    const metricsUrl = /metrics on (http:\/\/\S+)/.exec(agent.output().stderr)![1]!;
+    await agent.waitFor(/"type":"metrics"/);
+    const metricsUrl = jsonEvents(agent.output().stderr).find((line) => line.type === 'metrics')!.url as string;
     const healthz = new URL('/healthz', metricsUrl);
     const scrape = async (name: string): Promise<number | undefined> => {
       const text = await (await fetch(metricsUrl)).text();

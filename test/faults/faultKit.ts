@@ -131,6 +131,13 @@ export function fileContent(n: number, random: () => number): Buffer {
   return data;
 }
 
+/** The messages of the `{"type":"error",…}` lines of a `--log-format json` run's stderr. */
+export function jsonErrors(stderr: string): string[] {
+  return jsonEvents(stderr)
+    .filter((line) => line.type === 'error')
+    .map((line) => String(line.message));
+}
+
 /** The agent's `--log-format json` stdout as event objects (other lines are skipped). */
 export function jsonEvents(stdout: string): Array<{ type: string; path?: string; [key: string]: unknown }> {
   const events: Array<{ type: string; path?: string }> = [];

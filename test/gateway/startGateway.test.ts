@@ -327,7 +327,7 @@ describe('startGateway', () => {
       }
       await send(short, { method: 'POST', path: `/stream/${sid}`, headers: blob('a.tif', { 'X-HASTE-content-sha256': createHash('sha256').update('x').digest('hex') }), body: 'x' });
       expect(short.received.map((r) => r.originalFilename)).to.deep.equal(['d.tif', 'a.tif']);
-      expect(short.counts).to.deep.equal({ accepted: 5, stored: 3, duplicates: 1, discarded: 1 });
+      expect(short.counts).to.deep.equal({ accepted: 5, stored: 3, duplicates: 1, discarded: 1, bytes: 5 });
     } finally {
       await short.close();
     }

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 
 const name = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const labels = `\\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*")(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*")*,?\\}`;
-const value = '(?:NaN|[+-]Inf|[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?)';
+// Prometheus reads values with Go's strconv.ParseFloat, which takes NaN in any case: prom-client writes `Nan`.
+const value = '(?:[Nn][Aa][Nn]|[+-]Inf|[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?)';
 const sampleLine = new RegExp(`^(${name})(${labels})? (${value})(?: -?\\d+)?$`);
 const helpLine = new RegExp(`^# HELP (${name}) (?:[^\\\\\\n]|\\\\[\\\\n])*$`);
 const typeLine = new RegExp(`^# TYPE (${name}) (counter|gauge|histogram|summary|untyped)$`);
@@ -18,7 +19,7 @@ export interface Family {
   readonly samples: Sample[];
 }
 
-const toNumber = (text: string): number => (text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text));
+const toNumber = (text: string): number => (text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : /^nan$/i.test(text) ? Number.NaN : Number(text));
 
 /**
  * Parses Prometheus text exposition 0.0.4 strictly, failing the test on any line outside the
@@ -29,6 +30,8 @@ export function parseExposition(text: string): Map<string, Family> {
   const families = new Map<string, Family>();
   let current: string | undefined;
   for (const line of text.slice(0, -1).split('\n')) {
+    // The format ignores empty lines; prom-client puts one between families.
+    if (line === '') continue;
     const help = helpLine.exec(line);
     if (help !== null) continue;
     const type = typeLine.exec(line);

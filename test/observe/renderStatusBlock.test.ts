@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import stringWidth from 'string-width';
 import { renderStatusBlock } from '../../src/observe/renderStatusBlock.js';
 import { busyStats, idleStats } from './statsFixtures.js';
 
@@ -42,6 +43,32 @@ describe('renderStatusBlock', () => {
       'errors 3  retries 2',
       'last error  /data/a…',
     ]);
+  });
+
+  it('should measure wide characters by terminal columns, so no line is wider than width', () => {
+    // 40 code points, 55 columns: each kanji and kana takes two.
+    const path = '/データ/実験2026年12月/顕微鏡画像_フレーム0001.tif';
+    const stats = { ...busyStats, lastError: { at: 0, path, message: 'HTTP 503 サービス停止中' } };
+    for (const width of [20, 41, 42, 60, 80]) {
+      const lines = renderStatusBlock(stats, { width });
+      for (const line of lines) expect(stringWidth(line), `${width}: ${line}`).to.be.at.most(width);
+    }
+    const [, , , , lastError] = renderStatusBlock(stats, { width: 41 });
+    // The label takes 12 columns and `/データ/実験2026年12月/顕微` 27 more (39); 鏡 would end at
+    // column 41, past the 40 left before the ellipsis, so it is left out whole rather than split.
+    expect(lastError).to.equal('last error  /データ/実験2026年12月/顕微…');
+    expect(stringWidth(lastError!)).to.equal(40);
+    expect(renderStatusBlock(stats, { width: 42 })[4]).to.equal('last error  /データ/実験2026年12月/顕微鏡…');
+  });
+
+  it('should keep a combining mark or an emoji sequence whole and show control characters as ?', () => {
+    const stats = { ...busyStats, lastError: { at: 0, path: '/d/cafe\u0301\u{1F468}\u200D\u{1F52C}\x1b[2J.png', message: 'x' } };
+    const [, , , , line] = renderStatusBlock(stats, { width: 80 });
+    expect(line).to.equal('last error  /d/cafe\u0301\u{1F468}\u200D\u{1F52C}?[2J.png: x');
+    // `e` + accent is one column; the man-scientist emoji is one grapheme of two columns.
+    expect(stringWidth(line!)).to.equal('last error  /d/cafe'.length + 2 + '?[2J.png: x'.length);
+    const cut = renderStatusBlock(stats, { width: 'last error  /d/cafe'.length + 2 })[4]!;
+    expect(cut).to.equal('last error  /d/cafe\u0301…');
   });
 
   it('should colour labels and non-zero error counts only when asked, without counting codes as width', () => {

@@ -112,6 +112,32 @@ describe('reportProgress', () => {
     expect(stream.writes.every(({ text }) => !text.includes('\x1b'))).to.equal(true);
   });
 
+  it('should write each status as one JSON object, even on a TTY, with format json', () => {
+    const stream = new FakeStream(() => testScheduler.now(), true, 80);
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold('a 1s b 12s |', { a: idleStats, b: busyStats });
+      expectObservable(source.pipe(reportProgress({ stream, scheduler: testScheduler, format: 'json' }))).toBe('a 1s b 12s |', { a: idleStats, b: busyStats });
+    });
+    expect(stream.writes.map(({ at }) => at)).to.deep.equal([0, 10_000]);
+    expect(stream.writes.every(({ text }) => !text.includes('\x1b') && text.endsWith('}\n') && text.split('\n').length === 2)).to.equal(true);
+    const [idle, busy] = stream.writes.map(({ text }) => JSON.parse(text) as Record<string, unknown>);
+    expect(idle).to.include({ time: '1970-01-01T00:00:00.000Z', type: 'status', filesSeen: 0, uplinkBytesPerSecond: null, etaAt: null });
+    expect(busy).to.deep.include({
+      time: '1970-01-01T00:00:10.000Z',
+      type: 'status',
+      filesSeen: 12,
+      uplinkBytesPerSecond: 2_000_000,
+      backlogSeconds: 65,
+      lastError: { at: 1_699_999_999_000, path: '/data/a.png', message: 'HTTP 503\nService Unavailable' },
+    });
+    expect(busy!.message).to.match(/^seen 12, uploaded 6, .*uplink 2\.0 MB\/s, ETA 1m05s, errors 3$/);
+  });
+
+  it('should reject a format other than human or json when called', () => {
+    const stream = new FakeStream(() => 0, false);
+    expect(() => reportProgress({ stream, format: 'xml' as 'json' })).to.throw(TypeError, "Expected `format` to be 'human' or 'json', got \"xml\"");
+  });
+
   it('should draw nothing for a source that never emits or is empty', () => {
     const stream = new FakeStream(() => testScheduler.now(), true, 80);
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {

@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { expect } from 'chai';
+import { Histogram, Registry } from 'prom-client';
 import type { AgentStats } from '../../src/observe/AgentStats.js';
-import { createHistogram } from '../../src/observe/createHistogram.js';
 import type { MetricsServer } from '../../src/observe/MetricsServer.js';
 import { startMetricsServer } from '../../src/observe/startMetricsServer.js';
 import { checkHistogram, parseExposition } from './exposition.js';
@@ -60,14 +60,34 @@ describe('startMetricsServer', () => {
     expect(after.get('haste_uplink_bytes_per_second')?.samples[0]?.value).to.equal(2_000_000);
   });
 
-  it('should render caller-supplied histograms', async () => {
-    const upload = createHistogram({ name: 'my_upload_seconds', help: 'Mine.', buckets: [1] });
-    upload.observe(0.5);
-    server = await startMetricsServer({ port: 0, getStats: () => idleStats, histograms: { upload } });
+  it("should serve metrics the caller registers in its registry, and prom-client's process metrics", async () => {
+    const registry = new Registry();
+    const mine = new Histogram({ name: 'my_upload_seconds', help: 'Mine.', buckets: [1], registers: [registry] });
+    mine.observe(0.5);
+    server = await startMetricsServer({ port: 0, getStats: () => idleStats, registry });
+    expect(server.registry).to.equal(registry);
     const families = parseExposition(await (await fetch(server.url)).text());
     expect(checkHistogram(families.get('my_upload_seconds')!).count).to.equal(1);
     expect(families.has('haste_reduce_duration_seconds')).to.equal(true);
-    expect(server.histograms.upload).to.equal(upload);
+    expect(families.get('process_resident_memory_bytes')?.samples[0]?.value).to.be.greaterThan(1e6);
+    expect(families.get('nodejs_eventloop_lag_seconds')?.type).to.equal('gauge');
+    expect(families.get('nodejs_gc_duration_seconds')?.type).to.equal('histogram');
+    expect(families.get('process_cpu_seconds_total')?.type).to.equal('counter');
+  });
+
+  it('should read the stats once per scrape, and leave out process metrics when asked', async () => {
+    let calls = 0;
+    server = await startMetricsServer({
+      port: 0,
+      getStats: () => {
+        calls += 1;
+        return busyStats;
+      },
+      defaultMetrics: false,
+    });
+    const families = parseExposition(await (await fetch(server.url)).text());
+    expect(calls).to.equal(1);
+    expect([...families.keys()].filter((name) => !name.startsWith('haste_'))).to.deep.equal([]);
   });
 
   it('should answer ok on /healthz, 404 elsewhere and 405 to other methods', async () => {
