@@ -4,7 +4,7 @@
  * restart on that ledger send a new file?
  *
  *   npm run bench:scale -- [--files 10000,100000] [--bytes 1024] [--folder-size 1000]
- *                          [--no-restart] [--cpu-prof DIR] [--null-sink] [--keep]
+ *                          [--no-restart] [--cpu-prof DIR] [--heap-snapshot DIR] [--null-sink] [--keep]
  *
  * For each size N: writes N files of `--bytes` random bytes (1,000 a folder, mtimes an hour
  * old, as a folder of last month's data) into a temporary folder, starts the embedded gateway
@@ -17,7 +17,8 @@
  * folder and state dir, writes one new file, and times the start to that file's upload, and
  * whether any old file was sent again (it must not be). `--null-sink` answers every upload
  * from a bare HTTP server in this process instead of the gateway, to show the agent alone;
- * `--cpu-prof DIR` writes the agent's CPU profiles there. Printed figures, not assertions.
+ * `--cpu-prof DIR` writes the agent's CPU profiles there, `--heap-snapshot DIR` a heap snapshot
+ * taken half way. Printed figures, not assertions.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     'no-restart': { type: 'boolean', default: false },
     'null-sink': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'heap-snapshot': { type: 'string' },
     keep: { type: 'boolean', default: false },
     cli: { type: 'string', default: 'dist/cli.js' },
   },
@@ -131,8 +133,11 @@ interface AgentRun {
   uploads(until: { count?: number; path?: string }): Promise<{ at: number; uploaded: number; firstAt: number }>;
 }
 
-function startAgent(folder: string, stateDir: string, host: string, profileDir: string | undefined): AgentRun {
-  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+function startAgent(folder: string, stateDir: string, host: string, profileDir: string | undefined, snapshotDir?: string): AgentRun {
+  const nodeArgs = [
+    ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+    ...(snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`]),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, cli, folder, '--host', host, '--state-dir', stateDir, '--log-format', 'json', '--grace', '5'], {
     env: { ...process.env, ...credentials },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -181,7 +186,12 @@ for (const size of sizes) {
   await writeFolder(folder, size);
   const sink = values['null-sink'] ? await startNullSink() : await startGatewayProcess();
   try {
-    const first = startAgent(folder, stateDir, sink.host, values['cpu-prof']);
+    const first = startAgent(folder, stateDir, sink.host, values['cpu-prof'], values['heap-snapshot']);
+    if (values['heap-snapshot'] !== undefined) {
+      // Half way, when the most files are waiting and the ledger is half full.
+      await first.uploads({ count: Math.ceil(size / 2) });
+      first.child.kill('SIGUSR2');
+    }
     const done = await first.uploads({ count: size });
     const figures = procFigures(first.child.pid!);
     const filesPerSecond = (size - 1) / ((done.at - done.firstAt) / 1000);
