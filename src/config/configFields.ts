@@ -38,6 +38,14 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   retryCap: { kind: 'number', min: 0, exclusive: true },
   poll: { kind: 'integer', min: 1 },
   settleMs: { kind: 'integer', min: 0 },
+  nats: { kind: 'strings' },
+  bucket: { kind: 'string' },
+  replicas: { kind: 'integer', min: 1, max: 5 },
+  bucketMaxBytes: { kind: 'integer', min: 1 },
+  natsCreds: { kind: 'string', pathLike: true },
+  natsUser: { kind: 'string' },
+  natsPassword: { kind: 'string', secret: true },
+  natsPasswordFile: { kind: 'string', pathLike: true },
 };
 
 export type FieldName = keyof AgentConfig;
@@ -54,6 +62,11 @@ export const envVars: Readonly<Record<string, FieldName>> = {
   HASTE_USERNAME: 'username',
   HASTE_PASSWORD: 'password',
   HASTE_TAG: 'tag',
+  // The names the nats CLI reads.
+  NATS_URL: 'nats',
+  NATS_CREDS: 'natsCreds',
+  NATS_USER: 'natsUser',
+  NATS_PASSWORD: 'natsPassword',
 };
 
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string };

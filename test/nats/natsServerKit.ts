@@ -7,11 +7,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The server binary: $NATS_SERVER, or nats-server on the PATH (Debian puts it in /usr/sbin). */
+/** The server binary: $NATS_SERVER when set (and only it), else nats-server on the PATH (Debian puts it in /usr/sbin). */
 export function natsServerBinary(): string | undefined {
-  const candidates = [process.env.NATS_SERVER, 'nats-server', '/usr/sbin/nats-server', '/usr/local/bin/nats-server'].filter(
-    (c): c is string => c !== undefined && c !== '',
-  );
+  const given = process.env.NATS_SERVER;
+  const candidates = given !== undefined && given !== '' ? [given] : ['nats-server', '/usr/sbin/nats-server', '/usr/local/bin/nats-server'];
   for (const candidate of candidates) {
     const probe = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
     if (probe.status === 0) return candidate;
