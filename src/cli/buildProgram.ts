@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliIo } from './CliIo.js';
 import { registerAgentCommand } from './agentCommand.js';
 import { registerBenchCommand } from './benchCommand.js';
+import { registerConsumeCommand } from './consumeCommand.js';
 import { registerDemoCommand } from './demoCommand.js';
 import { registerGatewayCommand } from './gatewayCommand.js';
 import { registerSimulateCommand } from './simulateCommand.js';
@@ -33,5 +34,6 @@ export function buildProgram(io: CliIo): Command {
   registerSynthCommand(program, io);
   registerBenchCommand(program, io);
   registerSimulateCommand(program, io);
+  registerConsumeCommand(program, io);
   return program;
 }
