@@ -6,6 +6,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 /** The server binary: $NATS_SERVER when set (and only it), else nats-server on the PATH (Debian puts it in /usr/sbin). */
 export function natsServerBinary(): string | undefined {
@@ -144,6 +146,25 @@ export interface StartNatsOptions {
   readonly auth?: { readonly user: string; readonly password: string };
 }
 
+/** A cluster takes a few seconds after "Server is ready" to elect its JetStream meta leader. */
+export async function untilJetStreamAnswers(servers: string[], auth?: { readonly user: string; readonly password: string }, timeoutMs = 30_000): Promise<void> {
+  const connection = await connect({ servers, ...(auth === undefined ? {} : { user: auth.user, pass: auth.password }) });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await (await jetstreamManager(connection, { timeout: 2000 })).getAccountInfo();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`JetStream did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 /** Starts nats-server with JetStream on free loopback ports: one node, or a cluster whose nodes route to each other. */
 export async function startNats(binary: string, options: StartNatsOptions = {}): Promise<NatsFixture> {
   const count = options.nodes ?? 1;
@@ -164,6 +185,7 @@ export async function startNats(binary: string, options: StartNatsOptions = {}):
   });
   try {
     await Promise.all(nodes.map((node) => node.start()));
+    if (count > 1) await untilJetStreamAnswers(nodes.map((node) => node.url), options.auth);
   } catch (error) {
     await Promise.all(nodes.map((node) => node.kill()));
     await rm(dir, { recursive: true, force: true });
