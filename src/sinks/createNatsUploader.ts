@@ -13,6 +13,7 @@ import { functionOption, integerAtLeast, messageOf, nonEmptyString, objectOption
 import { bodyIdentity } from './bodyIdentity.js';
 import { encodeHeaderFilename, formatReductionHeader } from './headerValues.js';
 import { natsErrorStatus } from './natsErrorStatus.js';
+import { objectDigestOf } from './objectDigestOf.js';
 import { streamId as formatStreamId } from './streamId.js';
 
 /** Options for {@link createNatsUploader}. */
@@ -78,11 +79,6 @@ function normalise(options: NatsUploaderOptions): NatsUploaderSettings {
     scheduler,
     clock,
   };
-}
-
-/** `SHA-256=<base64url>` as the object store records it, from a hex digest. */
-export function objectDigestOf(sha256Hex: string): string {
-  return `SHA-256=${Buffer.from(sha256Hex, 'hex').toString('base64url')}=`;
 }
 
 /** The object name of a file: `<streamId>/<relative path>`, or undefined for a file outside the root. */
@@ -196,12 +192,6 @@ async function storeOne(settings: NatsUploaderSettings, job: UploadJob, stream: 
  * UploadResult with `bytes: 0`) when the stored digest equals the body's SHA-256, so a retry
  * after a timeout whose put did land, or a restart after a crash before the ledger's record,
  * stores nothing twice. Unsubscribing stops reading the file, which abandons the put.
- *
- * ```text
- * job:      a|
- * put:      ---p|         (p = the object's record stored)
- * result:   ---(u|)       (u = UploadResult)
- * ```
  *
  * @example
  * ```ts

@@ -146,9 +146,9 @@ function runCommand(command: string, env: NodeJS.ProcessEnv, output: NodeJS.Writ
  *
  * @example
  * ```ts
- * declare const connection: NatsConnection;
+ * declare const bucket: NatsBucket;
  * const writer = await openObjectWriter({ dir: '/data/incoming' });
- * consumeBucket({ connection, bucket: 'haste', durable: 'incoming', deliver: (object) => writer.deliver(object) }).subscribe();
+ * consumeBucket({ connection: bucket.connection, bucket: bucket.bucket, after: writer.lastSeq(), deliver: (object) => writer.deliver(object) }).subscribe();
  * ```
  *
  * @param options The folder, the command and the journal.

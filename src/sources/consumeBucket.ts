@@ -62,16 +62,10 @@ export interface ConsumeBucketOptions {
  * itself; a failed read of the bucket (a leader election, a lost connection) is retried after
  * `retryMs`.
  *
- * ```text
- * bucket:   -a---b--c-----
- * deliver:  -(a)-(b)(c)---   one at a time, in order, each after the last resolved
- * events:   -d---d--d-----   d delivered
- * ```
- *
  * @example
  * ```ts
- * declare const connection: NatsConnection;
- * consumeBucket({ connection, bucket: 'haste', deliver: async (object) => ({ detail: object.info.name }) })
+ * declare const bucket: NatsBucket;
+ * consumeBucket({ connection: bucket.connection, bucket: 'haste', deliver: async (object) => ({ detail: object.info.name }) })
  *   .subscribe((event) => console.log(event.type, event.name));
  * ```
  *

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectInfo } from '@nats-io/obj';
-import { objectDigestOf } from '../../src/sinks/createNatsUploader.js';
+import { objectDigestOf } from '../../src/sinks/objectDigestOf.js';
 import { openNatsBucket, type NatsBucket } from '../../src/sinks/openNatsBucket.js';
 import { requireNatsServer, startNats, type NatsFixture } from '../nats/natsServerKit.js';
 import { fakeCli, isolateExitCode, waitFor, type FakeCli } from './cliHarness.js';

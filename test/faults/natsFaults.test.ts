@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ObjectInfo } from '@nats-io/obj';
-import { objectDigestOf } from '../../src/sinks/createNatsUploader.js';
+import { objectDigestOf } from '../../src/sinks/objectDigestOf.js';
 import { openNatsBucket, type NatsBucket } from '../../src/sinks/openNatsBucket.js';
 import { openLedger } from '../../src/state/openLedger.js';
 import { requireNatsServer, startNats, type NatsFixture } from '../nats/natsServerKit.js';
