@@ -3,7 +3,7 @@
  * MB per second go through, how long each file takes from landing in its folder to being
  * acknowledged, and the same with one node killed midway (nothing may be lost).
  *
- *   npm run build && npx tsx bench/natsFleet.ts [--agents 8] [--files 60] [--size 262144] [--scenarios normal,kill]
+ *   npm run build && npx tsx bench/natsFleet.ts [--agents 8] [--files 60] [--size 262144] [--scenarios normal,kill,raw]
  *
  * Starts a 3-node nats-server cluster on free loopback ports (temporary folders), creates an
  * R3 bucket, and runs `--agents` agent processes (the built CLI, `node dist/cli.js`), each
@@ -12,7 +12,8 @@
  * robin, as fast as it can (each written beside and renamed in), so the agents work at
  * saturation. Per-file latency is from the rename to the agent's `uploaded` event (wall
  * clock, same machine): under saturation it is mostly queueing. In the `kill` scenario the
- * bucket's leader is killed -9 once half of the files are acknowledged. Each run ends by
+ * bucket's leader is killed -9 once half of the files are acknowledged; `raw` puts the same
+ * number of objects straight from this process, without agents. Each run ends by
  * listing the bucket and checking that every file is there once with its SHA-256.
  * Printed figures, not assertions.
  */
@@ -87,7 +88,45 @@ async function listBucket(bucket: NatsBucket): Promise<ObjectInfo[]> {
   }
 }
 
+/**
+ * The same objects put straight from this one process, 2 per agent in flight (the agents'
+ * upload slots), without agents: what the cluster takes when nothing else costs anything.
+ */
+async function runRawPuts(binary: string): Promise<void> {
+  const nats = await startNats(binary, { nodes: 3 });
+  try {
+    const bucket = await openNatsBucket({ servers: nats.urls, bucket: 'fleet', replicas: 3 });
+    const total = agents * filesPerAgent;
+    const payload = randomBytes(size);
+    const latencies: number[] = [];
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: agents * 2 }, async () => {
+        while (next < total) {
+          const n = next++;
+          const t = Date.now();
+          await bucket.store.putBlob({ name: `raw/${n}` }, payload);
+          latencies.push(Date.now() - t);
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    latencies.sort((x, y) => x - y);
+    console.log(
+      [
+        `scenario raw: ${total} puts of ${(size / 1024).toFixed(0)} KiB from one process, ${agents * 2} in flight, R3 on 3 nodes`,
+        `  ${(total / seconds).toFixed(1)} puts/s, ${((total * size) / seconds / 1e6).toFixed(2)} MB/s; put latency p50 ${quantile(latencies, 0.5)} ms, p95 ${quantile(latencies, 0.95)} ms`,
+      ].join('\n'),
+    );
+    await bucket.close();
+  } finally {
+    await nats.stop();
+  }
+}
+
 async function runScenario(scenario: string, binary: string): Promise<void> {
+  if (scenario === 'raw') return runRawPuts(binary);
   const root = await mkdtemp(join(tmpdir(), 'haste-fleet-'));
   let nats: NatsFixture | undefined;
   const fleet: Agent[] = [];
