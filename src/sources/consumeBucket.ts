@@ -56,9 +56,9 @@ export interface ConsumeBucketOptions {
  * handled), read from the bucket's stream `OBJ_<bucket>` with `next_by_subj` requests on its
  * record subjects `$O.<bucket>.M.>`; chunks are never read this way. An object replaced by a
  * newer revision before it is read is handed on once, as the newer one; deleted objects are
- * skipped. (Not a server-side durable consumer: on nats-server 2.9 such a consumer, filtered
- * on the records, skipped objects stored while it waited for an acknowledgement, because each
- * record's rollup moved it on; measured with 2.9.10.) The Observable never completes by
+ * skipped. (Not a server-side durable consumer: on nats-server 2.9.10 such a consumer,
+ * filtered on the records, skipped objects stored while no pull request was waiting, its
+ * position jumping past them; each record's rollup header is the likely cause.) The Observable never completes by
  * itself; a failed read of the bucket (a leader election, a lost connection) is retried after
  * `retryMs`.
  *
