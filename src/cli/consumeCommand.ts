@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import { ConfigError } from '../config/ConfigError.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { openObjectWriter, type ObjectWriter } from '../sinks/openObjectWriter.js';
@@ -83,11 +83,22 @@ export function registerConsumeCommand(program: Command, io: CliIo): void {
   });
 }
 
-/** Consumes until a signal (exit 0) or a failure of the consumer itself (exit 2). */
+/**
+ * Consumes until a signal (exit 0: the object in hand is finished first; a second signal stops
+ * at once, and that object is handed on again by the next run) or a failure of the consumer
+ * itself (exit 2).
+ */
 function follow(io: CliIo, bucket: NatsBucket, writer: ObjectWriter, fail: (message: string) => void): Promise<void> {
   return new Promise((resolvePromise) => {
+    const halt = new Subject<void>();
+    let halting = false;
     let subscription: Subscription | undefined;
     const unlisten = io.onSignal(() => {
+      if (!halting) {
+        halting = true;
+        halt.next();
+        return;
+      }
       subscription?.unsubscribe();
       finish();
     });
@@ -95,7 +106,7 @@ function follow(io: CliIo, bucket: NatsBucket, writer: ObjectWriter, fail: (mess
       unlisten();
       resolvePromise();
     };
-    subscription = consumeBucket({ connection: bucket.connection, bucket: bucket.bucket, after: writer.lastSeq(), deliver: (object) => writer.deliver(object) }).subscribe({
+    subscription = consumeBucket({ connection: bucket.connection, bucket: bucket.bucket, after: writer.lastSeq(), halt, deliver: (object) => writer.deliver(object) }).subscribe({
       next: (event) => io.stdout.write(`${describeEvent(event)}\n`),
       error: (error: unknown) => {
         fail(`consuming ${bucket.describe} failed: ${messageOf(error)}`);

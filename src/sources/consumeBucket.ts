@@ -44,6 +44,8 @@ export interface ConsumeBucketOptions {
   readonly retryMs?: number;
   /** Wait between looks at the bucket when every object has been handled. @default 250 */
   readonly pollMs?: number;
+  /** When it emits, the object in hand is finished and the Observable completes. @default never */
+  readonly halt?: Observable<unknown>;
   /** Clock of the waits. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
 }
@@ -60,7 +62,7 @@ export interface ConsumeBucketOptions {
  * filtered on the records, skipped objects stored while no pull request was waiting, its
  * position jumping past them; each record's rollup header is the likely cause.) The Observable never completes by
  * itself; a failed read of the bucket (a leader election, a lost connection) is retried after
- * `retryMs`.
+ * `retryMs`. `halt` ends it cleanly, after the object in hand.
  *
  * @example
  * ```ts
@@ -83,7 +85,16 @@ export function consumeBucket(options: ConsumeBucketOptions): Observable<Consume
   const scheduler = options.scheduler ?? asyncScheduler;
   return new Observable<ConsumeEvent>((subscriber) => {
     let stopped = false;
+    let halted = false;
     let wake: (() => void) | undefined;
+    if (options.halt !== undefined) {
+      subscriber.add(
+        options.halt.subscribe(() => {
+          halted = true;
+          wake?.();
+        }),
+      );
+    }
     const sleep = (ms: number): Promise<void> =>
       new Promise((resolve) => {
         wake = resolve;
@@ -94,7 +105,7 @@ export function consumeBucket(options: ConsumeBucketOptions): Observable<Consume
       const jsm = await jetstreamManager(options.connection);
       const store = await new Objm(options.connection).open(bucket);
       const stream = `OBJ_${bucket}`;
-      while (!stopped) {
+      while (!stopped && !halted) {
         let record: StoredMsg | null;
         try {
           record = await jsm.streams.getMessage(stream, { seq: cursor + 1, next_by_subj: `$O.${bucket}.M.>` } as Parameters<typeof jsm.streams.getMessage>[1]);
@@ -105,7 +116,7 @@ export function consumeBucket(options: ConsumeBucketOptions): Observable<Consume
           continue;
         }
         if (record === null) {
-          await sleep(pollMs);
+          if (!halted) await sleep(pollMs);
           continue;
         }
         const event = await handleOne(record, store, deliver, retryMs);
