@@ -29,6 +29,12 @@ export interface OpenNatsBucketOptions {
   readonly credentials?: NatsCredentials;
   /** Connection name the servers show in their monitoring. @default 'haste-agent' */
   readonly name?: string;
+  /**
+   * How long to keep retrying to open or create the bucket while the servers time out (a
+   * cluster electing a leader); refused credentials and other answers fail at once.
+   * @default 30000
+   */
+  readonly openTimeoutMs?: number;
 }
 
 /** An open connection and the bucket it reaches; see {@link openNatsBucket}. */
@@ -56,7 +62,8 @@ const bucketPattern = /^[A-Za-z0-9_-]{1,64}$/;
  * Connects to NATS and opens an object-store bucket, creating it when it is missing.
  *
  * The connection reconnects for ever (a cluster losing a node, a server restart): puts made
- * meanwhile fail with a timeout and are retried by the caller. A bucket that exists is used
+ * meanwhile fail with a timeout and are retried by the caller. Opening the bucket is retried
+ * for up to `openTimeoutMs` while the servers time out (a cluster electing a leader). A bucket that exists is used
  * as it is (its replicas and size limit are not changed). Refused credentials reject with a
  * {@link NatsSetupError} of status 401 that says which credentials were used, never their value.
  *
@@ -77,6 +84,7 @@ export async function openNatsBucket(options: OpenNatsBucketOptions): Promise<Na
   if (!bucketPattern.test(bucket)) throw new TypeError(`Expected \`bucket\` to be 1-64 letters, digits, _ or -, got ${JSON.stringify(bucket)}`);
   const replicas = integerAtLeast('replicas', options.replicas ?? 1, 1);
   const maxBytes = options.maxBytes === undefined ? -1 : integerAtLeast('maxBytes', options.maxBytes, 1);
+  const openTimeoutMs = integerAtLeast('openTimeoutMs', options.openTimeoutMs ?? 30_000, 0);
   const where = servers.join(',');
   const connection = await connect({
     servers,
@@ -92,10 +100,24 @@ export async function openNatsBucket(options: OpenNatsBucketOptions): Promise<Na
   });
   try {
     const objm = new Objm(connection);
-    const store = await objm.open(bucket).catch(async (error: unknown) => {
-      if (!/not found/i.test(messageOf(error))) throw error;
-      return objm.create(bucket, { replicas, max_bytes: maxBytes, storage: StorageType.File });
-    });
+    const openOrCreate = () =>
+      objm.open(bucket).catch(async (error: unknown) => {
+        if (!/not found/i.test(messageOf(error))) throw error;
+        return objm.create(bucket, { replicas, max_bytes: maxBytes, storage: StorageType.File });
+      });
+    // A cluster that is electing a leader (it just lost a node, or is starting) times out its
+    // first requests for several seconds: keep asking until openTimeoutMs is spent.
+    const deadline = Date.now() + openTimeoutMs;
+    let store;
+    for (;;) {
+      try {
+        store = await openOrCreate();
+        break;
+      } catch (error) {
+        if (natsErrorStatus(error) !== 0 || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
     return {
       connection,
       store,
