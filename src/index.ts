@@ -63,6 +63,18 @@ export type { PostToGatewayOptions } from './sinks/postToGateway.js';
 export type { GatewayRequest } from './sinks/GatewayRequest.js';
 export type { GatewayResponse } from './sinks/GatewayResponse.js';
 
+// NATS JetStream: the sink, and the consuming end
+export { openNatsBucket, NatsSetupError } from './sinks/openNatsBucket.js';
+export type { OpenNatsBucketOptions, NatsBucket, NatsCredentials } from './sinks/openNatsBucket.js';
+export { createNatsUploader } from './sinks/createNatsUploader.js';
+export { objectDigestOf } from './sinks/objectDigestOf.js';
+export type { NatsUploaderOptions } from './sinks/createNatsUploader.js';
+export { natsErrorStatus } from './sinks/natsErrorStatus.js';
+export { consumeBucket } from './sources/consumeBucket.js';
+export type { ConsumeBucketOptions, ConsumeEvent, BucketObject } from './sources/consumeBucket.js';
+export { openObjectWriter } from './sinks/openObjectWriter.js';
+export type { ObjectWriterOptions, ObjectWriter } from './sinks/openObjectWriter.js';
+
 // The whole agent
 export { runAgent } from './agent/runAgent.js';
 export type { RunAgentOptions } from './agent/runAgent.js';

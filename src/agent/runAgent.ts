@@ -50,12 +50,18 @@ export interface RunAgentOptions {
   readonly include?: readonly string[];
   /** Watcher settings other than `include`. @default watchDirectory's defaults */
   readonly watch?: Omit<WatchDirectoryOptions, 'include'>;
-  /** The gateway: `host:port` or an http(s) URL. */
-  readonly host: string;
-  /** Basic-auth user name. */
-  readonly username: string;
-  /** Basic-auth password; never logged. */
-  readonly password: string;
+  /** The gateway: `host:port` or an http(s) URL; not used with `upload`. */
+  readonly host?: string;
+  /** Basic-auth user name; not used with `upload`. */
+  readonly username?: string;
+  /** Basic-auth password; never logged; not used with `upload`. */
+  readonly password?: string;
+  /**
+   * Stores one file somewhere other than a HASTE gateway (e.g. `createNatsUploader`), in place
+   * of the gateway's uploader; it gets the same ledger, retries, bandwidth estimate and schedule.
+   * @default createUploader with `host`, `username`, `password`, `tag`, `streamId` and `post`
+   */
+  readonly upload?: (job: UploadJob) => Observable<UploadResult | GatewayError>;
   /** The gateway tag. @default 'vironova' */
   readonly tag?: string;
   /** The stream id. @default the start time and the tag, as `streamId` formats them */
@@ -176,10 +182,10 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
   const settings = normalise(options);
   const { scheduler, ledger } = settings;
   // Built eagerly so that a bad host, tag or credential shape is reported before anything runs.
-  const uploadOnce = createUploader({
-    host: options.host,
-    username: options.username,
-    password: options.password,
+  const uploadOnce = options.upload ?? createUploader({
+    host: options.host as string,
+    username: options.username as string,
+    password: options.password as string,
     ...(options.tag === undefined ? {} : { tag: options.tag }),
     ...(options.streamId === undefined ? {} : { streamId: options.streamId }),
     ...(options.post === undefined ? {} : { post: options.post }),

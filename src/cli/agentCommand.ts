@@ -17,6 +17,8 @@ import { reportProgress } from '../observe/reportProgress.js';
 import { startMetricsServer } from '../observe/startMetricsServer.js';
 import { trackStats } from '../observe/trackStats.js';
 import { createFetchPost } from '../sinks/fetchPost.js';
+import { createNatsUploader } from '../sinks/createNatsUploader.js';
+import type { NatsBucket } from '../sinks/openNatsBucket.js';
 import type { Ledger } from '../state/Ledger.js';
 import { streamId as formatStreamId } from '../sinks/streamId.js';
 import { openLedger } from '../state/openLedger.js';
@@ -24,6 +26,7 @@ import { resumeStreamId } from '../state/resumeStreamId.js';
 import type { CliIo } from './CliIo.js';
 import { createCliLog, type CliLog } from './createCliLog.js';
 import { agentDefaults, collectList, defaultStateDir, stateDirProblem } from './agentCommandInternals.js';
+import { addNatsOptions, openConfiguredBucket } from './natsSinkOptions.js';
 
 /** Events worth a line without --verbose: what an operator must know about. */
 const alwaysLogged = new Set<AgentEvent['type']>(['uploaded', 'failed', 'retried', 'ledger-degraded', 'ledger-recovered', 'ledger-repaired']);
@@ -67,7 +70,8 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--status-interval <seconds>', `seconds between status lines when stderr is not a terminal (default: ${agentDefaults.statusInterval})`)
     .option('--once', 'batch mode: send the files in the folder, then exit once each is acknowledged (exit 1 if any failed)')
     .option('--idle-exit <seconds>', 'with --once (implied), also send files that arrive until none has come for this long')
-    .option('--config <file>', 'JSON file with any of these options (flags > env > file > defaults)')
+    .option('--config <file>', 'JSON file with any of these options (flags > env > file > defaults)');
+  addNatsOptions(program, 'agent')
     .action(async (path: string | undefined, flags: Record<string, unknown>) => {
       // The flag decides how errors in the config are reported; the merged config, how the run is.
       let log = createCliLog(io, { format: flags.logFormat === 'json' ? 'json' : 'human', prefix: 'haste-agent' });
@@ -76,7 +80,7 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
       try {
         const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
         if (path !== undefined) given.path = path;
-        for (const key of ['path', 'passwordFile', 'stateDir', 'ca'] as const) {
+        for (const key of ['path', 'passwordFile', 'stateDir', 'ca', 'natsCreds', 'natsPasswordFile'] as const) {
           if (typeof given[key] === 'string') given[key] = resolve(io.cwd, given[key] as string);
         }
         const file = typeof flags.config === 'string' ? resolve(io.cwd, flags.config) : undefined;
@@ -118,8 +122,14 @@ async function runConfigured(config: AgentConfig, io: CliIo, log: CliLog): Promi
   }
   let outcome: RunOutcome;
   try {
+    if (config.nats !== undefined) {
+      const bucket = await openConfiguredBucket(config, 'haste-agent');
+      if (typeof bucket === 'string') return fail(bucket);
+      run.bucket = bucket;
+    }
     outcome = await superviseAgent(config, io, log, run, ledger);
   } finally {
+    await run.bucket?.close().catch(() => undefined);
     await ledger.close();
   }
   if (process.exitCode === undefined || process.exitCode === 0) {
@@ -161,9 +171,12 @@ interface RunOutcome {
 /** What a run needs beyond the config, once checked: the password read and the state folder chosen. */
 interface CheckedRun {
   watched: string;
-  host: string;
-  username: string;
-  password: string;
+  /** The gateway's; undefined with `--nats`. */
+  host: string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  /** The NATS bucket files go to instead of a gateway, once opened. */
+  bucket?: NatsBucket;
   stateDir: string;
   ca: Buffer | undefined;
 }
@@ -176,17 +189,19 @@ async function checkRun(config: AgentConfig, io: CliIo, fail: Fail): Promise<Che
   };
   const missing = (name: string, hint: string): undefined => stop(`missing ${name} (${hint}); see --help`);
   if (config.path === undefined) return missing('<path>', 'the folder to watch');
-  if (config.host === undefined) return missing('--host', 'or HASTE_HOST');
-  if (config.username === undefined) return missing('--username', 'or HASTE_USERNAME');
+  if (config.nats !== undefined && config.host !== undefined) return stop('give either --host (a HASTE gateway) or --nats (a NATS bucket), not both');
+  if (config.nats === undefined && config.host === undefined) return missing('--host', 'or HASTE_HOST');
+  if (config.nats === undefined && config.username === undefined) return missing('--username', 'or HASTE_USERNAME');
   let password = config.password;
-  if (password === undefined && config.passwordFile !== undefined) {
+  if (config.nats !== undefined) password = '';
+  else if (password === undefined && config.passwordFile !== undefined) {
     try {
       password = (await readFile(config.passwordFile, 'utf8')).split(/\r?\n/)[0];
     } catch (error) {
       return stop(`cannot read the password file ${config.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
-  if (password === undefined || password === '') return missing('password', 'HASTE_PASSWORD, --password-file or --password');
+  if (config.nats === undefined && (password === undefined || password === '')) return missing('password', 'HASTE_PASSWORD, --password-file or --password');
   const watched = config.path;
   const info = await stat(watched).catch(() => undefined);
   if (info === undefined || !info.isDirectory()) return stop(`${watched} is not a folder`);
@@ -201,7 +216,7 @@ async function checkRun(config: AgentConfig, io: CliIo, fail: Fail): Promise<Che
       return stop(`cannot read the CA file ${config.ca}`);
     }
   }
-  return { watched, host: config.host, username: config.username, password, stateDir, ca };
+  return { watched, host: config.host, username: config.username, password: config.nats === undefined ? password : undefined, stateDir, ca };
 }
 
 /**
@@ -264,9 +279,9 @@ async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger
       awaitWriteFinish: { stabilityThreshold: config.settleMs },
       ...(config.poll === undefined ? {} : { usePolling: true, interval: config.poll }),
     },
-    host: run.host,
-    username: run.username,
-    password: run.password,
+    ...(run.bucket === undefined
+      ? { host: run.host, username: run.username, password: run.password }
+      : { upload: createNatsUploader({ store: run.bucket.store, root: run.watched, describe: run.bucket.describe, ...(streamId === undefined ? {} : { streamId }), ...(config.tag === undefined ? {} : { tag: config.tag }) }) }),
     ...(config.tag === undefined ? {} : { tag: config.tag }),
     strategy: config.mode,
     cores: config.cores,

@@ -3,6 +3,7 @@ import type { CliIo } from './CliIo.js';
 import { createCliLog } from './createCliLog.js';
 import { registerAgentCommand } from './agentCommand.js';
 import { registerBenchCommand } from './benchCommand.js';
+import { registerConsumeCommand } from './consumeCommand.js';
 import { registerDemoCommand } from './demoCommand.js';
 import { registerGatewayCommand } from './gatewayCommand.js';
 import { registerSimulateCommand } from './simulateCommand.js';
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo): Command {
   registerSynthCommand(program, io);
   registerBenchCommand(program, io);
   registerSimulateCommand(program, io);
+  registerConsumeCommand(program, io);
   for (const command of [program, ...program.commands]) {
     command.on('option:log-format', (value: unknown) => {
       jsonErrors = value === 'json';

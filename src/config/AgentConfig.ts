@@ -81,4 +81,23 @@ export interface AgentConfig {
   readonly once: boolean;
   /** Seconds without a new file after which a batch run stops taking files; implies `once`. */
   readonly idleExit?: number;
+  /**
+   * NATS server URLs (any of a cluster's): store each file as an object in a JetStream
+   * object-store bucket instead of posting it to a HASTE gateway.
+   */
+  readonly nats?: readonly string[];
+  /** The object-store bucket, created when missing (default `haste`). */
+  readonly bucket?: string;
+  /** Replicas of a bucket the agent creates (default 1; 3 on a cluster). */
+  readonly replicas?: number;
+  /** Size limit in bytes of a bucket the agent creates: when full, files wait and are retried. */
+  readonly bucketMaxBytes?: number;
+  /** NATS `.creds` file (JWT and nkey seed). */
+  readonly natsCreds?: string;
+  /** NATS user name, with `natsPassword` or `natsPasswordFile`. */
+  readonly natsUser?: string;
+  /** NATS password: from `NATS_PASSWORD` or the config file; never a flag. */
+  readonly natsPassword?: string;
+  /** File whose first line is the NATS password. */
+  readonly natsPasswordFile?: string;
 }

@@ -40,6 +40,14 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   settleMs: { kind: 'integer', min: 0 },
   once: { kind: 'boolean' },
   idleExit: { kind: 'number', min: 0 },
+  nats: { kind: 'strings' },
+  bucket: { kind: 'string' },
+  replicas: { kind: 'integer', min: 1, max: 5 },
+  bucketMaxBytes: { kind: 'integer', min: 1 },
+  natsCreds: { kind: 'string', pathLike: true },
+  natsUser: { kind: 'string' },
+  natsPassword: { kind: 'string', secret: true },
+  natsPasswordFile: { kind: 'string', pathLike: true },
 };
 
 export type FieldName = keyof AgentConfig;
@@ -56,6 +64,11 @@ export const envVars: Readonly<Record<string, FieldName>> = {
   HASTE_USERNAME: 'username',
   HASTE_PASSWORD: 'password',
   HASTE_TAG: 'tag',
+  // The names the nats CLI reads.
+  NATS_URL: 'nats',
+  NATS_CREDS: 'natsCreds',
+  NATS_USER: 'natsUser',
+  NATS_PASSWORD: 'natsPassword',
 };
 
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string };

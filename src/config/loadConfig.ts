@@ -12,7 +12,7 @@ export interface LoadConfigOptions {
    * @default undefined (no file)
    */
   file?: string;
-  /** Usually `process.env`; only `HASTE_HOST`, `HASTE_USERNAME`, `HASTE_PASSWORD` and `HASTE_TAG` are read. */
+  /** Usually `process.env`; only `HASTE_HOST`, `HASTE_USERNAME`, `HASTE_PASSWORD`, `HASTE_TAG` and `NATS_URL`, `NATS_CREDS`, `NATS_USER`, `NATS_PASSWORD` are read. */
   env: NodeJS.ProcessEnv;
   /** Parsed command-line options keyed by field name (commander's `opts()`); other keys are ignored. */
   flags: Record<string, unknown>;
@@ -50,7 +50,9 @@ type Layer = { readonly label: string; readonly values: Partial<Record<FieldName
  * in the same source is an error.
  *
  * Environment variables: `HASTE_HOST` → `host`, `HASTE_USERNAME` → `username`,
- * `HASTE_PASSWORD` → `password`, `HASTE_TAG` → `tag`; empty ones count as unset.
+ * `HASTE_PASSWORD` → `password`, `HASTE_TAG` → `tag`, and for the NATS sink `NATS_URL` → `nats`,
+ * `NATS_CREDS` → `natsCreds`, `NATS_USER` → `natsUser`, `NATS_PASSWORD` → `natsPassword`;
+ * empty ones count as unset.
  *
  * ```ts
  * declare const opts: { config?: string }, defaults: AgentConfig;
@@ -90,10 +92,11 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     }
   });
   // Otherwise a password file in the config would silently override HASTE_PASSWORD, or vice versa.
-  if (merged.password !== undefined && merged.passwordFile !== undefined) {
-    if (rank.password! > rank.passwordFile!) delete merged.passwordFile;
-    else if (rank.passwordFile! > rank.password!) delete merged.password;
-    else errors.push(`${layers[rank.password!]!.label}: set only one of \`password\` and \`passwordFile\``);
+  for (const [secret, file] of [['password', 'passwordFile'], ['natsPassword', 'natsPasswordFile']] as const) {
+    if (merged[secret] === undefined || merged[file] === undefined) continue;
+    if (rank[secret]! > rank[file]!) delete merged[file];
+    else if (rank[file]! > rank[secret]!) delete merged[secret];
+    else errors.push(`${layers[rank[secret]!]!.label}: set only one of \`${secret}\` and \`${file}\``);
   }
 
   if (strict && errors.length > 0) {

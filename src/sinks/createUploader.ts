@@ -8,6 +8,7 @@ import { streamId as formatStreamId } from './streamId.js';
 import { fetchPost } from './fetchPost.js';
 import { encodeHeaderFilename, formatReductionHeader, parseRetryAfter } from './headerValues.js';
 import { normaliseBaseUrl } from './normaliseBaseUrl.js';
+import { bodyIdentity } from './bodyIdentity.js';
 import type { FileItem } from '../model/FileItem.js';
 import { functionOption, objectOption, stringOption } from '../validation.js';
 
@@ -59,15 +60,6 @@ export interface UploaderOptions {
 }
 
 const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-function identityOf(item: FileItem): NonNullable<GatewayRequest['bodyIdentity']> {
-  return {
-    size: item.size,
-    mtimeMs: item.mtimeMs,
-    ...(item.dev === undefined ? {} : { dev: item.dev }),
-    ...(item.ino === undefined ? {} : { ino: item.ino }),
-  };
-}
 
 function snippet(text: string): string {
   const flat = text.replace(/[\x00-\x1F\x7F]+/g, ' ').trim();
@@ -135,9 +127,7 @@ function requestFor(settings: UploaderSettings, job: UploadJob): GatewayRequest 
     },
     bodyPath,
     // An original must still be the file admitted; a copy is only checked to be a plain file.
-    bodyIdentity: sendsCopy
-      ? job.bodySize === undefined ? {} : { size: job.bodySize }
-      : identityOf(item),
+    bodyIdentity: bodyIdentity(job),
   };
 }
 
