@@ -3,7 +3,10 @@
 // acknowledged (three journal lines). The figure is the growth of `wchar` in /proc/self/io
 // (bytes passed to write(), whether or not they reach the disk), so fsync is left off.
 //
-// Run: npx tsx bench/ledgerScale.ts [--sizes 10000,100000] [--compact-after 1000]
+// Then it reopens the ledger and reports how long that took and the heap it holds (run with
+// --expose-gc for a settled figure): what a restart on a ledger of that size costs.
+//
+// Run: node --expose-gc --import tsx bench/ledgerScale.ts [--sizes 10000,100000,1000000] [--compact-after 1000]
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,8 +22,9 @@ function written(): number {
   return Number(line?.split(/\s+/)[1] ?? Number.NaN);
 }
 
-console.log('| files in the ledger | bytes written per file (the last 10 % of them) | bytes per file overall | seconds |');
-console.log('|---:|---:|---:|---:|');
+console.log('| files in the ledger | bytes written per file (the last 10 % of them) | bytes per file overall | seconds | reopen ms | heap after reopen MB | entries in memory |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|');
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 for (const size of sizes) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'haste-ledger-scale-'));
   const ledger = await openLedger({ dir, fsync: false, ...(values['compact-after'] === undefined ? {} : { compactAfter: Number(values['compact-after']) }) });
@@ -37,7 +41,16 @@ for (const size of sizes) {
   const after = written();
   const seconds = (performance.now() - started) / 1000;
   await ledger.close();
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const reopenStarted = performance.now();
+  const reopened = await openLedger({ dir, fsync: false });
+  const reopenMs = performance.now() - reopenStarted;
+  gc();
+  const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
+  const inMemory = reopened.entries().length;
+  await reopened.close();
   await rm(dir, { recursive: true, force: true });
   const lastTenth = (after - lastTenthFrom) / (size - Math.floor(size * 0.9));
-  console.log(`| ${size.toLocaleString('en')} | ${Math.round(lastTenth).toLocaleString('en')} | ${Math.round((after - before) / size).toLocaleString('en')} | ${seconds.toFixed(1)} |`);
+  console.log(`| ${size.toLocaleString('en')} | ${Math.round(lastTenth).toLocaleString('en')} | ${Math.round((after - before) / size).toLocaleString('en')} | ${seconds.toFixed(1)} | ${reopenMs.toFixed(0)} | ${heapMb.toFixed(1)} | ${inMemory.toLocaleString('en')} |`);
 }

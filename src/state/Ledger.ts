@@ -115,7 +115,10 @@ export interface Ledger {
   transition(key: LedgerKey, state: LedgerState, extra?: LedgerTransitionExtra): Promise<LedgerEntry>;
   /** Whether some version with this path, size and mtime was acknowledged. */
   isAcknowledged(path: string, size: number, mtimeMs: number): boolean;
-  /** Whether some file with this content hash was acknowledged, under any path. */
+  /**
+   * Whether some file with this content hash was acknowledged, under any path, among the entries
+   * in memory (the archive is not indexed by hash).
+   */
   isAcknowledgedByHash(hash: string): boolean;
   /**
    * Entries still to deliver: not `acknowledged`, not permanently `failed`, and not superseded

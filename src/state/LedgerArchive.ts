@@ -6,10 +6,12 @@
 // A LevelDB database (classic-level: its prebuilt binary ships inside the npm package) in
 // `<state dir>/archive`, with string keys:
 //
-//   e<entryKey>   the entry, as JSON                      (entryKey = journal.ts' entryKey)
-//   n<path>       the entryKey of the newest archived version of that path
-//   h<hash>       present when some archived entry with that content hash was acknowledged
+//   p<path>       the archived versions of that path, as a JSON array of entries (usually one)
 //   m             the archive's totals: counts by state, total, last error (JSON)
+//
+// One key a path, and nothing indexed by hash: keys that arrive in the order files do (paths)
+// cost LevelDB little to compact, and random ones (hashes) a lot; an index by hash tripled the
+// bytes written per file.
 //
 // LevelDB keeps at most its write buffer and block cache in memory and answers a lookup from the
 // cache or one table read (a Bloom filter skips tables for a key that is not there), so lookups
@@ -19,6 +21,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import type { LedgerKey } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 import { entryKey, LEDGER_STATES } from './journal.js';
 
@@ -83,28 +86,30 @@ export class LedgerArchive {
   }
 
   /** The archived entry of exactly this version. */
-  get(key: string): LedgerEntry | undefined {
-    const text = this.db?.getSync(`e${key}`);
-    return text === undefined ? undefined : (JSON.parse(text) as LedgerEntry);
+  get(key: LedgerKey): LedgerEntry | undefined {
+    return this.versions(key.path).find((entry) => entry.size === key.size && entry.mtimeMs === key.mtimeMs && entry.hash === key.hash);
   }
 
-  /** The newest archived version of `path`. */
+  /** The newest archived version of `path`: the latest `createdAt`, ties going to the later-archived. */
   newest(path: string): LedgerEntry | undefined {
-    const key = this.db?.getSync(`n${path}`);
-    return key === undefined ? undefined : this.get(key);
+    let newest: LedgerEntry | undefined;
+    for (const entry of this.versions(path)) {
+      if (newest === undefined || entry.createdAt >= newest.createdAt) newest = entry;
+    }
+    return newest;
   }
 
-  /** Whether some archived entry with this content hash was acknowledged. */
-  hasAcknowledged(hash: string): boolean {
-    return this.db?.getSync(`h${hash}`) !== undefined;
-  }
-
-  /** Every archived entry, in key order. */
+  /** Every archived entry, in path order. */
   async *entries(): AsyncIterable<LedgerEntry> {
     if (this.db === undefined) return;
-    for await (const text of this.db.values({ gte: 'e', lt: 'f' })) {
-      yield JSON.parse(text) as LedgerEntry;
+    for await (const text of this.db.values({ gte: 'p', lt: 'q' })) {
+      yield* JSON.parse(text) as LedgerEntry[];
     }
+  }
+
+  private versions(path: string): LedgerEntry[] {
+    const text = this.db?.getSync(`p${path}`);
+    return text === undefined ? [] : (JSON.parse(text) as LedgerEntry[]);
   }
 
   /**
@@ -123,25 +128,25 @@ export class LedgerArchive {
       const db = this.db!;
       const counts = { ...this.totals.counts };
       let { total, lastError } = this.totals;
-      const newestOfPath = new Map<string, { key: string; createdAt: number }>();
-      const operations: { type: 'put'; key: string; value: string }[] = [];
+      const byPath = new Map<string, LedgerEntry[]>();
       for (const entry of entries) {
+        const versions = byPath.get(entry.path) ?? this.versions(entry.path);
         const key = entryKey(entry);
-        const previous = this.get(key);
-        if (previous === undefined) total += 1;
-        else counts[previous.state] -= 1;
-        counts[entry.state] += 1;
-        operations.push({ type: 'put', key: `e${key}`, value: JSON.stringify(entry) });
-        const newest = newestOfPath.get(entry.path) ?? this.newestOf(entry.path);
-        if (newest === undefined || entry.createdAt >= newest.createdAt) {
-          newestOfPath.set(entry.path, { key, createdAt: entry.createdAt });
+        const at = versions.findIndex((version) => entryKey(version) === key);
+        if (at === -1) {
+          total += 1;
+          versions.push(entry);
+        } else {
+          counts[versions[at]!.state] -= 1;
+          versions[at] = entry;
         }
-        if (entry.state === 'acknowledged') operations.push({ type: 'put', key: `h${entry.hash}`, value: '' });
+        counts[entry.state] += 1;
+        byPath.set(entry.path, versions);
         if (entry.lastError !== undefined && entry.lastErrorAt !== undefined && (lastError === undefined || entry.lastErrorAt >= lastError.at)) {
           lastError = { path: entry.path, message: entry.lastError, at: entry.lastErrorAt };
         }
       }
-      for (const [path, { key }] of newestOfPath) operations.push({ type: 'put', key: `n${path}`, value: key });
+      const operations = [...byPath].map(([path, versions]) => ({ type: 'put' as const, key: `p${path}`, value: JSON.stringify(versions) }));
       const totals: ArchiveTotals = { total, counts, ...(lastError === undefined ? {} : { lastError }) };
       operations.push({ type: 'put', key: 'm', value: JSON.stringify(totals) });
       await db.batch(operations, { sync: this.sync });
@@ -156,11 +161,6 @@ export class LedgerArchive {
     const db = this.db;
     this.db = undefined;
     await db?.close();
-  }
-
-  private newestOf(path: string): { key: string; createdAt: number } | undefined {
-    const entry = this.newest(path);
-    return entry === undefined ? undefined : { key: entryKey(entry), createdAt: entry.createdAt };
   }
 
   private async openDb(): Promise<void> {

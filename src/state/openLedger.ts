@@ -43,9 +43,10 @@ export interface OpenLedgerOptions {
   readonly fsync?: boolean;
   /**
    * Journal lines after which the ledger compacts into a snapshot: at least this many, and at
-   * least as many as the ledger holds entries, so each snapshot (which writes every entry) is
-   * paid for by as many journal lines and the bytes written per record stay constant however
-   * large the ledger grows (a fixed interval made them grow with it). @default 1000
+   * least four times as many as the ledger holds entries in memory, so each snapshot (which
+   * writes every one of them) is paid for by that many journal lines and the bytes written per
+   * record stay constant however large the ledger grows (a fixed interval made them grow with
+   * it). @default 1000
    */
   readonly compactAfter?: number;
   /**
@@ -80,6 +81,8 @@ interface QueueItem {
 }
 
 const HASH = /^[0-9a-f]{64}$/;
+/** Journal lines between snapshots, per entry a snapshot writes. */
+const snapshotSpacing = 4;
 /** Lines per write+fsync, so one huge backlog does not become one huge write. */
 const MAX_BATCH = 512;
 
@@ -159,7 +162,7 @@ class FileLedger implements Ledger {
     for (const [key, entry] of entries) {
       this.index(key, entry);
       // After a crash between an archive write and the snapshot that drops what it moved.
-      const archived = archive.get(key);
+      const archived = archive.get(entry);
       if (archived !== undefined) this.shadowed.set(key, archived.state);
     }
   }
@@ -176,7 +179,7 @@ class FileLedger implements Ledger {
   }
 
   getByKey(key: LedgerKey): LedgerEntry | undefined {
-    return this.lookup(entryKey(key));
+    return this.lookup(key);
   }
 
   findUnchanged(file: FileIdentity): LedgerEntry | undefined {
@@ -199,10 +202,10 @@ class FileLedger implements Ledger {
   }
 
   /** The entry of a version: in memory, else in the archive. */
-  private lookup(id: string): LedgerEntry | undefined {
-    const inMemory = this.entriesByKey.get(id);
+  private lookup(key: LedgerKey): LedgerEntry | undefined {
+    const inMemory = this.entriesByKey.get(entryKey(key));
     if (inMemory !== undefined) return inMemory;
-    const archived = this.archive.get(id);
+    const archived = this.archive.get(key);
     return archived === undefined ? undefined : deepFreeze(archived);
   }
 
@@ -224,7 +227,7 @@ class FileLedger implements Ledger {
       }
     }
     const key = entryKey(update);
-    const previous = this.lookup(key);
+    const previous = this.lookup(update);
     const state = update.state ?? previous?.state ?? 'seen';
     return this.write(key, update, previous, state, update.attempts ?? previous?.attempts ?? 0, update);
   }
@@ -238,7 +241,7 @@ class FileLedger implements Ledger {
       return Promise.reject(new TypeError(`Expected \`state\` to be a ledger state, got ${JSON.stringify(state)}`));
     }
     const id = entryKey(key);
-    const previous = this.lookup(id);
+    const previous = this.lookup(key);
     if (previous === undefined) {
       return Promise.reject(new Error(`No ledger entry for ${key.path} (size ${key.size}, mtime ${key.mtimeMs}); record() it first`));
     }
@@ -265,13 +268,14 @@ class FileLedger implements Ledger {
   }
 
   isAcknowledgedByHash(hash: string): boolean {
-    // A scan: memory holds only the work in flight, and no index by hash is worth its memory.
+    // A scan: memory holds only the work in flight, and no index by hash is worth its memory
+    // (nor, in the archive, the bytes it costs to keep).
     for (const entry of this.entriesByKey.values()) {
       if (entry.hash === hash && entry.state === 'acknowledged') {
         return true;
       }
     }
-    return this.archive.hasAcknowledged(hash);
+    return false;
   }
 
   pending(): LedgerEntry[] {
@@ -621,9 +625,12 @@ class FileLedger implements Ledger {
     }
   }
 
-  /** Journal lines until the next snapshot: never fewer than the entries a snapshot writes. */
+  /**
+   * Journal lines until the next snapshot: never fewer than four times the entries a snapshot
+   * writes, so snapshots cost each journal line at most a quarter of an entry.
+   */
   private nextCompactionAfter(): number {
-    return Math.max(this.compactAfter, this.entriesByKey.size);
+    return Math.max(this.compactAfter, snapshotSpacing * this.entriesByKey.size);
   }
 
   /** After a failed write memory is ahead of the disk, so refuse every later write. */
