@@ -17,6 +17,9 @@
  * folder and state dir, writes one new file, and times the start to that file's upload, and
  * whether any old file was sent again (it must not be). `--null-sink` answers every upload
  * from a bare HTTP server in this process instead of the gateway, to show the agent alone;
+ * `--preload N` measures only a restart: it writes N files and a ledger that has every one of
+ * them acknowledged (as a run that sent them would leave it), then starts the agent, writes one
+ * new file and times the start to its upload, with the agent's peak RSS.
  * `--cpu-prof DIR` writes the agent's CPU profiles there, `--heap-snapshot DIR` a heap snapshot
  * taken half way. Printed figures, not assertions.
  */
@@ -31,6 +34,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { lstat } from 'node:fs/promises';
+import { hashFile } from '../src/state/hashFile.js';
+import { openLedger } from '../src/state/openLedger.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +47,7 @@ const { values } = parseArgs({
     'null-sink': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
+    preload: { type: 'string' },
     keep: { type: 'boolean', default: false },
     cli: { type: 'string', default: 'dist/cli.js' },
   },
@@ -176,6 +183,54 @@ async function stop(run: AgentRun): Promise<void> {
 }
 
 const mb = (n: number): string => (n / 1024 / 1024).toFixed(0);
+
+/** A ledger with every file under `folder` acknowledged, as a run that sent them leaves it. */
+async function preloadLedger(folder: string, stateDir: string, count: number): Promise<void> {
+  const ledger = await openLedger({ dir: stateDir, fsync: false });
+  for (let i = 0; i < count; i += 1) {
+    const path = join(folder, `plate${String(Math.floor(i / folderSize)).padStart(4, '0')}`, `frame${String(i).padStart(7, '0')}.dat`);
+    const stats = await lstat(path);
+    const item = { path, size: stats.size, mtimeMs: stats.mtimeMs, dev: stats.dev, ino: stats.ino };
+    await ledger.record({ ...item, hash: await hashFile(item), state: 'acknowledged', attempts: 1, lastError: null });
+  }
+  await ledger.close();
+}
+
+if (values.preload !== undefined) {
+  const count = Number(values.preload);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--preload: expected a positive integer, got ${values.preload}`);
+  const root = await mkdtemp(join(tmpdir(), 'haste-agent-scale-'));
+  const folder = join(root, 'data');
+  const stateDir = join(root, 'state');
+  try {
+    let started = performance.now();
+    await writeFolder(folder, count);
+    await preloadLedger(folder, stateDir, count);
+    console.log(`prepared ${count.toLocaleString('en')} files and their ledger in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    const sink = values['null-sink'] ? await startNullSink() : await startGatewayProcess();
+    try {
+      console.log('| files and ledger entries | start to new file uploaded | agent peak RSS MB | old files sent again |');
+      console.log('|---:|---:|---:|---:|');
+      started = performance.now();
+      const agent = startAgent(folder, stateDir, sink.host, values['cpu-prof'], values['heap-snapshot']);
+      const fresh = join(folder, 'plate-new', 'fresh.dat');
+      await mkdir(join(folder, 'plate-new'), { recursive: true });
+      await writeFile(fresh, randomBytes(bytes));
+      const got = await agent.uploads({ path: fresh });
+      const seconds = (performance.now() - started) / 1000;
+      // Let it go over the rest of the folder before reading its peak memory.
+      await new Promise((done) => setTimeout(done, 10_000));
+      const figures = procFigures(agent.child.pid!);
+      await stop(agent);
+      console.log(`| ${count.toLocaleString('en')} | ${seconds.toFixed(2)} s | ${mb(figures.peakRss)} | ${got.uploaded - 1} |`);
+    } finally {
+      await sink.close();
+    }
+  } finally {
+    if (!values.keep) await rm(root, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 console.log(`agent scale, ${bytes}-byte files, ${values['null-sink'] ? 'null sink' : 'embedded gateway (not storing)'} on loopback, ledger on, default settings`);
 console.log('| files | files/s | agent peak RSS MB | agent CPU s | ledger bytes written per file | restart: start to new file uploaded | old files sent again |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|');
