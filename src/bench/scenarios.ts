@@ -90,7 +90,7 @@ export function scenarioFor(name: ScenarioName, small: boolean): Scenario {
         : { ...base, name: 'fast', count: 759, size: 1024, rateHz: 20, rawUploadFactor: 0.5, reducer: {} };
     case 'mixed':
       return small
-        ? { ...base, name: 'mixed-small', count: 245, size: 512, rateHz: 40, rawUploadFactor: 2, reducer: expensive, segments: MIXED_SEGMENTS }
+        ? { ...base, name: 'mixed-small', count: 245, size: 512, rateHz: 80, rawUploadFactor: 2, reducer: expensive, segments: MIXED_SEGMENTS }
         : { ...base, name: 'mixed', count: 759, size: 1024, rateHz: 20, rawUploadFactor: 2, reducer: expensive, segments: MIXED_SEGMENTS };
   }
 }

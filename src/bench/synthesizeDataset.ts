@@ -47,8 +47,9 @@ export interface SynthesizeDatasetOptions {
 /**
  * A run of frames of one kind: `drift` (the drifting specimen of the default stream), `empty`
  * (the stage between specimens: a speck in a dark field, nearly all of it zeroed), `full` (the
- * specimen filling the field up to the margin: little to zero) or `gainless` (the specimen
- * reaching the edges: nothing border-connected is dark, so reduction saves nothing).
+ * specimen filling the field up to the margin: little to zero) or `gainless` (noise over the
+ * specimen's range to the edges: nothing is dark and nothing compresses, so reduction saves
+ * nothing whatever the encoder).
  */
 export interface FrameSegment {
   readonly kind: 'drift' | 'empty' | 'full' | 'gainless';
@@ -132,6 +133,15 @@ function shapeOf(kind: FrameSegment['kind'], drift: FrameShape, size: number): F
   return { ...still, radius: size * 1.5 };
 }
 
+/**
+ * Overwrites a frame with uniform noise over the specimen's range: nothing is dark, and no PNG
+ * encoder can shrink it, so reducing it saves nothing whatever the encoder settings.
+ */
+function paintGainless(pixels: Uint8Array, random: () => number): void {
+  const span = 256 - SPECIMEN_FLOOR;
+  for (let p = 0; p < pixels.length; p++) pixels[p] = SPECIMEN_FLOOR + Math.floor(random() * span);
+}
+
 async function writeDataset({ out, count, seed, size, segments, onProgress }: NormalisedOptions): Promise<SynthesizedFile[]> {
   await mkdir(out, { recursive: true });
 
@@ -155,6 +165,7 @@ async function writeDataset({ out, count, seed, size, segments, onProgress }: No
     const kind = kindAt(segments, index);
     const frameAssets = kind === 'gainless' ? { ...assets, margin: 0 } : assets;
     const surroundPixels = paintFrame(pixels, frameAssets, shapeOf(kind, frameShape(model, index, size), size), mulberry32(mixSeed(seed, index)));
+    if (kind === 'gainless') paintGainless(pixels, mulberry32(mixSeed(seed, index) ^ 0x9e3779b9));
     await pending;
     const filePath = path.join(out, `frame_${String(index).padStart(5, '0')}.png`);
     pending = sharp(pixels, { raw: { width: size, height: size, channels: 1 } })
