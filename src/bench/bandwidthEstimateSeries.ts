@@ -7,8 +7,8 @@ import type { FileRecord } from './digestEvents.js';
  * `[ms, bytes/s]` on the records' clock. For plotting the estimate against the link's trace.
  *
  * ```ts
- * declare const run: { files: FileRecord[] };
- * const points = bandwidthEstimateSeries(run.files); // [[312.5, 7.1e6], …]
+ * declare const files: Parameters<typeof bandwidthEstimateSeries>[0]; // a run's records
+ * const points = bandwidthEstimateSeries(files); // [[312.5, 7.1e6], …]
  * ```
  *
  * @param files The run's per-file records; files without an upload start and end are skipped.

@@ -16,14 +16,10 @@ export interface PlayRateTraceOptions {
  * time and in order, and emitted once in place. Unsubscribing stops the trace; the link keeps
  * the rate it has.
  *
- * ```text
- * trace:          0 a, 2 s b, 5 s c
- * playRateTrace   ---2s---b---3s---c|     (each after its apply has finished)
- * ```
- *
  * ```ts
  * declare const trace: RateTrace;
- * const playing = playRateTrace(trace, { apply: (rate) => changeTcRate(rate) }).subscribe();
+ * declare function setLinkRate(bytesPerSec: number): Promise<void>; // e.g. `tc class change`
+ * const playing = playRateTrace(trace, { apply: setLinkRate }).subscribe();
  * // … the run …
  * playing.unsubscribe();
  * ```
