@@ -4,6 +4,7 @@
 # Replies and all other loopback traffic are unclassified and pass unshaped.
 #
 #   bench/shape-uplink.sh add PORT BYTES_PER_SEC   # replaces lo's root qdisc
+#   bench/shape-uplink.sh change BYTES_PER_SEC     # switches the class's rate during a run
 #   bench/shape-uplink.sh del                      # restores lo's default (noqueue)
 #   bench/shape-uplink.sh check                    # exits 0 when tc + htb work here
 #
@@ -26,6 +27,14 @@ case "$cmd" in
     tc class add dev "$DEV" parent 1: classid 1:10 htb rate "${rate_bit}bit" ceil "${rate_bit}bit" burst "$burst" cburst "$burst"
     tc filter add dev "$DEV" parent 1: protocol ip prio 1 u32 match ip dport "$port" 0xffff flowid 1:10
     ;;
+  change)
+    # Same class, new rate: connections in flight keep going and see the new rate at once.
+    rate_bytes=$2
+    rate_bit=$((rate_bytes * 8))
+    burst=$((rate_bytes / 100))
+    [ "$burst" -lt 131072 ] && burst=131072
+    tc class change dev "$DEV" parent 1: classid 1:10 htb rate "${rate_bit}bit" ceil "${rate_bit}bit" burst "$burst" cburst "$burst"
+    ;;
   del)
     tc qdisc del dev "$DEV" root 2>/dev/null || true
     ;;
@@ -41,7 +50,7 @@ case "$cmd" in
     tc qdisc del dev "$DEV" root
     ;;
   *)
-    echo "usage: $0 add PORT BYTES_PER_SEC | del | check" >&2
+    echo "usage: $0 add PORT BYTES_PER_SEC | change BYTES_PER_SEC | del | check" >&2
     exit 2
     ;;
 esac

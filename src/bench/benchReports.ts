@@ -74,6 +74,10 @@ export interface SummaryHeader {
   readonly isolated?: boolean;
   /** Pause between the agent being ready and the first frame. @default 0 */
   readonly warmUpMs?: number;
+  /** The rate trace file the uplink followed (its `x` rates multiplying the uplink above). @default none: a constant uplink */
+  readonly trace?: string;
+  /** Whether another process kept one core busy during the runs. @default false */
+  readonly busyCore?: boolean;
 }
 
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
@@ -84,7 +88,8 @@ export function summaryMarkdown(header: SummaryHeader, rows: readonly SummaryRow
     `# Benchmark: ${header.scenario}`,
     '',
     `${header.files} frames of ${header.size}×${header.size} at ${header.rateHz} Hz; ${header.cores} core(s), ${header.uploadSlots} upload slot(s); ` +
-      `uplink ${fixed(header.bandwidthBytesPerSec / 1e6, 3)} MB/s shaped by ${header.shaper}; ${header.reps} repetition(s), medians shown.`,
+      `uplink ${fixed(header.bandwidthBytesPerSec / 1e6, 3)} MB/s${header.trace === undefined ? '' : ` × the rate trace ${header.trace} (switched with tc class change from the first frame)`} shaped by ${header.shaper}; ${header.reps} repetition(s), medians shown.` +
+      (header.busyCore === true ? ' Another process kept one core busy throughout.' : ''),
     '',
     `Lower bound on the makespan: ${fixed(header.boundMs / 1000, 3)} s (${header.boundBinding}), on the reducer's times measured on every frame just before and again just after the runs (the shorter of the two for each frame). ` +
       `Best strategy: ${header.best}; gap closed (fifo − best) / (fifo − bound) = ${fixed(header.gapClosed * 100, 1)} %. ` +

@@ -4,10 +4,20 @@
 
 // Data
 export { synthesizeDataset } from './synthesizeDataset.js';
-export type { SynthesizeDatasetOptions, SynthesizedFile } from './synthesizeDataset.js';
+export type { SynthesizeDatasetOptions, SynthesizedFile, FrameSegment } from './synthesizeDataset.js';
 export { replayDataset } from './replayDataset.js';
 export type { ReplayDatasetOptions, ReplayedFile } from './replayDataset.js';
 export type { FileCost } from './FileCost.js';
+
+// Time-varying uplinks
+export { RateTrace } from './RateTrace.js';
+export type { RateStep } from './RateTrace.js';
+export { parseRateTrace } from './parseRateTrace.js';
+export type { ParseRateTraceOptions } from './parseRateTrace.js';
+export { readRateTrace } from './readRateTrace.js';
+export { playRateTrace } from './playRateTrace.js';
+export type { PlayRateTraceOptions } from './playRateTrace.js';
+export { bandwidthEstimateSeries } from './bandwidthEstimateSeries.js';
 
 // Simulation and bounds
 export { simulate } from './simulate.js';

@@ -1,10 +1,16 @@
 import type { FileCost } from './FileCost.js';
+import { RateTrace } from './RateTrace.js';
 import { finiteNumberAbove, objectOption } from '../validation.js';
 
 /** Options for {@link lowerBoundMakespan}. */
 export interface LowerBoundMakespanOptions {
-  /** Capacity of the uplink in bytes per second, shared by all uploads. */
-  readonly bandwidthBytesPerSec: number;
+  /** Capacity of the uplink in bytes per second, shared by all uploads. Either this or `bandwidthTrace`. */
+  readonly bandwidthBytesPerSec?: number;
+  /**
+   * A time-varying uplink instead: its rate over time, the trace's origin at the first arrival.
+   * The capacity over an interval is then the integral of the rate over it.
+   */
+  readonly bandwidthTrace?: RateTrace;
   /**
    * Cores available for reduction; `Infinity` gives the bound with unlimited CPU.
    * @default 1
@@ -59,6 +65,12 @@ export interface MakespanLowerBound {
  *   eligibility times the left side is concave piecewise linear in `T`, so it is found exactly:
  *   binary search over the eligibility times, then a walk along the greedy's segments.
  *
+ * With a time-varying uplink (`bandwidthTrace`), `B·(T − s)` becomes the link's capacity over
+ * `[s, T]`, the integral of its rate, and `x/B` the time to send `x` bytes from a given moment;
+ * the left side still grows with `T`, and the smallest `T` is found by bisection within the
+ * interval between eligibility times where it lies (to 10⁻⁶ ms, rounding down, so the bound stays
+ * valid).
+ *
  * Files arriving before `s` and the order of uploads are ignored, and CPU and uplink may be
  * split arbitrarily finely: all relaxations, so the bound is valid but need not be attainable.
  * Cost is O(n² log n) for n files.
@@ -74,15 +86,16 @@ export interface MakespanLowerBound {
  * @returns The bound in ms from the first arrival, with the constraints behind it.
  */
 export function lowerBoundMakespan(files: readonly FileCost[], options: LowerBoundMakespanOptions): MakespanLowerBound {
-  const { bytesPerMs, cores } = normaliseOptions(options);
+  const { bytesPerMs: constantBytesPerMs, trace, cores } = normaliseOptions(options);
   validateFiles(files);
   if (files.length === 0) return { ...noFiles };
 
   const byArrival = [...files].sort((a, b) => a.arrivalMs - b.arrivalMs || a.index - b.index);
   const firstArrivalMs = byArrival[0].arrivalMs;
-  const candidates = candidatesOf(byArrival, bytesPerMs);
-  const single = bestFileBound(byArrival, bytesPerMs);
-  const suffix = bestSuffixBound(byArrival, candidates, bytesPerMs, cores);
+  const link = linkOf(constantBytesPerMs, trace, firstArrivalMs);
+  const candidates = candidatesOf(byArrival, link);
+  const single = bestFileBound(byArrival, link);
+  const suffix = bestSuffixBound(byArrival, candidates, link, cores);
 
   let rawBytes = 0;
   let minimalBytes = 0;
@@ -100,8 +113,8 @@ export function lowerBoundMakespan(files: readonly FileCost[], options: LowerBou
     suffixStartIndex: suffix.index,
     fileBoundMs,
     fileBoundIndex: single.index,
-    rawUploadMs: rawBytes / bytesPerMs,
-    minimalUploadMs: minimalBytes / bytesPerMs,
+    rawUploadMs: link.finishAt(firstArrivalMs, rawBytes) - firstArrivalMs,
+    minimalUploadMs: link.finishAt(firstArrivalMs, minimalBytes) - firstArrivalMs,
     reduceAllCpuMs: candidates.reduce((sum, candidate) => sum + candidate.cpuMs, 0),
   };
 }
@@ -120,6 +133,29 @@ const noFiles: MakespanLowerBound = {
   reduceAllCpuMs: 0,
 };
 
+/**
+ * The uplink as the bound sees it, on the files' clock: a constant rate (`bytesPerMs`, solved
+ * exactly) or a trace (solved by bisection).
+ */
+interface Link {
+  readonly bytesPerMs: number | undefined;
+  /** Bytes the link carries in `[from, to]`. */
+  bytesBetween(from: number, to: number): number;
+  /** Earliest end of `bytes` sent alone from `start`. */
+  finishAt(start: number, bytes: number): number;
+}
+
+function linkOf(bytesPerMs: number | undefined, trace: RateTrace | undefined, originMs: number): Link {
+  if (bytesPerMs !== undefined) {
+    return { bytesPerMs, bytesBetween: (from, to) => (to > from ? bytesPerMs * (to - from) : 0), finishAt: (start, bytes) => start + bytes / bytesPerMs };
+  }
+  return {
+    bytesPerMs: undefined,
+    bytesBetween: (from, to) => trace!.bytesBetween(from - originMs, to - originMs),
+    finishAt: (start, bytes) => trace!.finishAt(start - originMs, bytes) + originMs,
+  };
+}
+
 /** The latest end of one of the bounds, and the `index` of the file behind it. */
 interface BoundAt {
   readonly endMs: number;
@@ -127,27 +163,27 @@ interface BoundAt {
 }
 
 /** The files reduction shrinks, as knapsack items, best score first. */
-function candidatesOf(byArrival: readonly FileCost[], bytesPerMs: number): Candidate[] {
+function candidatesOf(byArrival: readonly FileCost[], link: Link): Candidate[] {
   return byArrival
     .filter((file) => file.reducedBytes < file.bytes)
     .map((file) => ({
       arrivalMs: file.arrivalMs,
       saved: file.bytes - file.reducedBytes,
       cpuMs: file.cpuMs,
-      eligibleAtMs: file.arrivalMs + file.cpuMs + file.reducedBytes / bytesPerMs,
+      eligibleAtMs: link.finishAt(file.arrivalMs + file.cpuMs, file.reducedBytes),
       score: file.cpuMs === 0 ? Infinity : (file.bytes - file.reducedBytes) / file.cpuMs,
     }))
     .sort((a, b) => b.score - a.score);
 }
 
 /** Single-file bound: the latest `aᵢ + min(bᵢ/B, cᵢ + rᵢ/B)`. */
-function bestFileBound(byArrival: readonly FileCost[], bytesPerMs: number): BoundAt {
+function bestFileBound(byArrival: readonly FileCost[], link: Link): BoundAt {
   let fileBound = -Infinity;
   let fileBoundIndex = -1;
   for (const file of byArrival) {
-    const rawEnd = file.bytes / bytesPerMs;
-    const reducedEnd = file.reducedBytes < file.bytes ? file.cpuMs + file.reducedBytes / bytesPerMs : Infinity;
-    const end = file.arrivalMs + Math.min(rawEnd, reducedEnd);
+    const rawEnd = link.finishAt(file.arrivalMs, file.bytes);
+    const reducedEnd = file.reducedBytes < file.bytes ? link.finishAt(file.arrivalMs + file.cpuMs, file.reducedBytes) : Infinity;
+    const end = Math.min(rawEnd, reducedEnd);
     if (end > fileBound) {
       fileBound = end;
       fileBoundIndex = file.index;
@@ -157,7 +193,7 @@ function bestFileBound(byArrival: readonly FileCost[], bytesPerMs: number): Boun
 }
 
 /** Suffix bound: the latest {@link suffixEnd} over every suffix of arrivals. */
-function bestSuffixBound(byArrival: readonly FileCost[], candidates: readonly Candidate[], bytesPerMs: number, cores: number): BoundAt {
+function bestSuffixBound(byArrival: readonly FileCost[], candidates: readonly Candidate[], link: Link, cores: number): BoundAt {
   let suffixBound = -Infinity;
   let suffixStartIndex = -1;
   let suffixBytes = 0;
@@ -171,7 +207,7 @@ function bestSuffixBound(byArrival: readonly FileCost[], candidates: readonly Ca
       start,
       suffixBytes,
       candidates.filter((candidate) => candidate.arrivalMs >= start),
-      bytesPerMs,
+      link,
       cores,
     );
     if (end > suffixBound) {
@@ -196,11 +232,11 @@ interface Candidate {
  * Smallest `T ≥ start` with `B·(T − start) + D_T(m·(T − start)) ≥ bytes`, where `D_T` is the
  * fractional knapsack over the candidates eligible by `T`. `candidates` are sorted by score.
  */
-function suffixEnd(start: number, bytes: number, candidates: readonly Candidate[], bytesPerMs: number, cores: number): number {
+function suffixEnd(start: number, bytes: number, candidates: readonly Candidate[], link: Link, cores: number): number {
   const thresholds = [...new Set(candidates.map((candidate) => candidate.eligibleAtMs))].sort((a, b) => a - b);
   // No time means no CPU, even with infinitely many cores (Infinity · 0 would be NaN).
   const feasibleAt = (time: number) =>
-    bytesPerMs * (time - start) + savedBy(candidates, time, time > start ? cores * (time - start) : 0) >= bytes;
+    link.bytesBetween(start, time) + savedBy(candidates, time, time > start ? cores * (time - start) : 0) >= bytes;
   // First eligibility time at which the constraint already holds; the left side only grows.
   let low = 0;
   let high = thresholds.length;
@@ -212,8 +248,31 @@ function suffixEnd(start: number, bytes: number, candidates: readonly Candidate[
   // Before thresholds[low] the eligible set is fixed: those eligible by thresholds[low - 1].
   const eligibleBy = low === 0 ? -Infinity : thresholds[low - 1];
   const eligible = candidates.filter((candidate) => candidate.eligibleAtMs <= eligibleBy);
-  const end = start + solveWithFixedSet(bytes, eligible, bytesPerMs, cores);
+  const end =
+    link.bytesPerMs !== undefined
+      ? start + solveWithFixedSet(bytes, eligible, link.bytesPerMs, cores)
+      : bisectWithFixedSet(start, Math.max(start, eligibleBy), bytes, eligible, link, cores);
   return low < thresholds.length ? Math.min(end, thresholds[low]) : end;
+}
+
+/**
+ * Smallest `T` in `[from, ∞)` with `capacity(start, T) + D(m·(T − start)) ≥ bytes` for a fixed
+ * candidate set, by bisection: the left side grows with `T`, and sending everything raw from
+ * `start` bounds `T` from above. Returns the lower end of the last bracket, so never above the
+ * true value.
+ */
+function bisectWithFixedSet(start: number, from: number, bytes: number, eligible: readonly Candidate[], link: Link, cores: number): number {
+  const reached = (time: number) =>
+    link.bytesBetween(start, time) + savedBy(eligible, Infinity, time > start ? cores * (time - start) : 0) >= bytes;
+  if (reached(from)) return from;
+  let low = from;
+  let high = link.finishAt(start, bytes);
+  for (let step = 0; step < 200 && high - low > 1e-6; step++) {
+    const middle = (low + high) / 2;
+    if (reached(middle)) high = middle;
+    else low = middle;
+  }
+  return low;
 }
 
 /** Bytes the eligible candidates save with `cpuBudget` ms of CPU, fractionally, best score first. */
@@ -265,14 +324,20 @@ function solveWithFixedSet(bytes: number, eligible: readonly Candidate[], bytesP
   return (bytes - saved) / bytesPerMs;
 }
 
-function normaliseOptions(options: LowerBoundMakespanOptions): { bytesPerMs: number; cores: number } {
+function normaliseOptions(options: LowerBoundMakespanOptions): { bytesPerMs: number | undefined; trace: RateTrace | undefined; cores: number } {
   objectOption('options', options);
-  const { bandwidthBytesPerSec, cores = 1 } = options;
-  finiteNumberAbove('bandwidthBytesPerSec', bandwidthBytesPerSec, 0);
+  const { bandwidthBytesPerSec, bandwidthTrace, cores = 1 } = options;
+  if ((bandwidthBytesPerSec === undefined) === (bandwidthTrace === undefined)) {
+    throw new TypeError('Expected exactly one of `bandwidthBytesPerSec` and `bandwidthTrace`');
+  }
+  if (bandwidthTrace !== undefined && !(bandwidthTrace instanceof RateTrace)) {
+    throw new TypeError(`Expected \`bandwidthTrace\` to be a RateTrace, got ${String(bandwidthTrace)}`);
+  }
+  if (bandwidthBytesPerSec !== undefined) finiteNumberAbove('bandwidthBytesPerSec', bandwidthBytesPerSec, 0);
   if (typeof cores !== 'number' || Number.isNaN(cores) || cores <= 0) {
     throw new TypeError(`Expected \`cores\` to be a number > 0 or Infinity, got ${cores}`);
   }
-  return { bytesPerMs: bandwidthBytesPerSec / 1000, cores };
+  return { bytesPerMs: bandwidthBytesPerSec === undefined ? undefined : bandwidthBytesPerSec / 1000, trace: bandwidthTrace, cores };
 }
 
 function validateFiles(files: readonly FileCost[]): void {

@@ -62,7 +62,8 @@ export async function measureDataset(
   log: (line: string) => void = () => {},
 ): Promise<MeasuredDataset> {
   const level = scenario.reducer.compressionLevel ?? 6;
-  const key = `${scenario.count}x${scenario.size}-seed${scenario.seed}`;
+  const segments = scenario.segments === undefined ? '' : `-segments-${scenario.segments.map((segment) => `${segment.kind}${segment.frames}`).join('.')}`;
+  const key = `${scenario.count}x${scenario.size}-seed${scenario.seed}${segments}`;
   const dataDir = path.join(cacheDir, key);
   const costKey = `level${level}${scenario.reducer.adaptiveFiltering === true ? '-adaptive' : ''}`;
   const reducedDir = path.join(cacheDir, `${key}-${costKey}`);
@@ -74,7 +75,13 @@ export async function measureDataset(
     files = JSON.parse(await readFile(manifest, 'utf8')) as SynthesizedFile[];
   } else {
     log(`synthesizing ${scenario.count} frames of ${scenario.size}×${scenario.size} into ${dataDir}`);
-    files = await synthesizeDataset({ out: dataDir, count: scenario.count, seed: scenario.seed, size: scenario.size });
+    files = await synthesizeDataset({
+      out: dataDir,
+      count: scenario.count,
+      seed: scenario.seed,
+      size: scenario.size,
+      ...(scenario.segments === undefined ? {} : { segments: scenario.segments }),
+    });
     await writeFile(manifest, JSON.stringify(files));
   }
 

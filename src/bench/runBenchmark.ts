@@ -1,9 +1,10 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
-import { lastValueFrom, Subject, takeUntil, tap, timer } from 'rxjs';
+import { lastValueFrom, Subject, takeUntil, tap, timer, type Subscription } from 'rxjs';
 import { runAgent } from '../agent/runAgent.js';
 import { startGateway } from '../gateway/startGateway.js';
 import { createWorkerPool } from '../reducers/createWorkerPool.js';
@@ -12,18 +13,22 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { replayInChild, startGatewayInChild } from './benchChildInternals.js';
 import { filesCsv, summaryMarkdown, type SummaryRow } from './benchReports.js';
+import { bandwidthEstimateSeries } from './bandwidthEstimateSeries.js';
 import { boxPlotSvg } from './boxPlotSvg.js';
 import { digestEvents, type FileRecord } from './digestEvents.js';
 import type { FileCost } from './FileCost.js';
 import { lineChartSvg } from './lineChartSvg.js';
 import { lowerBoundMakespan, type MakespanLowerBound } from './lowerBoundMakespan.js';
 import { calibrationSample, measureDataset, timeReductions, type MeasuredDataset } from './measureDataset.js';
+import { playRateTrace } from './playRateTrace.js';
+import type { RateTrace } from './RateTrace.js';
+import { readRateTrace } from './readRateTrace.js';
 import { replayDataset } from './replayDataset.js';
 import { scenarioBandwidth, scenarioFor, SCENARIO_NAMES, type Scenario, type ScenarioName } from './scenarios.js';
 import { simulate } from './simulate.js';
 import { gapClosed, median, percentile } from './statistics.js';
 import { svgToPng } from './svgToPng.js';
-import { shapeWithTc, tcAvailable } from './tcShaper.js';
+import { changeTcRate, shapeWithTc, tcAvailable } from './tcShaper.js';
 import { booleanOption, finiteNumberAbove, finiteNumberAtLeast, integerAtLeast, oneOf } from '../validation.js';
 
 /** A strategy of `prioritize`, or `offline`: the reduced-beforehand reference. */
@@ -33,7 +38,11 @@ const ALL_STRATEGIES: readonly BenchmarkStrategy[] = ['none', 'fifo', 'splines',
 
 /** Options for {@link runBenchmark}. */
 export interface RunBenchmarkOptions {
-  /** `paper` (upload-bound) or `cpu-scarce` (the cores cannot reduce everything). @default 'paper' */
+  /**
+   * `paper` (upload-bound), `cpu-scarce` (the cores cannot reduce everything), `varying` (the
+   * uplink follows a rate trace), `fast` (reducing rarely pays) or `mixed` (the gain jumps
+   * between segments). @default 'paper'
+   */
   readonly scenario?: ScenarioName;
   /** The quick version of the scenario (fewer, smaller frames; same regime). @default false */
   readonly small?: boolean;
@@ -53,6 +62,17 @@ export interface RunBenchmarkOptions {
   readonly count?: number;
   /** Frame side in pixels. @default the scenario's */
   readonly size?: number;
+  /**
+   * An uplink rate trace file (`seconds rate` lines, see `parseRateTrace`; `x` rates multiply
+   * the scenario's uplink), switched with `tc class change` during each run from its first frame.
+   * Needs the tc shaper. @default the scenario's trace (varying's `bench/traces/steps.txt`), else none
+   */
+  readonly trace?: string;
+  /**
+   * Keep another process busy on one core during the runs (a spinning `node`), as other software
+   * on an instrument PC would be. @default false
+   */
+  readonly busyCore?: boolean;
   /** How the uplink is throttled: kernel `tc` htb, the gateway's token bucket, or tc when it works. @default 'auto' */
   readonly shaper?: 'tc' | 'bucket' | 'auto';
   /** Latency per upload the simulator adds. @default 0 */
@@ -134,7 +154,10 @@ export interface BenchmarkRun {
 /** Everything a benchmark measured, also written to `outDir`. */
 export interface BenchmarkResult {
   readonly scenario: Scenario;
+  /** The uplink's rate, or with a trace the rate its `x` multiply. */
   readonly bandwidthBytesPerSec: number;
+  /** The rate trace the uplink followed, if any. */
+  readonly trace: RateTrace | undefined;
   readonly shaper: 'tc' | 'bucket';
   readonly bound: MakespanLowerBound;
   readonly runs: readonly BenchmarkRun[];
@@ -197,6 +220,9 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   if (shaperChoice === 'tc' && shaper !== 'tc') {
     throw new Error('`tc` cannot shape loopback here (needs root, tc and htb); use --shaper bucket');
   }
+  if (settings.traceFile !== undefined && shaper !== 'tc') {
+    throw new Error('A rate trace needs the tc shaper (root, tc and htb on lo): the gateway\'s token bucket cannot change its rate during a run');
+  }
   const calibrator = await startCalibrator(scenario, workDir);
   let before: number[];
   try {
@@ -208,9 +234,11 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
   // Replaced after the runs by the faster of this and a second timing, for the bound and the summary.
   let table = measured.table.map((file, position) => ({ ...file, cpuMs: before[position]! }));
   const bandwidth = scenarioBandwidth(scenario, table);
-  let bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
+  const trace = settings.traceFile === undefined ? undefined : await readRateTrace(settings.traceFile, bandwidth);
+  const uplink = trace === undefined ? { bandwidthBytesPerSec: bandwidth } : { bandwidthTrace: trace };
+  let bound = lowerBoundMakespan(table, { ...uplink, cores: scenario.cores });
   await mkdir(path.join(outDir, 'runs'), { recursive: true });
-  log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
+  log(`${scenario.name}: ${table.length} frames, uplink ${(bandwidth / 1e6).toFixed(3)} MB/s${trace === undefined ? '' : ` × the trace ${settings.traceFile}`} by ${shaper}, bound ${(bound.makespanMs / 1000).toFixed(3)} s, runs in ${workDir}`);
   // How far the machine's speed drifts during the runs: a sample timed before each.
   const sample = calibrationSample(table, CALIBRATION_FRAMES);
   const sampleTableMs = sample.reduce((sum, position) => sum + table[position]!.cpuMs, 0);
@@ -225,20 +253,23 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
     await calibrator.close();
     throw error;
   });
-  const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, bandwidth) : async () => {};
+  const unshape = shaper === 'tc' ? await shapeWithTc(gateway.port, trace?.rateAt(0) ?? bandwidth) : async () => {};
 
-  const bench: BenchContext = { ...settings, measured, table, bandwidth, gatewayUrl: gateway.url, scoreByName: oracleScoresOf(measured, table) };
+  const bench: BenchContext = { ...settings, measured, table, bandwidth, trace, uplink, gatewayUrl: gateway.url, scoreByName: oracleScoresOf(measured, table) };
   let runs: readonly BenchmarkRun[] = [];
+  const stopBusy = settings.busyCore ? keepOneCoreBusy() : () => {};
   try {
     runs = await runRepetitions(bench, reducerSpeed);
+    stopBusy();
     // The bound takes, for each frame, the faster of its times before and after the runs: valid
     // whichever way the machine drifted while they ran.
     log(`timing the reducer again on ${table.length} frames`);
     const after = await timeReductions(calibrator.reduce, measured.files);
     table = table.map((file, position) => ({ ...file, cpuMs: Math.min(file.cpuMs, after[position]!) }));
-    bound = lowerBoundMakespan(table, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores });
+    bound = lowerBoundMakespan(table, { ...uplink, cores: scenario.cores });
     log(`bound on the faster timings: ${(bound.makespanMs / 1000).toFixed(3)} s`);
   } finally {
+    stopBusy();
     await unshape();
     await gateway.close();
     await calibrator.close();
@@ -246,10 +277,10 @@ export async function runBenchmark(options: RunBenchmarkOptions = {}): Promise<B
 
   const outcome = summarizeRuns({ ...bench, table }, runs, bound);
   const markdown = await writeSummary({ ...bench, table }, { shaper, bound, calibrationFrames: sample.length, outcome });
-  await writePlots(outDir, scenario, strategies, runs, bound);
+  await writePlots(outDir, scenario, strategies, runs, bound, trace);
 
   const { summary, best } = outcome;
-  return { scenario, bandwidthBytesPerSec: bandwidth, shaper, bound, runs: [...runs], summary, best, gapClosed: outcome.gapClosed, gapClosedAsRun: outcome.gapClosedAsRun, markdown, outDir };
+  return { scenario, bandwidthBytesPerSec: bandwidth, trace, shaper, bound, runs: [...runs], summary, best, gapClosed: outcome.gapClosed, gapClosedAsRun: outcome.gapClosedAsRun, markdown, outDir };
 }
 
 /** {@link RunBenchmarkOptions} once checked, with every default filled in. */
@@ -258,6 +289,8 @@ interface BenchmarkSettings {
   readonly reps: number;
   readonly strategies: readonly BenchmarkStrategy[];
   readonly shaperChoice: 'tc' | 'bucket' | 'auto';
+  readonly traceFile: string | undefined;
+  readonly busyCore: boolean;
   readonly perFileOverheadMs: number;
   readonly isolate: boolean;
   readonly warmUpMs: number;
@@ -293,6 +326,11 @@ async function normaliseBenchmarkOptions(options: RunBenchmarkOptions): Promise<
   const warmUpMs = options.warmUpMs ?? 1000;
   finiteNumberAtLeast('warmUpMs', warmUpMs, 0);
   booleanOption('isolate', isolate);
+  const busyCore = options.busyCore ?? false;
+  booleanOption('busyCore', busyCore);
+  if (options.trace !== undefined && (typeof options.trace !== 'string' || options.trace === '')) {
+    throw new TypeError(`Expected \`trace\` to be a path, got ${String(options.trace)}`);
+  }
   const log = options.log ?? (() => {});
   const base = scenarioFor(scenarioName, options.small ?? false);
   const scenario: Scenario = {
@@ -306,7 +344,10 @@ async function normaliseBenchmarkOptions(options: RunBenchmarkOptions): Promise<
   const outDir = options.out ?? path.resolve('bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'haste-agent-bench-cache');
   const workDir = options.workDir ?? ((await writableFolder('/dev/shm')) ? '/dev/shm' : os.tmpdir());
-  return { scenario, reps, strategies, shaperChoice, perFileOverheadMs, isolate, warmUpMs, log, outDir, cacheDir, workDir };
+  const traceFile = options.trace === undefined ? scenario.trace : path.resolve(options.trace);
+  // A malformed trace is reported now, with its line, not after the data set is measured.
+  if (traceFile !== undefined) await readRateTrace(traceFile, 1);
+  return { scenario, reps, strategies, shaperChoice, traceFile, busyCore, perFileOverheadMs, isolate, warmUpMs, log, outDir, cacheDir, workDir };
 }
 
 /** The one-worker reducer that times frames before, between and after the runs. */
@@ -351,6 +392,10 @@ interface BenchContext extends BenchmarkSettings {
   /** The cost table the runs are judged against (the timings before the runs, while they run). */
   readonly table: readonly FileCost[];
   readonly bandwidth: number;
+  /** The rate trace the uplink follows during each run, if any. */
+  readonly trace: RateTrace | undefined;
+  /** The uplink for the simulator and the bound: the constant rate or the trace. */
+  readonly uplink: { readonly bandwidthBytesPerSec: number } | { readonly bandwidthTrace: RateTrace };
   readonly gatewayUrl: string;
   readonly scoreByName: ReadonlyMap<string, number>;
 }
@@ -401,14 +446,27 @@ async function runOnce(bench: BenchContext, strategy: BenchmarkStrategy, rep: nu
     );
     await ready;
     await delay(bench.warmUpMs);
+    // The trace's origin is the first frame in place (the replay's process takes a while to start).
+    let playing: Subscription | undefined;
+    const playTrace = (): void => {
+      if (bench.trace === undefined || playing !== undefined) return;
+      playing = playRateTrace(bench.trace, { apply: changeTcRate }).subscribe({ error: (error: unknown) => bench.log(`rate trace: ${String(error)}`) });
+    };
     const sources = strategy === 'offline' ? measured.reducedPaths : measured.files.map((file) => file.path);
     const placedAt = new Map<string, number>();
     const replayOptions = { files: sources, into: watchDir, rateHz: scenario.rateHz };
-    await lastValueFrom((bench.isolate ? replayInChild(replayOptions) : replayDataset(replayOptions)).pipe(tap((file) => placedAt.set(path.basename(file.path), file.at))), {
+    await lastValueFrom((bench.isolate ? replayInChild(replayOptions) : replayDataset(replayOptions)).pipe(
+        tap((file) => {
+          playTrace();
+          placedAt.set(path.basename(file.path), file.at);
+        }),
+      ), {
       defaultValue: undefined,
     });
     await done;
     const cpu = process.cpuUsage(cpuBefore);
+    playing?.unsubscribe();
+    if (bench.trace !== undefined) await changeTcRate(bench.trace.rateAt(0));
     return measureRun(bench, { strategy, rep, speed, events, sources, placedAt, cpu });
   } finally {
     await rm(watchDir, { recursive: true, force: true });
@@ -471,7 +529,7 @@ function measureRun(bench: BenchContext, trace: RunTrace): BenchmarkRun {
 }
 
 function simulateAsRun(bench: BenchContext, strategy: BenchmarkStrategy, records: readonly FileRecord[]): { simAsRunMs: number; boundAsRunMs: number } {
-  const { scenario, table, bandwidth } = bench;
+  const { scenario, table } = bench;
   const byName = new Map(records.map((record) => [record.name, record]));
   const names = bench.measured.files.map((file) => path.basename(file.path));
   // The core is taken from reduce-start to reduced, not only for the reducer's own cpuMs: the
@@ -494,7 +552,7 @@ function simulateAsRun(bench: BenchContext, strategy: BenchmarkStrategy, records
   });
   const simAsRunMs = simulatedMakespan(bench, strategy, asRun);
   // The offline reference's table has no reductions left to bound, so it gets none.
-  const boundAsRunMs = strategy === 'offline' ? NaN : lowerBoundMakespan(asRun, { bandwidthBytesPerSec: bandwidth, cores: scenario.cores }).makespanMs;
+  const boundAsRunMs = strategy === 'offline' ? NaN : lowerBoundMakespan(asRun, { ...bench.uplink, cores: scenario.cores }).makespanMs;
   return { simAsRunMs, boundAsRunMs };
 }
 
@@ -502,7 +560,7 @@ function simulateAsRun(bench: BenchContext, strategy: BenchmarkStrategy, records
 function simulatedMakespan(bench: BenchContext, strategy: BenchmarkStrategy, files: readonly FileCost[]): number {
   return simulate({
     files,
-    bandwidthBytesPerSec: bench.bandwidth,
+    ...bench.uplink,
     strategy: strategy === 'offline' ? 'none' : strategy,
     cores: bench.scenario.cores,
     uploadSlots: bench.scenario.uploadSlots,
@@ -552,8 +610,54 @@ function summarizeRuns(
   return { summary, best, gapClosed: closed, gapClosedAsRun: closedAsRun, boundAsRunMs, speeds };
 }
 
-/** The makespan box plot and the bytes-queued chart of the median run, as SVG and PNG. */
-async function writePlots(outDir: string, scenario: Scenario, strategies: readonly BenchmarkStrategy[], runs: readonly BenchmarkRun[], bound: MakespanLowerBound): Promise<void> {
+/**
+ * Another process spinning on one core for as long as the runs last, as other software on an
+ * instrument PC would; returns the function that ends it (also called at process exit).
+ */
+function keepOneCoreBusy(): () => void {
+  const child: ChildProcess = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  const stop = (): void => {
+    process.removeListener('exit', stop);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', stop);
+  return stop;
+}
+
+/**
+ * The uplink's rate and the agent's estimate of it, in MB/s, for the queue plot: the trace as a
+ * staircase over the plotted time, and the estimator's rule replayed on the adaptive run's
+ * uploads (the run stands for all: the trace is the same in each). Times from the first file seen;
+ * the trace starts with the first frame placed.
+ */
+function rateSeries(trace: RateTrace, runs: readonly BenchmarkRun[]): { name: string; points: (readonly [number, number])[] }[] {
+  const run = runs.find((candidate) => candidate.strategy === 'adaptive') ?? runs[0];
+  if (run === undefined) return [];
+  const endSec = Math.max(...run.queued.map(([t]) => t), 1);
+  const originMs = Math.min(0, ...run.files.map((file) => file.placedMs ?? 0));
+  const tracePoints: (readonly [number, number])[] = [];
+  for (const step of trace.steps) {
+    const t = (step.atMs + originMs) / 1000;
+    if (t > endSec) break;
+    tracePoints.push([Math.max(0, t), step.bytesPerSec / 1e6]);
+  }
+  tracePoints.push([endSec, trace.rateAt(endSec * 1000 - originMs) / 1e6]);
+  const estimate = bandwidthEstimateSeries(run.files).map(([ms, rate]) => [ms / 1000, rate / 1e6] as const);
+  return [
+    { name: 'uplink rate (MB/s)', points: tracePoints },
+    { name: `estimate (MB/s, ${run.strategy} run)`, points: estimate },
+  ];
+}
+
+/** The makespan box plot and the bytes-queued chart of the median run (with the uplink's trace and its estimate), as SVG and PNG. */
+async function writePlots(
+  outDir: string,
+  scenario: Scenario,
+  strategies: readonly BenchmarkStrategy[],
+  runs: readonly BenchmarkRun[],
+  bound: MakespanLowerBound,
+  trace: RateTrace | undefined,
+): Promise<void> {
   const makespanSvg = boxPlotSvg({
     title: `Makespan per strategy (${scenario.name}; bound ${(bound.makespanMs / 1000).toFixed(2)} s)`,
     yLabel: 'makespan (s)',
@@ -570,11 +674,14 @@ async function writePlots(outDir: string, scenario: Scenario, strategies: readon
     })
     .filter((run): run is BenchmarkRun => run !== undefined);
   const queuedSvg = lineChartSvg({
-    title: `Bytes waiting for the uplink (${scenario.name}, median run)`,
+    title: trace === undefined ? `Bytes waiting for the uplink (${scenario.name}, median run)` : `Bytes waiting, uplink rate and its estimate (${scenario.name}, median run)`,
     xLabel: 'time since first file seen (s)',
-    yLabel: 'queued (MB)',
+    yLabel: trace === undefined ? 'queued (MB)' : 'queued (MB); rate (MB/s)',
     step: true,
-    series: representative.map((run) => ({ name: run.strategy, points: run.queued.map(([t, bytes]) => [t, bytes / 1e6] as const) })),
+    series: [
+      ...representative.map((run) => ({ name: run.strategy, points: run.queued.map(([t, bytes]) => [t, bytes / 1e6] as const) })),
+      ...(trace === undefined ? [] : rateSeries(trace, representative)),
+    ],
   });
   await writeFile(path.join(outDir, 'makespan.svg'), makespanSvg);
   await writeFile(path.join(outDir, 'queued.svg'), queuedSvg);
@@ -640,6 +747,8 @@ async function writeSummary(bench: BenchContext, facts: SummaryFacts): Promise<s
       perFileOverheadMs: bench.perFileOverheadMs,
       isolated: bench.isolate,
       warmUpMs: bench.warmUpMs,
+      ...(bench.traceFile === undefined ? {} : { trace: path.basename(bench.traceFile) }),
+      busyCore: bench.busyCore,
     },
     outcome.summary,
   );

@@ -8,14 +8,20 @@ import { scheduleFiles } from '../operators/scheduleFiles.js';
 import { reductionScore } from '../operators/reductionScore.js';
 import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
 import type { FileCost } from './FileCost.js';
+import { RateTrace } from './RateTrace.js';
 import { finiteNumberAbove, finiteNumberAtLeast, objectOption } from '../validation.js';
 
 /** Options for {@link simulate}. */
 export interface SimulateOptions {
   /** What each file costs, as the benchmark measured it; `index` must be 0…n−1. */
   readonly files: readonly FileCost[];
-  /** Capacity of the one uplink every upload shares, in bytes per second. */
-  readonly bandwidthBytesPerSec: number;
+  /** Capacity of the one uplink every upload shares, in bytes per second. Either this or `bandwidthTrace`. */
+  readonly bandwidthBytesPerSec?: number;
+  /**
+   * A time-varying uplink instead, replayed from the first arrival on: each byte goes at the
+   * rate of the moment it is sent (the trace a real benchmark run applies with `tc`).
+   */
+  readonly bandwidthTrace?: RateTrace;
   /** The strategy `prioritize` runs. @default 'adaptive' */
   readonly strategy?: PrioritizeStrategy;
   /** Reductions in flight at once. @default 1 */
@@ -49,7 +55,8 @@ export interface SimulationResult {
 interface Simulation {
   readonly files: readonly FileCost[];
   readonly byIndex: ReadonlyMap<number, FileCost>;
-  readonly msPerByte: number;
+  /** When `bytes` sent from `startMs` (ms from the first arrival), the link theirs alone, have gone. */
+  readonly sendEnd: (startMs: number, bytes: number) => number;
   readonly overheadMs: number;
   readonly strategy: PrioritizeStrategy;
   readonly cores: number;
@@ -66,7 +73,20 @@ function normaliseSimulateOptions(options: SimulateOptions): Simulation {
   if (!Array.isArray(files)) {
     throw new TypeError(`Expected \`files\` to be an array of FileCost, got ${typeof files}`);
   }
-  const msPerByte = 1000 / finiteNumberAbove('bandwidthBytesPerSec', options.bandwidthBytesPerSec, 0);
+  const { bandwidthBytesPerSec, bandwidthTrace } = options;
+  if ((bandwidthBytesPerSec === undefined) === (bandwidthTrace === undefined)) {
+    throw new TypeError('Expected exactly one of `bandwidthBytesPerSec` and `bandwidthTrace`');
+  }
+  if (bandwidthTrace !== undefined && !(bandwidthTrace instanceof RateTrace)) {
+    throw new TypeError(`Expected \`bandwidthTrace\` to be a RateTrace, got ${String(bandwidthTrace)}`);
+  }
+  let sendEnd: Simulation['sendEnd'];
+  if (bandwidthTrace === undefined) {
+    const msPerByte = 1000 / finiteNumberAbove('bandwidthBytesPerSec', bandwidthBytesPerSec, 0);
+    sendEnd = (startMs, bytes) => startMs + bytes * msPerByte;
+  } else {
+    sendEnd = (startMs, bytes) => bandwidthTrace.finishAt(startMs, bytes);
+  }
   const overheadMs = options.perFileOverheadMs ?? 0;
   finiteNumberAtLeast('perFileOverheadMs', overheadMs, 0);
   const rateHz = options.rateHz === undefined ? undefined : finiteNumberAbove('rateHz', options.rateHz, 0);
@@ -79,7 +99,7 @@ function normaliseSimulateOptions(options: SimulateOptions): Simulation {
   const arrivalOf = (file: FileCost): number => (rateHz === undefined ? file.arrivalMs : (file.index * 1000) / rateHz);
   const cores = options.cores ?? 1;
   const uploadSlots = options.uploadSlots ?? 2;
-  return { files, byIndex, msPerByte, overheadMs, strategy, cores, uploadSlots, initialBandwidth: options.initialBandwidth, arrivalOf };
+  return { files, byIndex, sendEnd, overheadMs, strategy, cores, uploadSlots, initialBandwidth: options.initialBandwidth, arrivalOf };
 }
 
 /** What reducing a file gives, as the table says: its reduced copy, or the file itself when it would not shrink. */
@@ -102,7 +122,7 @@ function virtualUplink(simulation: Simulation, scheduler: SchedulerLike): (job: 
   return (job) => {
     const startedAt = scheduler.now();
     const bytes = job.bodySize ?? job.item.size;
-    linkFreeAt = Math.max(startedAt, linkFreeAt) + bytes * simulation.msPerByte;
+    linkFreeAt = simulation.sendEnd(Math.max(startedAt, linkFreeAt), bytes);
     const finishAt = linkFreeAt + simulation.overheadMs;
     return timer(finishAt - startedAt, scheduler).pipe(
       map(() => ({ item: job.item, status: 200, bytes, startedAt, finishedAt: scheduler.now() })),
@@ -174,7 +194,9 @@ function tally(schedule: readonly ScheduleEvent[]): Omit<SimulationResult, 'sche
  * an upload occupies the uplink for `bytes / bandwidth`. The uplink is modelled as one
  * first-come-first-served link: concurrent uploads queue for it rather than each getting the
  * full bandwidth, which keeps the total rate right (as a shared bucket or `tc` class does) and
- * gives the same makespan as fair sharing whenever the link stays busy. Everything else
+ * gives the same makespan as fair sharing whenever the link stays busy. With `bandwidthTrace`
+ * the link's rate changes over time, its origin at the first arrival, and each upload's bytes
+ * go at the rates of the moments they are sent. Everything else
  * (watcher latency, HTTP, disk) is either ignored or folded into `perFileOverheadMs`.
  *
  * ```ts

@@ -4,6 +4,8 @@ import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import type { FileCost } from './FileCost.js';
 import { lowerBoundMakespan } from './lowerBoundMakespan.js';
 import { measureDataset } from './measureDataset.js';
+import type { RateTrace } from './RateTrace.js';
+import { readRateTrace } from './readRateTrace.js';
 import { scenarioBandwidth, scenarioFor, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 import { simulate } from './simulate.js';
 import { objectOption, oneOf } from '../validation.js';
@@ -20,6 +22,11 @@ export interface SimulateSweepOptions {
   readonly bandwidths?: readonly number[];
   /** The uplink a table was measured with, used when `bandwidths` is not given. */
   readonly defaultBandwidth?: number;
+  /**
+   * An uplink rate trace file (`seconds rate` lines); its `x` rates multiply each of
+   * `bandwidths`. @default the scenario's trace, if it has one; else a constant uplink
+   */
+  readonly trace?: string;
   /** Core counts to try. @default [1] */
   readonly cores?: readonly number[];
   /** Arrival rates to try (frames/s); an empty list keeps the table's arrivals. @default [] */
@@ -38,7 +45,12 @@ export interface SimulateSweepOptions {
 
 /** One configuration of a sweep. */
 export interface SweepRow {
+  /** The uplink's rate, or with a trace the rate its `x` multiply. */
   readonly bandwidthBytesPerSec: number;
+  /** The rate trace file, if the uplink followed one. */
+  readonly trace: string | undefined;
+  /** Mean rate of the trace over the bound's makespan; the same as `bandwidthBytesPerSec` without a trace. */
+  readonly meanBandwidthBytesPerSec: number;
   readonly cores: number;
   /** Undefined when the table's own arrival times were used. */
   readonly rateHz: number | undefined;
@@ -78,8 +90,10 @@ export async function simulateSweep(options: SimulateSweepOptions): Promise<Swee
 
   let files: readonly FileCost[];
   let bandwidths = options.bandwidths;
+  let traceFile = options.trace;
   if (options.scenario !== undefined) {
     const scenario = scenarioFor(options.scenario, options.small ?? false);
+    traceFile ??= scenario.trace;
     const measured = await measureDataset(scenario, options.cacheDir ?? path.join(os.tmpdir(), 'haste-agent-bench-cache'), options.log);
     files = measured.table;
     bandwidths ??= [scenarioBandwidth(scenario, files)];
@@ -95,6 +109,8 @@ export async function simulateSweep(options: SimulateSweepOptions): Promise<Swee
 
   const rows: SweepRow[] = [];
   for (const bandwidth of bandwidths) {
+    const trace: RateTrace | undefined = traceFile === undefined ? undefined : await readRateTrace(traceFile, bandwidth);
+    const uplink = trace === undefined ? { bandwidthBytesPerSec: bandwidth } : { bandwidthTrace: trace };
     for (const cores of options.cores ?? [1]) {
       for (const rateHz of rates) {
         const arrived = rateHz === undefined ? files : files.map((file) => ({ ...file, arrivalMs: (file.index * 1000) / rateHz }));
@@ -102,15 +118,16 @@ export async function simulateSweep(options: SimulateSweepOptions): Promise<Swee
         for (const strategy of strategies) {
           makespanMs[strategy] = simulate({
             files: arrived,
-            bandwidthBytesPerSec: bandwidth,
+            ...uplink,
             strategy,
             cores,
             uploadSlots: options.uploadSlots ?? 2,
             perFileOverheadMs: options.perFileOverheadMs ?? 0,
           }).makespanMs;
         }
-        const boundMs = lowerBoundMakespan(arrived, { bandwidthBytesPerSec: bandwidth, cores }).makespanMs;
-        rows.push({ bandwidthBytesPerSec: bandwidth, cores, rateHz, boundMs, makespanMs });
+        const boundMs = lowerBoundMakespan(arrived, { ...uplink, cores }).makespanMs;
+        const meanBandwidthBytesPerSec = trace === undefined ? bandwidth : trace.meanRate(boundMs);
+        rows.push({ bandwidthBytesPerSec: bandwidth, trace: traceFile, meanBandwidthBytesPerSec, cores, rateHz, boundMs, makespanMs });
       }
     }
   }

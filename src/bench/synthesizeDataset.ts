@@ -13,8 +13,9 @@ import {
   SURROUND_CEILING,
   surroundNoiseTable,
   type FrameAssets,
+  type FrameShape,
 } from './syntheticFrames.js';
-import { functionOption, integerAtLeast, integerBetween, nonEmptyString, objectOption } from '../validation.js';
+import { functionOption, integerAtLeast, integerBetween, nonEmptyString, objectOption, oneOf } from '../validation.js';
 
 /** Options for {@link synthesizeDataset}. */
 export interface SynthesizeDatasetOptions {
@@ -30,11 +31,33 @@ export interface SynthesizeDatasetOptions {
    */
   readonly size?: number;
   /**
+   * Stage segments that override the slow drift, cycled along the stream: each takes `frames`
+   * frames of its `kind` (see {@link FrameSegment}), so the reduction gain jumps at every
+   * segment boundary instead of changing smoothly.
+   * @default undefined (the drift model for every frame)
+   */
+  readonly segments?: readonly FrameSegment[];
+  /**
    * Called after each frame is written, in frame order.
    * @default undefined
    */
   readonly onProgress?: (file: SynthesizedFile, done: number, total: number) => void;
 }
+
+/**
+ * A run of frames of one kind: `drift` (the drifting specimen of the default stream), `empty`
+ * (the stage between specimens: a speck in a dark field, nearly all of it zeroed), `full` (the
+ * specimen filling the field up to the margin: little to zero) or `gainless` (noise over the
+ * specimen's range to the edges: nothing is dark and nothing compresses, so reduction saves
+ * nothing whatever the encoder).
+ */
+export interface FrameSegment {
+  readonly kind: 'drift' | 'empty' | 'full' | 'gainless';
+  /** Frames in the segment, >= 1. */
+  readonly frames: number;
+}
+
+const SEGMENT_KINDS: readonly FrameSegment['kind'][] = ['drift', 'empty', 'full', 'gainless'];
 
 /** One frame written by {@link synthesizeDataset}. */
 export interface SynthesizedFile {
@@ -89,7 +112,37 @@ export function synthesizeDataset(options: SynthesizeDatasetOptions): Promise<Sy
   return writeDataset(normaliseOptions(options));
 }
 
-async function writeDataset({ out, count, seed, size, onProgress }: NormalisedOptions): Promise<SynthesizedFile[]> {
+/** The kind of frame `index` when `segments` are cycled along the stream. */
+function kindAt(segments: readonly FrameSegment[] | undefined, index: number): FrameSegment['kind'] {
+  if (segments === undefined) return 'drift';
+  const period = segments.reduce((sum, segment) => sum + segment.frames, 0);
+  let offset = index % period;
+  for (const segment of segments) {
+    if (offset < segment.frames) return segment.kind;
+    offset -= segment.frames;
+  }
+  return 'drift';
+}
+
+/** The drift model's shape, or the segment's override of it (kept at the drift's centre, so the texture still pans). */
+function shapeOf(kind: FrameSegment['kind'], drift: FrameShape, size: number): FrameShape {
+  if (kind === 'drift') return drift;
+  const still = { ...drift, c2: 0, s2: 0, c3: 0, s3: 0 };
+  if (kind === 'empty') return { ...still, radius: size * 0.04 };
+  // Far enough from any centre the drift allows to cover every corner.
+  return { ...still, radius: size * 1.5 };
+}
+
+/**
+ * Overwrites a frame with uniform noise over the specimen's range: nothing is dark, and no PNG
+ * encoder can shrink it, so reducing it saves nothing whatever the encoder settings.
+ */
+function paintGainless(pixels: Uint8Array, random: () => number): void {
+  const span = 256 - SPECIMEN_FLOOR;
+  for (let p = 0; p < pixels.length; p++) pixels[p] = SPECIMEN_FLOOR + Math.floor(random() * span);
+}
+
+async function writeDataset({ out, count, seed, size, segments, onProgress }: NormalisedOptions): Promise<SynthesizedFile[]> {
   await mkdir(out, { recursive: true });
 
   const datasetRandom = mulberry32(seed);
@@ -109,7 +162,10 @@ async function writeDataset({ out, count, seed, size, onProgress }: NormalisedOp
   let pending: Promise<void> = Promise.resolve();
   for (let index = 0; index < count; index++) {
     const pixels = new Uint8Array(size * size);
-    const surroundPixels = paintFrame(pixels, assets, frameShape(model, index, size), mulberry32(mixSeed(seed, index)));
+    const kind = kindAt(segments, index);
+    const frameAssets = kind === 'gainless' ? { ...assets, margin: 0 } : assets;
+    const surroundPixels = paintFrame(pixels, frameAssets, shapeOf(kind, frameShape(model, index, size), size), mulberry32(mixSeed(seed, index)));
+    if (kind === 'gainless') paintGainless(pixels, mulberry32(mixSeed(seed, index) ^ 0x9e3779b9));
     await pending;
     const filePath = path.join(out, `frame_${String(index).padStart(5, '0')}.png`);
     pending = sharp(pixels, { raw: { width: size, height: size, channels: 1 } })
@@ -130,6 +186,7 @@ async function writeDataset({ out, count, seed, size, onProgress }: NormalisedOp
     seed,
     count,
     size,
+    ...(segments === undefined ? {} : { segments }),
     model: {
       ...model,
       margin: assets.margin,
@@ -154,16 +211,26 @@ interface NormalisedOptions {
   readonly count: number;
   readonly seed: number;
   readonly size: number;
+  readonly segments: readonly FrameSegment[] | undefined;
   readonly onProgress?: (file: SynthesizedFile, done: number, total: number) => void;
 }
 
 function normaliseOptions(options: SynthesizeDatasetOptions): NormalisedOptions {
   objectOption('options', options);
-  const { out, count, seed, size = 1024, onProgress } = options;
+  const { out, count, seed, size = 1024, segments, onProgress } = options;
   nonEmptyString('out', out);
   integerAtLeast('count', count, 0);
   integerBetween('seed', seed, 0, 0xffffffff);
   integerBetween('size', size, 16, 8192);
   if (onProgress !== undefined) functionOption('onProgress', onProgress);
-  return { out, count, seed, size, onProgress };
+  if (segments !== undefined) {
+    if (!Array.isArray(segments) || segments.length === 0) {
+      throw new TypeError(`Expected \`segments\` to be a non-empty array of { kind, frames }, got ${String(segments)}`);
+    }
+    segments.forEach((segment, i) => {
+      oneOf(`segments[${i}].kind`, segment?.kind, SEGMENT_KINDS);
+      integerAtLeast(`segments[${i}].frames`, segment.frames, 1);
+    });
+  }
+  return { out, count, seed, size, segments, onProgress };
 }

@@ -51,3 +51,8 @@ export async function shapeWithTc(port: number, bytesPerSecond: number): Promise
     await run('sh', [shapeScript, 'del']).catch(() => undefined);
   };
 }
+
+/** Switches the rate of the class {@link shapeWithTc} added (`tc class change`), in the middle of a run. */
+export async function changeTcRate(bytesPerSecond: number): Promise<void> {
+  await run('sh', [shapeScript, 'change', String(Math.max(1, Math.round(bytesPerSecond)))]);
+}

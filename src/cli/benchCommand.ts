@@ -14,7 +14,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
   program
     .command('bench')
     .description('benchmark the scheduling strategies end to end on a synthetic MiniTEM-like stream')
-    .option('--scenario <name>', 'paper (upload-bound) or cpu-scarce (too little CPU to reduce everything)', 'paper')
+    .option('--scenario <name>', 'paper (upload-bound), cpu-scarce (too little CPU to reduce everything), varying (the uplink follows a rate trace), fast (reducing rarely pays) or mixed (the gain jumps between segments)', 'paper')
     .option('--small', 'the quick version of the scenario (under 2 minutes)')
     .option('--reps <n>', 'runs per strategy, interleaved', '3')
     .option('--strategies <list>', 'comma-separated: none,fifo,splines,oracle,adaptive,offline', 'none,fifo,splines,oracle,adaptive,offline')
@@ -24,6 +24,8 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--rate <hz>', 'frames per second')
     .option('--count <n>', 'number of frames')
     .option('--size <px>', 'frame side in pixels')
+    .option('--trace <file>', "uplink rate trace: 'seconds rate' lines, rates in bytes/s or x of the scenario's uplink; needs tc (default: the scenario's)")
+    .option('--busy-core', 'keep another process busy on one core during the runs')
     .option('--shaper <kind>', 'tc (kernel htb on lo, needs root), bucket (gateway token bucket) or auto', 'auto')
     .option('--overhead <ms>', 'per-upload latency the simulator adds', '0')
     .option('--cache <dir>', 'where synthesized data sets are kept between runs')
@@ -44,6 +46,8 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         count: number(text('count')),
         size: number(text('size')),
         shaper: text('shaper') as RunBenchmarkOptions['shaper'],
+        ...(text('trace') === undefined ? {} : { trace: resolve(io.cwd, text('trace')!) }),
+        busyCore: flags.busyCore === true,
         perFileOverheadMs: number(text('overhead')),
         ...(text('cache') === undefined ? {} : { cacheDir: resolve(io.cwd, text('cache')!) }),
         ...(text('workDir') === undefined ? {} : { workDir: resolve(io.cwd, text('workDir')!) }),
@@ -56,7 +60,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         io.stdout.write(`${result.markdown}\nResults in ${result.outDir}\n`);
       } catch (error) {
         io.stderr.write(`haste-agent bench: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exitCode = error instanceof TypeError ? 2 : 1;
+        process.exitCode = error instanceof TypeError || error instanceof SyntaxError ? 2 : 1;
       }
     });
 }

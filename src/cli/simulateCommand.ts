@@ -19,9 +19,10 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
     .command('simulate')
     .description('simulate the strategies in virtual time on a measured cost table')
     .option('--table <file>', "a benchmark's table.json (or a JSON array of FileCost)")
-    .option('--scenario <name>', 'measure a benchmark scenario instead: paper or cpu-scarce')
+    .option('--scenario <name>', 'measure a benchmark scenario instead: paper, cpu-scarce, varying, fast or mixed')
     .option('--small', "with --scenario: the scenario's small version")
     .option('--bandwidth <list>', 'uplink rates in bytes/s, comma-separated')
+    .option('--trace <file>', "uplink rate trace: 'seconds rate' lines, rates in bytes/s or x of --bandwidth (default: the scenario's)")
     .option('--cores <list>', 'core counts, comma-separated', '1')
     .option('--rate <list>', "arrival rates in Hz, comma-separated (default: the table's arrivals)")
     .option('--strategies <list>', 'comma-separated strategies', 'none,fifo,splines,oracle,adaptive')
@@ -46,6 +47,7 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
         const rows = await simulateSweep({
           ...source,
           ...(text('bandwidth') === undefined ? {} : { bandwidths: numbers(text('bandwidth')) }),
+          ...(text('trace') === undefined ? {} : { trace: resolve(io.cwd, text('trace')!) }),
           cores: numbers(text('cores')),
           ...(text('rate') === undefined ? {} : { rates: numbers(text('rate')) }),
           strategies,
@@ -53,13 +55,15 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
           perFileOverheadMs: Number(text('overhead')),
           log: (line) => io.stderr.write(`${line}\n`),
         });
-        const header = ['MB/s', 'cores', 'rate Hz', 'bound s', ...strategies.map((s) => `${s} s`), 'gap closed'];
+        const traced = rows.some((row) => row.trace !== undefined);
+        const header = ['MB/s', ...(traced ? ['mean MB/s'] : []), 'cores', 'rate Hz', 'bound s', ...strategies.map((s) => `${s} s`), 'gap closed'];
         const lines = rows.map((row) => {
           const fifo = row.makespanMs.fifo;
           const best = Math.min(...strategies.filter((s) => s !== 'none' && s !== 'fifo').map((s) => row.makespanMs[s]!));
           const gap = fifo !== undefined && fifo > row.boundMs && Number.isFinite(best) ? `${(((fifo - best) / (fifo - row.boundMs)) * 100).toFixed(0)} %` : '–';
           return [
             (row.bandwidthBytesPerSec / 1e6).toFixed(3),
+            ...(traced ? [(row.meanBandwidthBytesPerSec / 1e6).toFixed(3)] : []),
             String(row.cores),
             row.rateHz === undefined ? 'table' : String(row.rateHz),
             (row.boundMs / 1000).toFixed(3),

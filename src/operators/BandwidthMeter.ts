@@ -42,9 +42,21 @@ function dropBefore(list: Span[], from: number): void {
  * without a start (`add`) leave k unknown while they were in flight, so then the window is
  * anchored at a finish instead (see `anchored`): an estimate without a bias of its own, but
  * noisier.
+ *
+ * A long window is steady but follows a change of the link only as fast as it slides: after a
+ * step the estimate would mix both rates for a whole window. With every start heard, each
+ * upload's own rate (its bytes over its fair share) is exact on an evenly shared link, so a
+ * step shows in the first uploads that ran after it: when the latest {@link STEP_SAMPLES}
+ * uploads all lie more than {@link STEP_RATIO} times above (or all below) the window's
+ * estimate, the window restarts at the first of them, and the estimate is theirs at once. A
+ * step is then followed within about two uploads' time; on a steady link the restart is rare
+ * (uneven TCP sharing moves single uploads up and down, rarely two in a row the same way by a
+ * third) and only shortens the window for a while.
  */
 export class BandwidthMeter<K = unknown> {
   private readonly inFlight = new Map<K, number>();
+  /** Where the window restarted after the last step of the link; uploads finished before it are forgotten. */
+  private since = Number.NEGATIVE_INFINITY;
   /** Successful uploads, by finish. */
   private samples: Sample[] = [];
   /** Failed uploads, by finish: they shared the link (k) but say nothing of its rate. */
@@ -85,17 +97,27 @@ export class BandwidthMeter<K = unknown> {
   rate(now: number): number | undefined {
     const { samples } = this;
     if (samples.length === 0) return undefined;
-    const horizon = now - this.windowMs;
+    const horizon = Math.max(now - this.windowMs, this.since);
     // The latest upload always counts, so a link slower than one upload per window still has a rate.
     let first = 0;
     while (first < samples.length - 1 && samples[first]!.finishedAt <= horizon) first += 1;
-    let windowStart = Number.POSITIVE_INFINITY;
     let allAnnounced = true;
-    for (let i = first; i < samples.length; i++) {
-      windowStart = Math.min(windowStart, samples[i]!.startedAt);
-      allAnnounced &&= samples[i]!.announced;
+    for (let i = first; i < samples.length; i++) allAnnounced &&= samples[i]!.announced;
+    let rate: number | undefined;
+    if (allAnnounced) {
+      const shares = cumulativeShares(this.samples, this.failed, this.inFlight.values());
+      rate = this.fairShare(first, shares);
+      const restart = rate === undefined ? undefined : this.stepStart(first, shares, rate);
+      if (restart !== undefined) {
+        this.since = restart.since;
+        first = restart.first;
+        rate = this.fairShare(first, shares);
+      }
+    } else {
+      rate = this.anchored(horizon);
     }
-    const rate = allAnnounced ? this.fairShare(first) : this.anchored(horizon);
+    let windowStart = Number.POSITIVE_INFINITY;
+    for (let i = first; i < samples.length; i++) windowStart = Math.min(windowStart, samples[i]!.startedAt);
     // Forget what can no longer overlap an upload in the window or one still to finish, but keep
     // the anchored estimate's anchor: the newest sample at or before the horizon.
     let keepFrom = windowStart;
@@ -113,9 +135,37 @@ export class BandwidthMeter<K = unknown> {
     }
   }
 
+  /**
+   * Where the window restarts when the latest uploads show that the link stepped away from
+   * `rate`: at the earliest start among them (`since`), with `first` the first sample that
+   * finished after it; undefined when the link did not step.
+   */
+  private stepStart(first: number, shares: ReadonlyMap<number, number>, rate: number): { since: number; first: number } | undefined {
+    const { samples } = this;
+    const latest = samples.length - STEP_SAMPLES;
+    if (latest <= first) return undefined;
+    let above = 0;
+    let below = 0;
+    let startedAt = Number.POSITIVE_INFINITY;
+    for (let i = latest; i < samples.length; i++) {
+      const upload = samples[i]!;
+      const shareMs = shares.get(upload.finishedAt)! - shares.get(upload.startedAt)!;
+      if (!(shareMs > 0)) return undefined;
+      const own = (upload.bytes * 1000) / shareMs;
+      if (own > rate * STEP_RATIO) above += 1;
+      else if (own * STEP_RATIO < rate) below += 1;
+      startedAt = Math.min(startedAt, upload.startedAt);
+    }
+    if (above < STEP_SAMPLES && below < STEP_SAMPLES) return undefined;
+    // Keep the uploads that finished after the first of the stepped ones started: they ran
+    // (mostly) at the new rate too.
+    let restartFirst = first;
+    while (restartFirst < latest && samples[restartFirst]!.finishedAt <= startedAt) restartFirst += 1;
+    return { since: startedAt, first: restartFirst };
+  }
+
   /** Bytes over fair shares of the samples from `first` on. */
-  private fairShare(first: number): number | undefined {
-    const shares = cumulativeShares(this.samples, this.failed, this.inFlight.values());
+  private fairShare(first: number, shares: ReadonlyMap<number, number>): number | undefined {
     let bytes = 0;
     let shareMs = 0;
     for (let i = first; i < this.samples.length; i++) {
@@ -150,6 +200,11 @@ export class BandwidthMeter<K = unknown> {
     return busyRate(samples.slice(anchor + 1).map((upload) => ({ ...upload, startedAt: Math.max(upload.startedAt, from) })));
   }
 }
+
+/** How many of the latest uploads must agree that the link stepped. */
+export const STEP_SAMPLES = 2;
+/** How far (as a factor) each of them must lie from the window's estimate. */
+export const STEP_RATIO = 1.3;
 
 /** Bytes over the union of the uploads' spans, so parallel time is not double-counted and gaps are skipped. */
 export function busyRate(uploads: readonly { startedAt: number; finishedAt: number; bytes: number }[]): number | undefined {

@@ -9,7 +9,9 @@ import type { ScheduleEvent } from './ScheduleEvent.js';
 export interface EstimateBandwidthOptions {
   /**
    * Only uploads that finished within this many milliseconds before now count, so the estimate
-   * follows a link whose rate changes. The latest upload always counts.
+   * follows a link whose rate drifts. The latest upload always counts. A step of the link does
+   * not wait for the window: fed schedule events, the window restarts once the latest two
+   * uploads each ran more than 1.3 × above (or below) the estimate.
    * @default 5000
    */
   readonly windowMs?: number;
@@ -31,7 +33,10 @@ const isScheduleEvent = (value: UploadResult | GatewayError | ScheduleEvent): va
  * upload's bytes against its fair share of the link (1/k of the time while k uploads ran
  * together): parallel uploads, the window's edges and idle gaps then cost nothing, and the rate is
  * exact on a link that serves its uploads evenly (real TCP flows share less evenly, which shows
- * as noise at the window's edges). Every `upload-start` must be followed by its `upload-end`
+ * as noise at the window's edges). Each upload's own rate is then exact too, so a step of the
+ * link shows in the first uploads after it: when the latest two both lie more than 1.3 × away
+ * from the estimate on the same side, the window restarts at the first of them, and the
+ * estimate follows the step within about two uploads' time instead of a whole window. Every `upload-start` must be followed by its `upload-end`
  * (a file is matched by `item.index` and `item.path`), or the upload counts as in flight forever.
  * Fed bare `UploadResult`s, it cannot know what else was in flight, so it anchors the window at
  * a finish instead: unbiased on average but noisier (±20% at 1 MB/s with 3 uploads in flight

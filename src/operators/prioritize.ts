@@ -92,14 +92,15 @@ export interface PrioritizeOptions {
  * - `adaptive`: the same uploads and the same candidate as `splines`. Once a score and the
  *   bandwidth B are known, a candidate whose estimated score exceeds B is always reduced: it
  *   saves more uplink time than its reduction costs, so it is done sooner reduced even on an
- *   idle uplink. Otherwise a core reduces it only when all of these hold: (1) every upload
- *   slot is busy (an idle uplink sends files at once, so reducing would only add latency);
- *   (2) a climb candidate's estimated score is > 0 (search candidates are always worth
- *   exploring); (3) once both the bandwidth B (`bandwidth`, by default measured) and the CPU
- *   cost c (ms per input byte, over the reductions so far) are known:
- *   `c * size < (Q - size) / B * 1000`, where Q is the bytes waiting for the uplink. That is,
- *   the reduction must end before the uplink could drain everything else, so the uplink never
- *   waits for a core. Otherwise the core idles until the next event.
+ *   idle uplink. A climb candidate whose estimated score is <= 0 is never reduced (search
+ *   candidates are always worth exploring). Otherwise, once B (`bandwidth`, by default measured,
+ *   following steps of the link) and the CPU cost c (ms per input byte, over the reductions so
+ *   far) are known, a core reduces the candidate when it is done sooner reduced than raw:
+ *   `c * size < (Q - size + saved) / B * 1000`, where Q is the bytes waiting for the uplink and
+ *   saved = score · c · size / 1000 the bytes its reduction is expected to save (raw, it goes
+ *   after the other Q − size bytes; reduced, after the core and the smaller copy). While B or c
+ *   is unknown, it reduces only when every upload slot is busy. Otherwise the core idles until
+ *   the next event.
  *
  * A source error is propagated at once. Completes when the files have completed and every
  * file's `upload-end` came back.

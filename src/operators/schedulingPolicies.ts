@@ -274,19 +274,23 @@ class AdaptivePolicy extends SplinesPolicy {
     if (candidate === undefined) return undefined;
     const { seq, explore } = candidate;
     const { bandwidth, cpuMsPerByte } = context;
+    const estimate = this.model.known > 0 ? this.estimate(seq) : undefined;
+    if (!explore && estimate !== undefined && estimate <= 0) return undefined;
+    if (bandwidth === undefined || !(bandwidth > 0)) return context.freeUploadSlots > 0 ? undefined : seq;
     // A score (bytes saved per CPU-second) above the bandwidth (bytes per second) means the
     // reduction saves more uplink time than it costs, so the file is done sooner reduced even
-    // if the uplink is idle now or would drain first: the checks below would only hold it back.
-    if (this.model.known > 0 && bandwidth !== undefined && this.estimate(seq) > bandwidth) return seq;
-    if (context.freeUploadSlots > 0) return undefined;
-    if (!explore && this.model.known > 0 && this.estimate(seq) <= 0) return undefined;
-    if (bandwidth !== undefined && bandwidth > 0 && cpuMsPerByte !== undefined) {
-      const size = context.sizeOf(seq);
-      const reduceMs = cpuMsPerByte * size;
-      const untilUplinkMs = ((context.queuedBytes - size) / bandwidth) * 1000;
-      if (!(reduceMs < untilUplinkMs)) return undefined;
-    }
-    return seq;
+    // if the uplink is idle now or would drain first.
+    if (estimate !== undefined && estimate > bandwidth) return seq;
+    if (cpuMsPerByte === undefined) return context.freeUploadSlots > 0 ? undefined : seq;
+    // Otherwise reduce when the file is done sooner reduced than raw: raw, it goes once the
+    // uplink has sent the other Q − size bytes waiting; reduced, once the core is done and the
+    // smaller copy is sent, not before the uplink gets to it.
+    //   max(reduceMs, (Q − size)/B) + (size − saved)/B < Q/B  ⟺  reduceMs < (Q − size + saved)/B
+    const size = context.sizeOf(seq);
+    const reduceMs = cpuMsPerByte * size;
+    const savedBytes = estimate === undefined ? 0 : Math.min(size, (estimate * reduceMs) / 1000);
+    const doneRawMs = ((context.queuedBytes - size + savedBytes) / bandwidth) * 1000;
+    return reduceMs < doneRawMs ? seq : undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { FileCost } from '../../src/bench/FileCost.js';
 import { lowerBoundMakespan } from '../../src/bench/lowerBoundMakespan.js';
+import { RateTrace } from '../../src/bench/RateTrace.js';
 
 function file(index: number, arrivalMs: number, bytes: number, reducedBytes: number, cpuMs: number): FileCost {
   return { index, arrivalMs, bytes, reducedBytes, cpuMs };
@@ -184,5 +185,108 @@ describe('lowerBoundMakespan', () => {
       'Expected `files[0].bytes` to be a finite number >= 0, got -1',
     );
     expect(() => lowerBoundMakespan([file(0, NaN, 1, 0, 0)], { bandwidthBytesPerSec: 1 })).to.throw(TypeError, /arrivalMs/);
+  });
+});
+
+describe('lowerBoundMakespan on a time-varying uplink', () => {
+  /** The feasible greedy schedule of the tests above, on a link whose rate follows `trace` from the first arrival. */
+  function simulateOnTrace(files: readonly FileCost[], trace: RateTrace, cores: number, reduce: (f: FileCost) => boolean): number {
+    const byArrival = [...files].sort((a, b) => a.arrivalMs - b.arrivalMs);
+    const origin = byArrival[0]!.arrivalMs;
+    const coreFree = new Array<number>(cores).fill(-Infinity);
+    const ready = byArrival.map((f) => {
+      if (!reduce(f)) return { at: f.arrivalMs, bytes: f.bytes };
+      const core = coreFree.indexOf(Math.min(...coreFree));
+      const done = Math.max(f.arrivalMs, coreFree[core]!) + f.cpuMs;
+      coreFree[core] = done;
+      return { at: done, bytes: f.reducedBytes };
+    });
+    ready.sort((a, b) => a.at - b.at);
+    let linkFree = -Infinity;
+    for (const upload of ready) linkFree = trace.finishAt(Math.max(linkFree, upload.at) - origin, upload.bytes) + origin;
+    return linkFree - origin;
+  }
+
+  function randomTrace(random: () => number): RateTrace {
+    let atMs = 0;
+    return new RateTrace(
+      Array.from({ length: 1 + Math.floor(random() * 8) }, (_, i) => {
+        if (i > 0) atMs += 1 + 800 * random();
+        return { atMs, bytesPerSec: 50_000 + 3_000_000 * random() };
+      }),
+    );
+  }
+
+  it('should equal the constant-rate bound on a one-step trace', () => {
+    const random = mulberry32(23);
+    for (let trial = 0; trial < 20; trial++) {
+      const files = randomStream(random, 1 + Math.floor(random() * 20));
+      const rate = 100_000 + 3_000_000 * random();
+      const constant = lowerBoundMakespan(files, { bandwidthBytesPerSec: rate, cores: 1 });
+      const traced = lowerBoundMakespan(files, { bandwidthTrace: RateTrace.constant(rate), cores: 1 });
+      expect(traced.makespanMs).to.be.closeTo(constant.makespanMs, 1e-5);
+      expect(traced.rawUploadMs).to.be.closeTo(constant.rawUploadMs, 1e-6);
+    }
+  });
+
+  it('should take the capacity as the integral of the trace', () => {
+    // 3000 bytes from t = 0 on 1000 B/s for 1 s, then 2000 B/s: 1 s + 1 s.
+    const slowThenFast = new RateTrace([{ atMs: 0, bytesPerSec: 1000 }, { atMs: 1000, bytesPerSec: 2000 }]);
+    const bound = lowerBoundMakespan([file(0, 0, 3000, 3000, 0)], { bandwidthTrace: slowThenFast });
+    expect(bound.makespanMs).to.be.closeTo(2000, 1e-9);
+    // Two files, the second arriving in the fast part: all 4000 bytes need 1000 + 2000·(T − 1) ≥ 4000.
+    const two = lowerBoundMakespan([file(0, 0, 2000, 2000, 0), file(1, 1200, 2000, 2000, 0)], { bandwidthTrace: slowThenFast });
+    expect(two.makespanMs).to.be.closeTo(2500, 1e-6);
+    // With the fast part first, the same bytes take less.
+    const fastThenSlow = new RateTrace([{ atMs: 0, bytesPerSec: 2000 }, { atMs: 1000, bytesPerSec: 1000 }]);
+    expect(lowerBoundMakespan([file(0, 0, 3000, 3000, 0)], { bandwidthTrace: fastThenSlow }).makespanMs).to.be.closeTo(2000, 1e-9);
+    expect(lowerBoundMakespan([file(0, 0, 2000, 2000, 0)], { bandwidthTrace: fastThenSlow }).makespanMs).to.be.closeTo(1000, 1e-9);
+  });
+
+  it('should count a reduction only once its copy could be sent at the rates of its moment', () => {
+    // Reducing takes 500 ms and leaves 100 bytes; the link drops to 100 B/s at 500 ms: 1500 ms.
+    // Raw, the 1000 bytes go at 10 000 B/s before the drop: 100 ms.
+    const drop = new RateTrace([{ atMs: 0, bytesPerSec: 10_000 }, { atMs: 500, bytesPerSec: 100 }]);
+    expect(lowerBoundMakespan([file(0, 0, 1000, 100, 500)], { bandwidthTrace: drop }).makespanMs).to.be.closeTo(100, 1e-9);
+  });
+
+  it('should never exceed the makespan of feasible greedy schedules', () => {
+    const random = mulberry32(29);
+    for (let trial = 0; trial < 60; trial++) {
+      const files = randomStream(random, 1 + Math.floor(random() * 25));
+      const trace = randomTrace(random);
+      const cores = 1 + Math.floor(random() * 3);
+      const bound = lowerBoundMakespan(files, { bandwidthTrace: trace, cores }).makespanMs;
+      const threshold = random() * 1000;
+      const policies: Array<(f: FileCost) => boolean> = [
+        () => false,
+        (f) => f.reducedBytes < f.bytes,
+        (f) => f.reducedBytes < f.bytes && (f.bytes - f.reducedBytes) / Math.max(f.cpuMs, 1e-9) > threshold,
+        () => random() < 0.5,
+      ];
+      for (const policy of policies) {
+        expect(bound).to.be.at.most(simulateOnTrace(files, trace, cores, policy) + 1e-6);
+      }
+    }
+  });
+
+  it('should stay close to the best choice of files to reduce on small streams', () => {
+    const random = mulberry32(31);
+    for (let trial = 0; trial < 30; trial++) {
+      const files = randomStream(random, 1 + Math.floor(random() * 6));
+      const trace = randomTrace(random);
+      let best = Infinity;
+      for (let subset = 0; subset < 1 << files.length; subset++) {
+        best = Math.min(best, simulateOnTrace(files, trace, 1, (f) => (subset & (1 << f.index)) !== 0));
+      }
+      const bound = lowerBoundMakespan(files, { bandwidthTrace: trace, cores: 1 }).makespanMs;
+      expect(bound).to.be.at.most(best + 1e-6);
+      expect(bound).to.be.at.least(best / 2);
+    }
+  });
+
+  it('should want exactly one of a rate and a trace', () => {
+    expect(() => lowerBoundMakespan([], {})).to.throw(TypeError, 'Expected exactly one of `bandwidthBytesPerSec` and `bandwidthTrace`');
+    expect(() => lowerBoundMakespan([], { bandwidthBytesPerSec: 1, bandwidthTrace: RateTrace.constant(1) })).to.throw(TypeError, 'exactly one');
   });
 });

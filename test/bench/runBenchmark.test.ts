@@ -91,4 +91,29 @@ describe('runBenchmark', () => {
     }
     expect(String(caught)).to.contain('scenario');
   });
+
+  it('should name the line of a malformed rate trace before measuring anything', async () => {
+    const trace = path.join(dir, 'trace.txt');
+    await writeFile(trace, '0 1x\n3 quick\n');
+    let caught: unknown;
+    try {
+      await runBenchmark({ scenario: 'varying', small: true, trace, out: dir, cacheDir: path.join(dir, 'cache') });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(SyntaxError);
+    expect(String(caught)).to.contain(`${trace}:2: expected the rate to be bytes/s`);
+    // Refused before the data set was synthesized.
+    expect(await readdir(dir)).to.deep.equal(['trace.txt']);
+  });
+
+  it('should refuse a rate trace with the token-bucket shaper, which cannot change its rate', async () => {
+    let caught: unknown;
+    try {
+      await runBenchmark({ scenario: 'varying', count: 4, size: 64, shaper: 'bucket', out: path.join(dir, 'out'), cacheDir: path.join(dir, 'cache') });
+    } catch (error) {
+      caught = error;
+    }
+    expect(String(caught)).to.contain('A rate trace needs the tc shaper');
+  });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { FileCost } from '../../src/bench/FileCost.js';
 import { lowerBoundMakespan } from '../../src/bench/lowerBoundMakespan.js';
+import { RateTrace } from '../../src/bench/RateTrace.js';
 import { simulate } from '../../src/bench/simulate.js';
 
 // Uplink 1000 B/s = 1 byte per ms, so upload times are easy to add up by hand.
@@ -65,7 +66,42 @@ describe('simulate', () => {
     }
   });
 
+  it('should replay a rate trace from the first arrival: each byte at the rate of its moment', () => {
+    // 1 byte/ms until 150 ms, then 4 bytes/ms: file 0 ends at 100, file 1 (100 bytes from 100)
+    // sends 50 by 150 and the rest by 162.5, file 2 by 187.5.
+    const trace = new RateTrace([{ atMs: 0, bytesPerSec: 1000 }, { atMs: 150, bytesPerSec: 4000 }]);
+    const result = simulate({ files: table, bandwidthTrace: trace, strategy: 'none', uploadSlots: 1 });
+    expect(result.makespanMs).to.be.closeTo(187.5, 1e-9);
+    const ends = result.schedule.flatMap((event) => (event.type === 'upload-end' ? [event.at] : []));
+    expect(ends).to.deep.equal([100, 162.5, 187.5]);
+  });
+
+  it('should give the same schedule on a one-step trace as on the constant rate', () => {
+    for (const strategy of ['none', 'fifo', 'splines', 'adaptive'] as const) {
+      const constant = simulate({ files: table, bandwidthBytesPerSec: 1000, strategy });
+      const traced = simulate({ files: table, bandwidthTrace: RateTrace.constant(1000), strategy });
+      expect(traced.makespanMs, strategy).to.equal(constant.makespanMs);
+      expect(traced.filesReduced, strategy).to.equal(constant.filesReduced);
+    }
+  });
+
+  it('should never beat the lower bound on a time-varying uplink', () => {
+    const files: FileCost[] = Array.from({ length: 40 }, (_, index) => ({
+      index,
+      arrivalMs: index * 7,
+      bytes: 1000 + ((index * 37) % 500),
+      reducedBytes: 200 + ((index * 53) % 700),
+      cpuMs: 10 + ((index * 11) % 15),
+    }));
+    const trace = new RateTrace([0, 100, 200, 300, 400].map((atMs, i) => ({ atMs, bytesPerSec: i % 2 === 0 ? 20_000 : 120_000 })));
+    const bound = lowerBoundMakespan(files, { bandwidthTrace: trace, cores: 1 }).makespanMs;
+    for (const strategy of ['none', 'fifo', 'splines', 'adaptive'] as const) {
+      expect(simulate({ files, bandwidthTrace: trace, strategy }).makespanMs, strategy).to.be.at.least(bound - 1e-9);
+    }
+  });
+
   it('should complete at once for an empty table and reject bad input', () => {
+    expect(() => simulate({ files: table })).to.throw(TypeError, 'Expected exactly one of `bandwidthBytesPerSec` and `bandwidthTrace`');
     expect(simulate({ files: [], bandwidthBytesPerSec: 1 }).makespanMs).to.equal(0);
     expect(() => simulate({ files: table, bandwidthBytesPerSec: 0 })).to.throw(TypeError, 'bandwidthBytesPerSec');
     expect(() => simulate({ files: [table[1]!], bandwidthBytesPerSec: 1 })).to.throw(TypeError, 'indexes');

@@ -128,11 +128,32 @@ describe('synthesizeDataset', () => {
     expect(seen).to.deep.equal([0, 1, 3, 1, 2, 3, 2, 3, 3]);
   });
 
+  it('should jump between segment kinds, cycling them along the stream', async () => {
+    const segments = [
+      { kind: 'empty', frames: 2 },
+      { kind: 'full', frames: 1 },
+      { kind: 'gainless', frames: 1 },
+    ] as const;
+    const files = await synthesizeDataset({ out: path.join(dir, 'segments'), count: 8, seed: 42, size, segments });
+    const dark = files.map((file) => file.darkFraction);
+    for (const i of [0, 1, 4, 5]) expect(dark[i], `frame ${i} empty`).to.be.above(0.95);
+    for (const i of [2, 6]) expect(dark[i], `frame ${i} full`).to.be.within(0.01, 0.2);
+    for (const i of [3, 7]) expect(dark[i], `frame ${i} gainless`).to.equal(0);
+    // What the reducer sees: the dark share of an empty field is all border-connected, a gainless frame has none.
+    const { data } = await sharp(files[3]!.path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(borderConnectedDark(new Uint8Array(data), size)).to.equal(0);
+    const empty = await sharp(files[0]!.path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(borderConnectedDark(new Uint8Array(empty.data), size) / (size * size)).to.be.closeTo(dark[0]!, 1e-9);
+  });
+
   it('should reject invalid options eagerly', async () => {
     const out = path.join(dir, 'bad');
     expect(() => synthesizeDataset({ out, count: -1, seed: 1 })).to.throw(TypeError, 'Expected `count` to be an integer >= 0, got -1');
     expect(() => synthesizeDataset({ out, count: 1, seed: 1.5 })).to.throw(TypeError, /`seed`/);
     expect(() => synthesizeDataset({ out, count: 1, seed: 1, size: 8 })).to.throw(TypeError, /`size`/);
     expect(() => synthesizeDataset({ out: '', count: 1, seed: 1 })).to.throw(TypeError, /`out`/);
+    expect(() => synthesizeDataset({ out, count: 1, seed: 1, segments: [] })).to.throw(TypeError, /`segments`/);
+    expect(() => synthesizeDataset({ out, count: 1, seed: 1, segments: [{ kind: 'busy' as 'full', frames: 1 }] })).to.throw(TypeError, 'Expected `segments[0].kind` to be one of drift, empty, full, gainless, got busy');
+    expect(() => synthesizeDataset({ out, count: 1, seed: 1, segments: [{ kind: 'full', frames: 0 }] })).to.throw(TypeError, /`segments\[0\]\.frames`/);
   });
 });

@@ -61,6 +61,40 @@ function sharedLink(rate: number, slots: number, runMs: number): ScheduleEvent[]
   return events;
 }
 
+/**
+ * Like `sharedLink`, on a link whose rate steps: `rateAt(t)` bytes/s, changing only at the
+ * times in `changes`. Sizes 256 to 1024 B.
+ */
+function steppedLink(rateAt: (ms: number) => number, changes: readonly number[], slots: number, runMs: number): ScheduleEvent[] {
+  const events: ScheduleEvent[] = [];
+  const active: { index: number; startedAt: number; size: number; left: number }[] = [];
+  let next = 0;
+  let t = 0;
+  const refill = () => {
+    while (active.length < slots && t < runMs) {
+      const size = 256 + ((next * 7919) % 13) * 64;
+      events.push(uploadStart(next, t));
+      active.push({ index: next, startedAt: t, size, left: size });
+      next += 1;
+    }
+  };
+  refill();
+  while (active.length > 0) {
+    const share = rateAt(t) / active.length;
+    const change = changes.find((at) => at > t + 1e-9) ?? Infinity;
+    const first = Math.min(...active.map((upload) => upload.left));
+    const dt = Math.min((first / share) * 1000, change - t);
+    t += dt;
+    for (const upload of active) upload.left -= (share * dt) / 1000;
+    for (const done of active.filter((upload) => upload.left <= 1e-9)) {
+      events.push(uploadEnd(done.index, done.size, done.startedAt, t));
+      active.splice(active.indexOf(done), 1);
+    }
+    refill();
+  }
+  return events;
+}
+
 describe('estimateBandwidth', () => {
   let testScheduler: TestScheduler;
 
@@ -192,6 +226,48 @@ describe('estimateBandwidth', () => {
       for (const s of late) expect(Math.abs(s.rate - rate) / rate).to.be.lessThan(0.2);
     });
   }
+
+  it('should restart its window when the latest two uploads show the link stepped', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      // One upload at a time: 1000 B/s for three, then 4000 B/s. After d the window still mixes
+      // (7000 B over 4 s); after e both d and e ran at 4000, so only they count.
+      const source = cold('a 999ms (Ab) 996ms (Bc) 996ms (Cd) 996ms (De) 996ms E', {
+        a: uploadStart(0, 0),
+        A: uploadEnd(0, 1000, 0, 1000),
+        b: uploadStart(1, 1000),
+        B: uploadEnd(1, 1000, 1000, 2000),
+        c: uploadStart(2, 2000),
+        C: uploadEnd(2, 1000, 2000, 3000),
+        d: uploadStart(3, 3000),
+        D: uploadEnd(3, 4000, 3000, 4000),
+        e: uploadStart(4, 4000),
+        E: uploadEnd(4, 4000, 4000, 5000),
+      });
+      expectObservable(source.pipe(estimateBandwidth({ scheduler: testScheduler }))).toBe('1000ms x 999ms x 999ms x 999ms y 999ms z', {
+        x: 1000,
+        y: 1750,
+        z: 4000,
+      });
+    });
+  });
+
+  it('should follow steps of the link up and down within 2 s, and stay exact between them', () => {
+    // 2 kB/s, 8 kB/s from 6 s, 2 kB/s from 12 s; two uploads of 256-1024 B always in flight.
+    const changes = [6000, 12_000];
+    const rateAt = (ms: number) => (ms >= 6000 && ms < 12_000 ? 8000 : 2000);
+    const events = steppedLink(rateAt, changes, 2, 18_000);
+    const seen: { at: number; rate: number }[] = [];
+    testScheduler.run(() => {
+      merge(...events.map((event) => timer(event.at, testScheduler).pipe(map(() => event))))
+        .pipe(estimateBandwidth({ scheduler: testScheduler }))
+        .subscribe((value) => seen.push({ at: testScheduler.now(), rate: value }));
+    });
+    const followed = seen.filter((s) => changes.every((change) => s.at < change || s.at >= change + 2000));
+    expect(followed.length).to.be.greaterThan(40);
+    for (const s of followed) expect(Math.abs(s.rate - rateAt(s.at)) / rateAt(s.at), `at ${s.at} ms`).to.be.lessThan(0.1);
+    // Before the first step nothing restarts the window by mistake: every estimate is exact.
+    for (const s of seen.filter((e) => e.at < 6000)) expect(s.rate).to.be.closeTo(2000, 1e-6);
+  });
 
   it('should ignore other schedule events and count a failed upload as sharing the link', () => {
     testScheduler.run(({ cold, expectObservable }) => {
