@@ -97,7 +97,10 @@ export class BandwidthMeter<K = unknown> {
   rate(now: number): number | undefined {
     const { samples } = this;
     if (samples.length === 0) return undefined;
-    const horizon = Math.max(now - this.windowMs, this.since);
+    // At most the latest MAX_WINDOW_SAMPLES uploads: at a thousand small files a second a 5 s
+    // window would hold thousands, and each estimate sorts the window's starts and ends.
+    const capped = samples.length > MAX_WINDOW_SAMPLES ? samples[samples.length - MAX_WINDOW_SAMPLES - 1]!.finishedAt : Number.NEGATIVE_INFINITY;
+    const horizon = Math.max(now - this.windowMs, this.since, capped);
     // The latest upload always counts, so a link slower than one upload per window still has a rate.
     let first = 0;
     while (first < samples.length - 1 && samples[first]!.finishedAt <= horizon) first += 1;
@@ -200,6 +203,9 @@ export class BandwidthMeter<K = unknown> {
     return busyRate(samples.slice(anchor + 1).map((upload) => ({ ...upload, startedAt: Math.max(upload.startedAt, from) })));
   }
 }
+
+/** Uploads an estimate looks at, at most, however many the window holds. */
+export const MAX_WINDOW_SAMPLES = 256;
 
 /** How many of the latest uploads must agree that the link stepped. */
 export const STEP_SAMPLES = 2;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BandwidthMeter } from '../../src/operators/BandwidthMeter.js';
+import { BandwidthMeter, MAX_WINDOW_SAMPLES } from '../../src/operators/BandwidthMeter.js';
 
 describe('BandwidthMeter', () => {
   it('should give each of three overlapping uploads its fair share of a constant-rate link', () => {
@@ -71,5 +71,22 @@ describe('BandwidthMeter', () => {
     expect(meter.add({ startedAt: Number.NaN, finishedAt: 1000, bytes: 10 }, 1000)).to.equal(undefined);
     expect(meter.add({ startedAt: 1000, finishedAt: 500, bytes: 10 }, 1000)).to.equal(undefined);
     expect(meter.add({ startedAt: 0, finishedAt: 1000, bytes: 10 }, 1000)).to.equal(10);
+  });
+
+  it('should estimate from the latest MAX_WINDOW_SAMPLES uploads when the window holds more', () => {
+    // One slot, 1000 B uploads back to back: 1,000 at 1 MB/s, then 300 at 1.2 MB/s, all within
+    // the 5 s window. 1.2x is below the step rule's 1.3x, so only the cap keeps the older ones
+    // out: over the whole window the estimate would be about 1.05 MB/s.
+    const meter = new BandwidthMeter<number>(5000);
+    let at = 0;
+    let rate: number | undefined;
+    for (let i = 0; i < 1300; i += 1) {
+      const took = i < 1000 ? 1 : 1 / 1.2;
+      meter.start(i, at);
+      rate = meter.finish(i, { startedAt: at, finishedAt: at + took, bytes: 1000 }, at + took);
+      at += took;
+    }
+    expect(MAX_WINDOW_SAMPLES).to.be.below(300);
+    expect(rate).to.be.closeTo(1_200_000, 1);
   });
 });
