@@ -64,7 +64,9 @@ export async function measureDataset(
   const level = scenario.reducer.compressionLevel ?? 6;
   const key = `${scenario.count}x${scenario.size}-seed${scenario.seed}`;
   const dataDir = path.join(cacheDir, key);
-  const costKey = `level${level}${scenario.reducer.adaptiveFiltering === true ? '-adaptive' : ''}`;
+  // Without libvips settings the reducer writes with its named default (see pngEffortSettings).
+  const libvips = scenario.reducer.compressionLevel !== undefined || scenario.reducer.adaptiveFiltering !== undefined;
+  const costKey = libvips ? `level${level}${scenario.reducer.adaptiveFiltering === true ? '-adaptive' : ''}` : 'png-default';
   const reducedDir = path.join(cacheDir, `${key}-${costKey}`);
   const costFile = path.join(reducedDir, 'costs.json');
 
