@@ -24,6 +24,9 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { retryUploads } from '../operators/retryUploads.js';
 import { scheduleFiles } from '../operators/scheduleFiles.js';
+import { BandwidthMeter } from '../operators/BandwidthMeter.js';
+import type { ScheduleEvent } from '../operators/ScheduleEvent.js';
+import type { PngEffort } from '../reducers/pngEffort.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
 import { createUploader } from '../sinks/createUploader.js';
 import type { GatewayRequest } from '../sinks/GatewayRequest.js';
@@ -70,6 +73,12 @@ export interface RunAgentOptions {
   readonly reduce?: boolean;
   /** Settings of the image reducer. @default reduceImage's defaults, spool under the state dir */
   readonly reducer?: ReduceImageOptions;
+  /**
+   * The image reducer's PNG setting: `auto` chooses per file from the reductions measured in
+   * this run and the uplink's measured bandwidth (see `choosePngEffort`); a name fixes it.
+   * @default 'auto', unless `reducer` names a setting or libvips' settings
+   */
+  readonly pngEffort?: PngEffort | 'auto';
   /**
    * Replaces the image reducer (for other kinds of data); called only for files it should try.
    * @default a worker pool running reduceImage on .png/.tif files
@@ -176,9 +185,17 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       scheduler,
     });
     let spool: Spool | undefined;
+    // The rate the PNG setting is chosen against; the schedule keeps its own estimate.
+    const uplink = new BandwidthMeter<number>(5000);
     const start = async (): Promise<void> => {
       if (settings.cores > 0 && options.reduceFile === undefined) {
-        spool = await openSpool({ cores: settings.cores, ...(options.reducer === undefined ? {} : { reducer: options.reducer }), ...(ledger === undefined ? {} : { ledger }) });
+        spool = await openSpool({
+          cores: settings.cores,
+          ...(options.reducer === undefined ? {} : { reducer: options.reducer }),
+          ...(ledger === undefined ? {} : { ledger }),
+          ...pngEffortOf(options),
+          bandwidth: () => uplink.rate(scheduler.now()) ?? options.initialBandwidth,
+        });
       }
       await delivery.forgetVanished();
     };
@@ -197,6 +214,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         ...(options.initialBandwidth === undefined ? {} : { initialBandwidth: options.initialBandwidth }),
         ...(options.halt === undefined ? {} : { halt: options.halt }),
       }),
+      tap((event) => measureUplink(uplink, event)),
       map(toAgentEvent),
       tap(endOnFatalStatus),
       finalize(() => delivery.complete()),
@@ -206,6 +224,20 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       ledger === undefined ? EMPTY : ledgerEvents(ledger, () => scheduler.now()).pipe(takeUntil(delivery.events$.pipe(ignoreElements(), endWith(null))));
     return merge(delivery.events$, ledgerNews$, work$).pipe(finalize(() => void spool?.close().catch(() => undefined)));
   });
+}
+
+/** `auto` unless the reducer's own settings fix the PNG encoder. */
+function pngEffortOf(options: RunAgentOptions): { pngEffort?: PngEffort | 'auto' } {
+  if (options.pngEffort !== undefined) return { pngEffort: options.pngEffort };
+  const { pngEffort, compressionLevel, adaptiveFiltering } = options.reducer ?? {};
+  return pngEffort === undefined && compressionLevel === undefined && adaptiveFiltering === undefined ? { pngEffort: 'auto' } : {};
+}
+
+function measureUplink(uplink: BandwidthMeter<number>, event: ScheduleEvent): void {
+  if (event.type === 'upload-start') uplink.start(event.item.index, event.at);
+  if (event.type !== 'upload-end') return;
+  if (event.result instanceof GatewayError) uplink.fail(event.item.index, event.at);
+  else uplink.finish(event.item.index, event.result, event.at);
 }
 
 /** The options runAgent checks at the call, with their defaults. */
