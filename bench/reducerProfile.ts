@@ -4,14 +4,13 @@
  *   npx tsx bench/reducerProfile.ts [--count 24] [--size 1024] [--seed 1] [--repeat 3]
  *
  * Writes `count` synthetic frames (the `synth` stream) to a temp folder (deleted afterwards)
- * and times each stage of the reducer on one thread (libvips limited to one thread, as in the
- * worker pool), `repeat` times round, printing the median ms per frame of each stage and, for
+ * and times each stage of the reducer (CPU time of the process, libvips limited to one thread as
+ * in the worker pool), `repeat` times round, printing the median ms per frame of each stage and, for
  * the encode, every named PNG setting beside libvips' and fast-png's.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { encode as fastPngEncode } from 'fast-png';
 import sharp from 'sharp';
@@ -44,10 +43,16 @@ const median = (xs: number[]): number => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** CPU milliseconds of this process (every thread) since `before`, as the machine is shared. */
+const cpuMsSince = (before: NodeJS.CpuUsage): number => {
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
+};
+
 async function timed<T>(samples: number[], work: () => Promise<T> | T): Promise<T> {
-  const started = performance.now();
+  const before = process.cpuUsage();
   const result = await work();
-  samples.push(performance.now() - started);
+  samples.push(cpuMsSince(before));
   return result;
 }
 
@@ -55,7 +60,7 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'haste-reducer-profile-'));
 try {
   await synthesizeDataset({ out: dir, count, seed: Number(values.seed), size });
   const files = Array.from({ length: count }, (_, i) => path.join(dir, `frame_${String(i).padStart(5, '0')}.png`));
-  const stages: Record<string, number[]> = { read: [], decode: [], fill: [] };
+  const stages: Record<string, number[]> = { read: [], decode: [], 'decode by libvips (before)': [], fill: [] };
   const encodeMs: Record<string, number[]> = {};
   const encodeBytes: Record<string, number[]> = {};
   const record = (name: string, ms: number, bytes: number): void => {
@@ -66,33 +71,36 @@ try {
     for (const file of files) {
       const bytes = await timed(stages.read!, () => readFile(file));
       const decoded = await timed(stages.decode!, () => decodeExactly(bytes));
+      await timed(stages['decode by libvips (before)']!, () =>
+        sharp(bytes, { ignoreIcc: true }).toColourspace('b-w').raw({ depth: 'uchar' }).toBuffer(),
+      );
       if ('refused' in decoded) throw new Error(decoded.refused);
       const outcome = await timed(stages.fill!, () => fillBackground(decoded.image, 30));
       if ('refused' in outcome) throw new Error(outcome.refused);
       const image: RasterImage = outcome.image;
       for (const effort of PNG_EFFORTS) {
-        const started = performance.now();
+        const before = process.cpuUsage();
         const png = await encodeReducedPng(image, { pngEffort: effort });
         const { filter, compressionLevel, strategy } = pngEffortSettings(effort);
-        record(`${effort}: ${filter} L${compressionLevel} ${strategy}`, performance.now() - started, png.bytes.length);
+        record(`${effort}: ${filter} L${compressionLevel} ${strategy}`, cpuMsSince(before), png.bytes.length);
       }
       for (const libvips of [LIBVIPS_DEFAULT, { compressionLevel: 9, adaptiveFiltering: true }]) {
-        const started = performance.now();
+        const before = process.cpuUsage();
         const png = await encodeReducedPng(image, libvips);
         const name = `libvips L${libvips.compressionLevel}${libvips.adaptiveFiltering ? ' adaptive' : ''}`;
-        record(name, performance.now() - started, png.bytes.length);
+        record(name, cpuMsSince(before), png.bytes.length);
       }
-      const started = performance.now();
+      const before = process.cpuUsage();
       const png = fastPngEncode(
         { width: image.width, height: image.height, channels: 1, depth: 8, data: image.data },
         { zlib: { level: 6 } },
       );
-      record('fast-png L6 none', performance.now() - started, png.length);
+      record('fast-png L6 none', cpuMsSince(before), png.length);
     }
   }
   console.log(
-    `${count} synthetic ${size}×${size} frames × ${repeat} rounds, one libvips thread; ` +
-      `median ms per frame (and KiB written):`,
+    `${count} synthetic ${size}×${size} frames × ${repeat} rounds, one libvips thread, load ` +
+      `${os.loadavg()[0]!.toFixed(1)}; median CPU ms per frame (and KiB written):`,
   );
   for (const [name, samples] of Object.entries(stages)) console.log(`  ${name.padEnd(34)} ${median(samples).toFixed(1)} ms`);
   for (const [name, samples] of Object.entries(encodeMs)) {
