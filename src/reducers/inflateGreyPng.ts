@@ -34,13 +34,16 @@ export function inflateGreyPng(bytes: Uint8Array, layout: PngLayout): Uint8Array
   if (rows.length !== stride * height) {
     throw new Error(`PNG image data inflates to ${rows.length} bytes, expected ${stride * height} for ${width}×${height}`);
   }
-  const out = new Uint8Array(width * height);
+  // Unfiltered in place: row y goes to y * width, behind its filtered bytes at y * (width + 1) + 1,
+  // so nothing is overwritten before it is read, and the row above is already in its place.
+  // A plain Uint8Array view keeps the fill's and encoder's loops monomorphic (a Buffer is another class).
+  const all = new Uint8Array(rows.buffer, rows.byteOffset, rows.length);
   for (let y = 0; y < height; y++) {
-    const type = rows[y * stride]!;
+    const type = all[y * stride]!;
     if (type > 4) throw new Error(`PNG row ${y} has filter type ${type}; only 0–4 exist`);
-    unfilterRow(rows, y * stride + 1, out, y * width, width, y > 0, type);
+    unfilterRow(all, y * stride + 1, all, y * width, width, y > 0, type);
   }
-  return out;
+  return all.subarray(0, width * height);
 }
 
 /** sharp's default `limitInputPixels`: larger images go to libvips, which refuses them clearly. */
@@ -76,7 +79,7 @@ function unfilterRow(
 ): void {
   const up = at - width;
   if (type === 0 || (type === 2 && !hasAbove)) {
-    out.set(rows.subarray(from, from + width), at);
+    out.copyWithin(at, from, from + width);
   } else if (type === 1 || (type === 4 && !hasAbove)) {
     // Paeth with no row above predicts from the left, as Sub does.
     let left = 0;
