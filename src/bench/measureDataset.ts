@@ -64,9 +64,9 @@ export async function measureDataset(
   const level = scenario.reducer.compressionLevel ?? 6;
   const key = `${scenario.count}x${scenario.size}-seed${scenario.seed}`;
   const dataDir = path.join(cacheDir, key);
-  // Without libvips settings the reducer writes with its named default (see pngEffortSettings).
+  // Without libvips settings the reducer writes with its default named setting, `fast`.
   const libvips = scenario.reducer.compressionLevel !== undefined || scenario.reducer.adaptiveFiltering !== undefined;
-  const costKey = libvips ? `level${level}${scenario.reducer.adaptiveFiltering === true ? '-adaptive' : ''}` : 'png-default';
+  const costKey = libvips ? `level${level}${scenario.reducer.adaptiveFiltering === true ? '-adaptive' : ''}` : 'png-fast';
   const reducedDir = path.join(cacheDir, `${key}-${costKey}`);
   const costFile = path.join(reducedDir, 'costs.json');
 

@@ -3,9 +3,9 @@ export const PNG_EFFORTS = ['fast', 'default', 'small'] as const;
 
 /**
  * A named PNG encoder setting: how much CPU the reducer spends to make its copy smaller.
- * `fast`: every row Average-filtered, zlib's run-length strategy; `default`: a filter chosen per
- * row (libpng's minimum-sum heuristic), zlib level 6 with its `filtered` strategy, as libpng
- * does; `small`: the same at zlib level 9.
+ * `fast`: every row Average-filtered, zlib's run-length strategy (reduceImage's default);
+ * `default`: libpng's usual settings, a filter chosen per row (its minimum-sum heuristic) and
+ * zlib level 6 with the `filtered` strategy; `small`: the same at zlib level 9.
  */
 export type PngEffort = (typeof PNG_EFFORTS)[number];
 

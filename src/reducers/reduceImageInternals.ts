@@ -50,7 +50,7 @@ export function normaliseReduceImageOptions(
     booleanOption('adaptiveFiltering', adaptiveFiltering);
     return { ...common, compressionLevel, adaptiveFiltering };
   }
-  const pngEffort: unknown = options.pngEffort ?? 'default';
+  const pngEffort: unknown = options.pngEffort ?? 'fast';
   if (!isPngEffort(pngEffort)) {
     throw new TypeError(`Expected \`pngEffort\` to be one of ${PNG_EFFORTS.join(', ')}, got ${String(pngEffort)}`);
   }
