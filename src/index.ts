@@ -52,6 +52,14 @@ export { reduceImage } from './reducers/reduceImage.js';
 export type { ReduceImageOptions } from './reducers/reduceImage.js';
 export { createWorkerPool } from './reducers/createWorkerPool.js';
 export type { CreateWorkerPoolOptions, WorkerPool } from './reducers/createWorkerPool.js';
+export { PNG_EFFORTS, pngEffortSettings } from './reducers/pngEffort.js';
+export type { PngEffort, PngEffortSettings } from './reducers/pngEffort.js';
+export { choosePngEffort } from './reducers/choosePngEffort.js';
+export type { EffortTally } from './reducers/choosePngEffort.js';
+export { createPngEffortChooser } from './reducers/createPngEffortChooser.js';
+export type { PngEffortChooser, PngEffortChooserOptions } from './reducers/createPngEffortChooser.js';
+export { reduceWithChosenPngEffort } from './reducers/reduceWithChosenPngEffort.js';
+export type { ReduceWithChosenPngEffortOptions } from './reducers/reduceWithChosenPngEffort.js';
 
 // Sinks
 export { streamId } from './sinks/streamId.js';

@@ -6,7 +6,9 @@ import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import { createWorkerPool } from '../reducers/createWorkerPool.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
+import type { PngEffort } from '../reducers/pngEffort.js';
 import { notReduced } from '../reducers/reduceImageInternals.js';
+import { reduceWithChosenPngEffort } from '../reducers/reduceWithChosenPngEffort.js';
 import type { Ledger } from '../state/Ledger.js';
 import { isReducibleImage } from './runAgentInternals.js';
 
@@ -18,6 +20,15 @@ export interface OpenSpoolOptions {
   readonly reducer?: ReduceImageOptions;
   /** With a ledger, the spool is `<ledger dir>/spool`, emptied at start. @default none: a new temporary folder */
   readonly ledger?: Ledger;
+  /**
+   * `auto`: choose the PNG setting per file from this spool's measured reductions and the
+   * uplink's `bandwidth` (see `reduceWithChosenPngEffort`); a name fixes it; undefined keeps
+   * `reducer`'s settings.
+   * @default undefined
+   */
+  readonly pngEffort?: PngEffort | 'auto';
+  /** The uplink's current estimate in bytes per second, for `pngEffort: 'auto'`. @default unknown */
+  readonly bandwidth?: () => number | undefined;
 }
 
 /** The folder reduced copies go to and the workers that write them; see {@link openSpool}. */
@@ -62,7 +73,14 @@ export async function openSpool(options: OpenSpoolOptions = {}): Promise<Spool> 
     owned = true;
   }
   await mkdir(dir, { recursive: true });
-  const pool = createWorkerPool({ size: cores, reducerOptions: { ...options.reducer, spoolDir: dir } });
+  const fixed = options.pngEffort === undefined || options.pngEffort === 'auto' ? {} : { pngEffort: options.pngEffort };
+  const pool = createWorkerPool({ size: cores, reducerOptions: { ...options.reducer, ...fixed, spoolDir: dir } });
+  const reduceImageFile =
+    options.pngEffort === 'auto'
+      ? reduceWithChosenPngEffort((item, effort) => pool.reduce(item, effort), {
+          ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
+        })
+      : (item: FileItem) => pool.reduce(item);
   // A thread starts only when first given a file and needs a few hundred ms to load sharp.
   // Asking each for a file that does not exist starts them all now; the answer is dropped.
   for (let slot = 0; slot < cores; slot += 1) {
@@ -71,7 +89,7 @@ export async function openSpool(options: OpenSpoolOptions = {}): Promise<Spool> 
   }
   return {
     dir,
-    reduce: (item) => (isReducibleImage(item.path) ? pool.reduce(item) : of(notReduced(item, item.size, 0, 'not an image the reducer knows'))),
+    reduce: (item) => (isReducibleImage(item.path) ? reduceImageFile(item) : of(notReduced(item, item.size, 0, 'not an image the reducer knows'))),
     close: async () => {
       await pool.close();
       if (owned) await rm(dir, { recursive: true, force: true });

@@ -28,6 +28,8 @@ import type { PrioritizeStrategy } from '../operators/prioritize.js';
 import { retryUploads } from '../operators/retryUploads.js';
 import { scheduleFiles } from '../operators/scheduleFiles.js';
 import { takeUntilIdle } from '../operators/takeUntilIdle.js';
+import { BandwidthMeter } from '../operators/BandwidthMeter.js';
+import type { PngEffort } from '../reducers/pngEffort.js';
 import type { ReduceImageOptions } from '../reducers/reduceImage.js';
 import { createUploader } from '../sinks/createUploader.js';
 import type { GatewayRequest } from '../sinks/GatewayRequest.js';
@@ -80,6 +82,12 @@ export interface RunAgentOptions {
   readonly reduce?: boolean;
   /** Settings of the image reducer. @default reduceImage's defaults, spool under the state dir */
   readonly reducer?: ReduceImageOptions;
+  /**
+   * The image reducer's PNG setting: `auto` chooses per file from the reductions measured in
+   * this run and the uplink's measured bandwidth (see `choosePngEffort`); a name fixes it.
+   * @default 'auto', unless `reducer` names a setting or libvips' settings
+   */
+  readonly pngEffort?: PngEffort | 'auto';
   /**
    * Replaces the image reducer (for other kinds of data); called only for files it should try.
    * @default a worker pool running reduceImage on .png/.tif files
@@ -201,9 +209,18 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       scheduler,
     });
     let spool: Spool | undefined;
+    // The link's rate as the uploads show it: on each `uploaded` event (status, ETA) and what
+    // the PNG setting is chosen against. The schedule keeps its own estimate.
+    const uplink = new BandwidthMeter<string>(5000);
     const start = async (): Promise<void> => {
       if (settings.cores > 0 && options.reduceFile === undefined) {
-        spool = await openSpool({ cores: settings.cores, ...(options.reducer === undefined ? {} : { reducer: options.reducer }), ...(ledger === undefined ? {} : { ledger }) });
+        spool = await openSpool({
+          cores: settings.cores,
+          ...(options.reducer === undefined ? {} : { reducer: options.reducer }),
+          ...(ledger === undefined ? {} : { ledger }),
+          ...pngEffortOf(options),
+          bandwidth: () => uplink.rate(scheduler.now()) ?? options.initialBandwidth,
+        });
       }
       await delivery.forgetVanished();
     };
@@ -224,7 +241,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
         ...(options.initialBandwidth === undefined ? {} : { initialBandwidth: options.initialBandwidth }),
         ...(options.halt === undefined ? {} : { halt: options.halt }),
       }),
-      map(measuringUplink(5000)),
+      map(measuringUplink(uplink)),
       tap(endOnFatalStatus),
       finalize(() => delivery.complete()),
     );
@@ -233,6 +250,13 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       ledger === undefined ? EMPTY : ledgerEvents(ledger, () => scheduler.now()).pipe(takeUntil(delivery.events$.pipe(ignoreElements(), endWith(null))));
     return merge(delivery.events$, ledgerNews$, work$).pipe(finalize(() => void spool?.close().catch(() => undefined)));
   });
+}
+
+/** `auto` unless the reducer's own settings fix the PNG encoder. */
+function pngEffortOf(options: RunAgentOptions): { pngEffort?: PngEffort | 'auto' } {
+  if (options.pngEffort !== undefined) return { pngEffort: options.pngEffort };
+  const { pngEffort, compressionLevel, adaptiveFiltering } = options.reducer ?? {};
+  return pngEffort === undefined && compressionLevel === undefined && adaptiveFiltering === undefined ? { pngEffort: 'auto' } : {};
 }
 
 /** The options runAgent checks at the call, with their defaults. */

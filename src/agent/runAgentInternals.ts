@@ -33,11 +33,10 @@ export function versionKey(item: { readonly path: string; readonly size: number;
  * `toAgentEvent` with the uplink's rate on every `uploaded` event: a `BandwidthMeter` hears
  * every upload start and end, so it sets each upload's bytes against its fair share of the link
  * while others ran beside it. That is the link's rate, not one upload's: with two upload slots
- * on a 3 MB/s link each upload runs at about 1.5 MB/s, and the meter says 3 MB/s. One meter per
- * call, so call it once per run.
+ * on a 3 MB/s link each upload runs at about 1.5 MB/s, and the meter says 3 MB/s. The caller's
+ * meter, one per run, so others can read the same rate (the PNG setting's choice does).
  */
-export function measuringUplink(windowMs: number): (event: ScheduleEvent) => AgentEvent {
-  const meter = new BandwidthMeter<string>(windowMs);
+export function measuringUplink(meter: BandwidthMeter<string>): (event: ScheduleEvent) => AgentEvent {
   const keyOf = (event: ScheduleEvent): string => `${event.item.index}\u0000${event.item.path}`;
   return (event) => {
     const translated = toAgentEvent(event);

@@ -65,7 +65,9 @@ export async function measureDataset(
   const segments = scenario.segments === undefined ? '' : `-segments-${scenario.segments.map((segment) => `${segment.kind}${segment.frames}`).join('.')}`;
   const key = `${scenario.count}x${scenario.size}-seed${scenario.seed}${segments}`;
   const dataDir = path.join(cacheDir, key);
-  const costKey = `level${level}${scenario.reducer.adaptiveFiltering === true ? '-adaptive' : ''}`;
+  // Without libvips settings the reducer writes with its default named setting, `fast`.
+  const libvips = scenario.reducer.compressionLevel !== undefined || scenario.reducer.adaptiveFiltering !== undefined;
+  const costKey = libvips ? `level${level}${scenario.reducer.adaptiveFiltering === true ? '-adaptive' : ''}` : 'png-fast';
   const reducedDir = path.join(cacheDir, `${key}-${costKey}`);
   const costFile = path.join(reducedDir, 'costs.json');
 

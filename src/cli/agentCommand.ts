@@ -53,6 +53,12 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     .option('--reduce', 'reduce .png/.tif images locally when it pays (default: on)')
     .option('--no-reduce', 'send every file as it is')
     .option('--tolerance <n>', `background threshold of the image reducer, 0-255 (default: ${agentDefaults.tolerance})`)
+    .addOption(
+      new Option(
+        '--png-effort <name>',
+        `PNG setting of the image reducer; auto picks per stream from measured bytes saved per CPU-second and the uplink (default: "${agentDefaults.pngEffort}")`,
+      ).choices(['auto', 'fast', 'default', 'small']),
+    )
     .option('--poll <ms>', "poll the folder every <ms> instead of using the OS's file events (network shares: SMB, NFS)")
     .option('--settle-ms <ms>', `send a file once its size and mtime stayed the same this long; raise it for writers that pause mid-file (default: ${agentDefaults.settleMs})`)
     .option('--state-dir <dir>', 'where the ledger lives (default: ~/.local/state/haste-agent/<folder>-<hash>)')
@@ -288,6 +294,7 @@ async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger
     uploadSlots: config.concurrency ?? config.uploadSlots,
     reduce: config.reduce,
     reducer: { tolerance: config.tolerance },
+    pngEffort: config.pngEffort,
     retry: { maxRetries: config.maxRetries, capMs: config.retryCap * 1000 },
     post: createFetchPost(run.ca === undefined ? {} : { ca: run.ca }),
     ledger,

@@ -11,6 +11,7 @@ export const agentDefaults: AgentConfig = {
   uploadSlots: 2,
   reduce: true,
   tolerance: 30,
+  pngEffort: 'auto',
   resend: false,
   deleteAfterUpload: false,
   maxRetries: Number.POSITIVE_INFINITY,

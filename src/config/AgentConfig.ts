@@ -40,6 +40,8 @@ export interface AgentConfig {
   readonly reduce: boolean;
   /** Reducer tolerance (how much background noise counts as background), >= 0. */
   readonly tolerance: number;
+  /** The reducer's PNG setting: `auto` (chosen per stream from measured scores and the uplink), `fast`, `default` or `small`. */
+  readonly pngEffort: 'auto' | 'fast' | 'default' | 'small';
   /** Folder for the spool and the record of what was sent. */
   readonly stateDir?: string;
   /** Send files again even if the state says they were sent. */

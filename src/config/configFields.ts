@@ -23,6 +23,7 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   uploadSlots: { kind: 'integer', min: 1 },
   reduce: { kind: 'boolean' },
   tolerance: { kind: 'number', min: 0 },
+  pngEffort: { kind: 'enum', values: ['auto', 'fast', 'default', 'small'] },
   stateDir: { kind: 'string', pathLike: true },
   resend: { kind: 'boolean' },
   deleteAfterUpload: { kind: 'boolean' },

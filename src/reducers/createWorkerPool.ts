@@ -10,6 +10,7 @@ import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import { startWorkerPool } from './startWorkerPool.js';
 import type { ReduceImageOptions } from './reduceImage.js';
+import type { PngEffort } from './pngEffort.js';
 import { normaliseReduceImageOptions } from './reduceImageInternals.js';
 import { integerAtLeast } from '../validation.js';
 
@@ -33,8 +34,10 @@ export interface WorkerPool {
    * A cold Observable that, on subscribe, queues `item` for the next free worker and emits its
    * Reduction once, then completes. Unsubscribing before a worker takes the item removes it
    * from the queue; unsubscribing later lets the worker finish and drops the answer.
+   * `pngEffort`, when given, replaces the pool's PNG settings for this file (as the agent's
+   * per-stream choice does); an unknown name throws a TypeError at the call.
    */
-  reduce(item: FileItem): Observable<Reduction>;
+  reduce(item: FileItem, pngEffort?: PngEffort): Observable<Reduction>;
   /** Terminates every worker; pending reductions error. Resolves when all threads have ended. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { decode as decodePng } from 'fast-png';
 import sharp, { type Sharp } from 'sharp';
 import type { RasterImage, Refusal } from './RasterImage.js';
+import { inflateGreyPng } from './inflateGreyPng.js';
 import { readPngLayout, type PngLayout } from './readPngLayout.js';
 
 /** The image as stored, or why it is not decoded for reduction. */
@@ -10,7 +11,8 @@ export type ExactDecode = { readonly image: RasterImage } | Refusal;
  * Decodes a PNG or TIFF to its stored samples at their own bit depth and channel layout, or
  * says why it will not: whatever the reducer could not write back exactly is sent as it is.
  *
- * 8-bit grey PNGs (the common microscopy case) are decoded by libvips, the fast path; other
+ * 8-bit grey PNGs (the common microscopy case) are decoded by zlib and our own row unfiltering
+ * ({@link inflateGreyPng}; by libvips when interlaced), the fast path; other
  * PNGs by fast-png, which returns samples, palette indices and palette untouched; single-page
  * 8-bit grey, 16-bit grey and 8-bit RGB TIFFs by libvips. Colour profiles are never applied
  * (`ignoreIcc`), and files that carry one are refused, as are: animated PNGs; PNG `gAMA` or
@@ -58,6 +60,8 @@ function pngRefusal({ bitDepth, colourType, chunks }: PngLayout): string | undef
 }
 
 async function decodeGrey8(bytes: Buffer, layout: PngLayout): Promise<RasterImage> {
+  const samples = inflateGreyPng(bytes, layout);
+  if (samples !== undefined) return { width: layout.width, height: layout.height, channels: 1, depth: 8, data: samples };
   // Without toColourspace('b-w') libvips hands back three channels.
   const { data, info } = await sharp(bytes, { ignoreIcc: true })
     .toColourspace('b-w')

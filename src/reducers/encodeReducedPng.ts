@@ -1,26 +1,30 @@
 import { encode } from 'fast-png';
 import sharp from 'sharp';
+import { pngEffortSettings, type PngEffort } from './pngEffort.js';
 import type { RasterImage } from './RasterImage.js';
+import { writeGreyPng } from './writeGreyPng.js';
 
-/** PNG settings for {@link encodeReducedPng}. */
-export interface EncodeReducedPngOptions {
-  /** zlib level, 0–9. */
-  readonly compressionLevel: number;
-  /** Adaptive row filters; honoured by the libvips encoder only. */
-  readonly adaptiveFiltering: boolean;
-}
+/**
+ * PNG settings for {@link encodeReducedPng}: a named setting (see `pngEffortSettings`), which
+ * decides the level and filtering and has 8-bit grey written by {@link writeGreyPng}; or a zlib
+ * level (0–9) and adaptive row filters (honoured by the libvips encoder only).
+ */
+export type EncodeReducedPngOptions =
+  | { readonly pngEffort: PngEffort; readonly compressionLevel?: undefined; readonly adaptiveFiltering?: undefined }
+  | { readonly pngEffort?: undefined; readonly compressionLevel: number; readonly adaptiveFiltering: boolean };
 
 /** The PNG bytes and which encoder wrote them. */
 export interface EncodedPng {
   readonly bytes: Buffer;
-  readonly encoder: 'sharp' | 'fast-png';
+  readonly encoder: 'sharp' | 'fast-png' | 'zlib';
 }
 
 /**
  * Encodes a raster as a PNG of the same bit depth and channels (a palette as a palette).
  *
- * 8-bit grey, the common case, goes through libvips (fast, and the settings the benchmarks
- * were measured with). Everything else goes through fast-png, because libvips cannot write a
+ * 8-bit grey, the common case, is written by {@link writeGreyPng} when a named `pngEffort` is
+ * given (its own row filter and zlib strategy), else by libvips with `compressionLevel` and
+ * `adaptiveFiltering` (the settings the scheduling benchmarks were measured with). Everything else goes through fast-png, because libvips cannot write a
  * 16-bit PNG from raw samples (it wrote 8-bit RGB, or each value's two bytes duplicated) and
  * would expand a palette; fast-png writes samples as given, with no row filter. A palette's
  * translucent entries are moved first (fast-png's tRNS is only right that way); every pixel
@@ -33,20 +37,24 @@ export interface EncodedPng {
  * ```
  *
  * @param image The filled raster.
- * @param options zlib level and filtering.
+ * @param options A named setting, or zlib level and filtering.
  * @returns The PNG and the encoder's name.
  */
 export async function encodeReducedPng(image: RasterImage, options: EncodeReducedPngOptions): Promise<EncodedPng> {
   const { width, height, channels, depth, data, palette } = image;
+  const named = options.pngEffort === undefined ? undefined : pngEffortSettings(options.pngEffort);
+  if (named !== undefined && palette === undefined && channels === 1 && depth === 8) {
+    return { bytes: writeGreyPng(data as Uint8Array, width, height, named), encoder: 'zlib' };
+  }
   if (palette === undefined && channels === 1 && depth === 8) {
     // Without toColourspace('b-w') a 1-channel raw buffer is written as RGB.
     const bytes = await sharp(data as Uint8Array, { raw: { width, height, channels: 1 } })
       .toColourspace('b-w')
-      .png({ compressionLevel: options.compressionLevel, adaptiveFiltering: options.adaptiveFiltering })
+      .png({ compressionLevel: options.compressionLevel ?? 6, adaptiveFiltering: options.adaptiveFiltering === true })
       .toBuffer();
     return { bytes, encoder: 'sharp' };
   }
-  const level = options.compressionLevel as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  const level = (named?.compressionLevel ?? options.compressionLevel ?? 6) as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   const ordered = palette === undefined ? { data, palette } : positionalTransparency(palette, data as Uint8Array);
   const png = encode({ width, height, channels, depth, ...ordered }, { zlib: { level } });
   return { bytes: Buffer.from(png.buffer, png.byteOffset, png.length), encoder: 'fast-png' };

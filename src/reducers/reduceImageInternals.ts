@@ -4,14 +4,18 @@ import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import type { ReduceImageOptions } from './reduceImage.js';
 import { booleanOption, integerBetween } from '../validation.js';
+import { PNG_EFFORTS, isPngEffort, type PngEffort } from './pngEffort.js';
 
-/** ReduceImageOptions with every default filled in, safe to post to a worker. */
-export interface NormalisedReduceImageOptions {
-  readonly tolerance: number;
-  readonly spoolDir: string;
-  readonly compressionLevel: number;
-  readonly adaptiveFiltering: boolean;
-}
+/**
+ * ReduceImageOptions with every default filled in, safe to post to a worker and to normalise
+ * again: a named PNG setting, or libvips' level and filtering, never both.
+ */
+export type NormalisedReduceImageOptions = { readonly tolerance: number; readonly spoolDir: string } & PngChoice;
+
+/** A named setting, or the libvips settings given instead of one. */
+export type PngChoice =
+  | { readonly pngEffort: PngEffort; readonly compressionLevel?: undefined; readonly adaptiveFiltering?: undefined }
+  | { readonly pngEffort?: undefined; readonly compressionLevel: number; readonly adaptiveFiltering: boolean };
 
 /**
  * One spool folder per process: two agents on one machine must not overwrite each other's
@@ -36,9 +40,21 @@ export function normaliseReduceImageOptions(
   if (typeof spoolDir !== 'string' || spoolDir === '') {
     throw new TypeError(`Expected \`spoolDir\` to be a non-empty string, got ${String(spoolDir)}`);
   }
-  integerBetween('compressionLevel', compressionLevel, 0, 9);
-  booleanOption('adaptiveFiltering', adaptiveFiltering);
-  return { tolerance, spoolDir: path.resolve(spoolDir), compressionLevel, adaptiveFiltering };
+  const common = { tolerance, spoolDir: path.resolve(spoolDir) };
+  const libvipsSettings = options.compressionLevel !== undefined || options.adaptiveFiltering !== undefined;
+  if (options.pngEffort !== undefined && libvipsSettings) {
+    throw new TypeError('Expected either `pngEffort` or `compressionLevel`/`adaptiveFiltering`, not both');
+  }
+  if (libvipsSettings) {
+    integerBetween('compressionLevel', compressionLevel, 0, 9);
+    booleanOption('adaptiveFiltering', adaptiveFiltering);
+    return { ...common, compressionLevel, adaptiveFiltering };
+  }
+  const pngEffort: unknown = options.pngEffort ?? 'fast';
+  if (!isPngEffort(pngEffort)) {
+    throw new TypeError(`Expected \`pngEffort\` to be one of ${PNG_EFFORTS.join(', ')}, got ${String(pngEffort)}`);
+  }
+  return { ...common, pngEffort };
 }
 
 /**

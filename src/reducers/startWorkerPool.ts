@@ -3,11 +3,14 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import { messageOf, notReduced, type NormalisedReduceImageOptions } from './reduceImageInternals.js';
+import { isPngEffort, PNG_EFFORTS, type PngEffort } from './pngEffort.js';
 import type { WorkerRequest, WorkerResponse } from './workerMessages.js';
 
 interface PendingRequest {
   readonly id: number;
   readonly item: FileItem;
+  /** Overrides the pool's PNG setting for this file. */
+  readonly pngEffort: PngEffort | undefined;
   readonly subscriber: Subscriber<Reduction>;
   /** Unsubscribed while in a worker: the worker cannot be interrupted, so its answer is dropped. */
   dropped: boolean;
@@ -64,7 +67,10 @@ function pump(pool: Pool): void {
     const request = queue.shift()!;
     slot.current = request;
     slot.worker.ref();
-    const message: WorkerRequest = { id: request.id, item: request.item, options: pool.options };
+    const { tolerance, spoolDir } = pool.options;
+    const options: NormalisedReduceImageOptions =
+      request.pngEffort === undefined ? pool.options : { tolerance, spoolDir, pngEffort: request.pngEffort };
+    const message: WorkerRequest = { id: request.id, item: request.item, options };
     slot.worker.postMessage(message);
   }
 }
@@ -102,13 +108,16 @@ function crash(pool: Pool, slot: Slot, reason: string): void {
   pump(pool);
 }
 
-function reduceOn(pool: Pool, item: FileItem): Observable<Reduction> {
+function reduceOn(pool: Pool, item: FileItem, pngEffort: PngEffort | undefined): Observable<Reduction> {
+  if (pngEffort !== undefined && !isPngEffort(pngEffort)) {
+    throw new TypeError(`Expected \`pngEffort\` to be one of ${PNG_EFFORTS.join(', ')}, got ${String(pngEffort)}`);
+  }
   return new Observable<Reduction>((subscriber) => {
     if (pool.closed) {
       subscriber.error(new Error('Worker pool is closed'));
       return undefined;
     }
-    const request: PendingRequest = { id: pool.nextId++, item, subscriber, dropped: false };
+    const request: PendingRequest = { id: pool.nextId++, item, pngEffort, subscriber, dropped: false };
     pool.queue.push(request);
     pump(pool);
     return () => {
@@ -143,10 +152,10 @@ export function startWorkerPool(
   size: number,
   options: NormalisedReduceImageOptions,
   spawn: () => Worker,
-): { reduce(item: FileItem): Observable<Reduction>; close(): Promise<void> } {
+): { reduce(item: FileItem, pngEffort?: PngEffort): Observable<Reduction>; close(): Promise<void> } {
   const pool: Pool = { size, options, spawn, slots: [], queue: [], nextId: 0, closed: false };
   return {
-    reduce: (item) => reduceOn(pool, item),
+    reduce: (item, pngEffort) => reduceOn(pool, item, pngEffort),
     close: () => closePool(pool),
   };
 }

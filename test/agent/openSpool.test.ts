@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { firstValueFrom } from 'rxjs';
 import { openSpool } from '../../src/agent/openSpool.js';
 import { openLedger } from '../../src/state/openLedger.js';
+import { fileItem, microscopyPixels, writeGreyPng } from '../reducers/reducerFixtures.js';
 
 describe('openSpool', function () {
   // Worker threads load sharp on start.
@@ -17,6 +18,28 @@ describe('openSpool', function () {
 
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should try each PNG setting on the first files with pngEffort auto, and fix it when named', async () => {
+    const input = join(dir, 'input');
+    await mkdir(input);
+    const items = [];
+    for (let index = 0; index < 3; index++) {
+      const file = join(input, `frame${index}.png`);
+      await writeGreyPng(file, microscopyPixels(64, index + 1), 64, 64);
+      items.push(await fileItem(file, index));
+    }
+    const auto = await openSpool({ pngEffort: 'auto', bandwidth: () => 1e6 });
+    const fixed = await openSpool({ pngEffort: 'small' });
+    try {
+      const efforts = [];
+      for (const item of items) efforts.push((await firstValueFrom(auto.reduce(item))).settings?.pngEffort);
+      expect(efforts).to.deep.equal(['fast', 'default', 'small']);
+      expect((await firstValueFrom(fixed.reduce(items[0]!))).settings).to.include({ pngEffort: 'small' });
+    } finally {
+      await auto.close();
+      await fixed.close();
+    }
   });
 
   it('should make a temporary folder without a ledger and remove it on close', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { GatewayError } from '../../src/model/GatewayError.js';
 import { measuringUplink } from '../../src/agent/runAgentInternals.js';
+import { BandwidthMeter } from '../../src/operators/BandwidthMeter.js';
 import { fileItem } from '../../src/testing/fileItem.js';
 import { uploadEnd } from '../../src/testing/uploadEnd.js';
 import { uploadStart } from '../../src/testing/uploadStart.js';
@@ -12,7 +13,7 @@ describe('measuringUplink', () => {
   const done = (item: typeof a, startedAt: number, finishedAt: number) => ({ item, status: 200, bytes: item.size, startedAt, finishedAt });
 
   it("should put the link's rate on each uploaded event, not the upload's own", () => {
-    const translate = measuringUplink(5000);
+    const translate = measuringUplink(new BandwidthMeter<string>(5000));
     // Two uploads share the link for 2 s: 2000 bytes in 2 s is 1000 B/s, though each ran at 500 B/s.
     expect(translate(uploadStart(a, 0))).to.deep.equal({ type: 'upload-start', at: 0, path: a.path, bytes: 1000 });
     translate(uploadStart(b, 0));
@@ -23,7 +24,7 @@ describe('measuringUplink', () => {
   });
 
   it('should count a failed upload as sharing the link without giving it a rate', () => {
-    const translate = measuringUplink(5000);
+    const translate = measuringUplink(new BandwidthMeter<string>(5000));
     translate(uploadStart(a, 0));
     translate(uploadStart(c, 0));
     const failed = translate(uploadEnd(c, 1000, new GatewayError('HTTP 503', { status: 503, path: c.path })));
@@ -33,7 +34,7 @@ describe('measuringUplink', () => {
   });
 
   it('should pass other events through as toAgentEvent translates them', () => {
-    const translate = measuringUplink(5000);
+    const translate = measuringUplink(new BandwidthMeter<string>(5000));
     expect(translate({ type: 'reduce-start', item: a, at: 5 })).to.deep.equal({ type: 'reduce-start', at: 5, path: a.path });
   });
 });

@@ -128,6 +128,17 @@ describe('registerAgentCommand', () => {
       expect(cli.stderr.text).to.match(/^error: option '--mode <mode>' argument 'fastest' is invalid\. Allowed choices are none, fifo, splines, oracle, adaptive\.\n$/);
     });
 
+    it('should reject a --png-effort outside the choices, naming them', async () => {
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      const caught = await cli
+        .run(watched, '--host', 'localhost:1', '--username', 'lab', '--png-effort', 'max')
+        .then(() => undefined, (error: unknown) => error);
+      expect(caught).to.be.instanceOf(CommanderError);
+      expect(cli.stderr.text).to.match(
+        /^error: option '--png-effort <name>' argument 'max' is invalid\. Allowed choices are auto, fast, default, small\.\n$/,
+      );
+    });
+
     it('should exit 2 with the rule when --cores is not a positive integer', async () => {
       const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
       await cli.run(watched, '--host', 'localhost:1', '--username', 'lab', '--cores', 'two');

@@ -14,6 +14,7 @@ const defaults: AgentConfig = {
   uploadSlots: 2,
   reduce: true,
   tolerance: 10,
+  pngEffort: 'auto',
   resend: false,
   deleteAfterUpload: false,
   maxRetries: 5,
@@ -190,6 +191,15 @@ describe('loadConfig', () => {
         '`path` must be a non-empty string, got 42',
       ].map((message) => `config file ${file}: ${message}`),
     );
+  });
+
+  it('should take the PNG setting from the file, and name the choices when it is not one', async () => {
+    const good = await configFile({ pngEffort: 'small' });
+    expect(loadConfig({ file: good, env: {}, flags: {}, defaults }).config.pngEffort).to.equal('small');
+    const bad = await configFile({ pngEffort: 'smallest' });
+    expect(problems({ file: bad, env: {}, flags: {}, defaults })).to.deep.equal([
+      `config file ${bad}: \`pngEffort\` must be one of 'auto', 'fast', 'default', 'small', got "smallest"`,
+    ]);
   });
 
   it('should not accept numbers written as strings in the file', async () => {

@@ -95,6 +95,24 @@ describe('createWorkerPool', () => {
     }
   });
 
+  it('should reduce a file with the PNG setting given for it, over the pool setting', async () => {
+    const [item] = await images(1);
+    const pool = createWorkerPool({ reducerOptions: { spoolDir, compressionLevel: 1 } });
+    try {
+      const pooled = await firstValueFrom(pool.reduce(item!));
+      const small = await firstValueFrom(pool.reduce(item!, 'small'));
+
+      expect(pooled.settings).to.include({ compressionLevel: 1, encoder: 'sharp' });
+      expect(small.settings).to.include({ pngEffort: 'small', compressionLevel: 9, encoder: 'zlib' });
+      expect(() => pool.reduce(item!, 'max' as never)).to.throw(
+        TypeError,
+        'Expected `pngEffort` to be one of fast, default, small, got max',
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('should skip a queued request that was unsubscribed and still serve the ones after it', async () => {
     const [first, skipped, last] = await images(3);
     const pool = createWorkerPool({ size: 1, reducerOptions: { spoolDir } });

@@ -192,4 +192,63 @@ describe('floodFillBackground', () => {
       'Expected `width` to be an integer >= 0, got 2.5',
     );
   });
+
+  it('should fill exactly the pixels a plain 4-connected search from the border reaches', () => {
+    // Mazes of dark and bright with winding runs, shapes where a scanline fill can go wrong.
+    let state = 7;
+    const random = (): number => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (let trial = 0; trial < 300; trial++) {
+      const width = 1 + Math.floor(random() * 23);
+      const height = 1 + Math.floor(random() * 23);
+      const darkShare = random();
+      const pixels = Uint8Array.from({ length: width * height }, () => (random() < darkShare ? 10 : 200));
+      const expected = referenceMask(pixels, width, height, 30);
+      const mask = new Uint8Array(width * height).fill(9);
+      const filled = floodFillBackground(pixels, width, height, 30, mask);
+      expect(Array.from(mask), `${width}×${height} trial ${trial}`).to.deep.equal(Array.from(expected));
+      expect(filled).to.equal(expected.reduce((sum, v) => sum + v, 0));
+      const zeroed = Uint8Array.from(pixels);
+      expect(floodFillBackground(zeroed, width, height, 30)).to.equal(filled);
+      expect(Array.from(zeroed)).to.deep.equal(Array.from(pixels, (v, i) => (expected[i] === 1 ? 0 : v)));
+    }
+  });
+
+  it('should give the same answer when called again on a smaller image after a larger one', () => {
+    const big = new Uint8Array(64 * 64);
+    expect(floodFillBackground(big, 64, 64, 30)).to.equal(64 * 64);
+    const { pixels, width, height } = grid(['111', '191', '111']);
+    expect(floodFillBackground(pixels, width, height, 30)).to.equal(8);
+    expect(rows(pixels, width)).to.deep.equal(['000', '090', '000']);
+  });
 });
+
+/** Breadth-first search from every dark border pixel, one neighbour at a time: the definition. */
+function referenceMask(pixels: Uint8Array, width: number, height: number, tolerance: number): Uint8Array {
+  const mask = new Uint8Array(width * height);
+  const queue: number[] = [];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const onBorder = x === 0 || y === 0 || x === width - 1 || y === height - 1;
+      if (onBorder && pixels[y * width + x]! < tolerance) {
+        mask[y * width + x] = 1;
+        queue.push(y * width + x);
+      }
+    }
+  }
+  while (queue.length > 0) {
+    const index = queue.shift()!;
+    const x = index % width;
+    const y = Math.floor(index / width);
+    for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]] as const) {
+      const next = ny * width + nx;
+      if (nx >= 0 && ny >= 0 && nx < width && ny < height && mask[next] === 0 && pixels[next]! < tolerance) {
+        mask[next] = 1;
+        queue.push(next);
+      }
+    }
+  }
+  return mask;
+}

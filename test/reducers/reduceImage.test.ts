@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { reduceImage } from '../../src/reducers/reduceImage.js';
+import { PNG_EFFORTS } from '../../src/reducers/pngEffort.js';
+import { reduceImage, type ReduceImageOptions } from '../../src/reducers/reduceImage.js';
 import {
   expandPalette,
   FIXTURE_DIR,
@@ -268,6 +269,39 @@ describe('reduceImage', () => {
       'Expected `compressionLevel` to be an integer from 0 to 9, got 10',
     );
   });
+
+  for (const [options, message] of [
+    [{ pngEffort: 'max' }, 'Expected `pngEffort` to be one of fast, default, small, got max'],
+    [
+      { pngEffort: 'fast', compressionLevel: 9 },
+      'Expected either `pngEffort` or `compressionLevel`/`adaptiveFiltering`, not both',
+    ],
+  ] as const) {
+    it(`should reject ${JSON.stringify(options)} with a clear TypeError`, async () => {
+      const item = { path: path.join(dir, 'never-read.png'), size: 1, mtimeMs: 0, index: 0 };
+      const caught = await reduceImage(item, options as ReduceImageOptions).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(caught).to.be.instanceOf(TypeError).with.property('message', message);
+    });
+  }
+
+  it('should write 8-bit grey with the named setting by default and report it in the settings', async () => {
+    const input = path.join(dir, 'named.png');
+    await writeGreyPng(input, microscopyPixels(SIZE), SIZE, SIZE);
+    const named = await reduceImage(await fileItem(input), { spoolDir });
+    const small = await reduceImage(await fileItem(input), { spoolDir, pngEffort: 'small' });
+
+    expect(named.settings).to.include({
+      pngEffort: 'fast',
+      encoder: 'zlib',
+      filter: 'average',
+      strategy: 'rle',
+      compressionLevel: 1,
+    });
+    expect(small.settings).to.include({ pngEffort: 'small', encoder: 'zlib', compressionLevel: 9 });
+  });
 });
 
 describe('reduceImage against fixtures made with Pillow and scipy', () => {
@@ -300,38 +334,44 @@ describe('reduceImage against fixtures made with Pillow and scipy', () => {
   }
 
   const PNG_COLOUR_TYPES: Record<string, number> = { grey: 0, rgb: 2, palette: 3, 'grey-alpha': 4, rgba: 6 };
+  const PNG_CHOICES: { name: string; options: ReduceImageOptions }[] = [
+    ...PNG_EFFORTS.map((pngEffort) => ({ name: `pngEffort ${pngEffort}`, options: { pngEffort } })),
+    { name: 'libvips level 9 adaptive', options: { compressionLevel: 9, adaptiveFiltering: true } },
+  ];
 
   for (const fixture of fixtureCases()) {
     const { expect: expected } = fixture;
     if (expected.reduced) {
-      it(`should match the original operator exactly on ${fixture.name} (${fixture.note})`, async () => {
-        const item = await fileItem(path.join(FIXTURE_DIR, fixture.file));
+      for (const png of PNG_CHOICES) {
+        it(`should match the original operator exactly on ${fixture.name} (${fixture.note}) at ${png.name}`, async () => {
+          const item = await fileItem(path.join(FIXTURE_DIR, fixture.file));
 
-        const reduction = await reduceImage(item, { spoolDir, tolerance: fixture.tolerance });
+          const reduction = await reduceImage(item, { spoolDir, tolerance: fixture.tolerance, ...png.options });
 
-        expect(reduction.reduced, reduction.reason).to.equal(true);
-        const bytes = await readFile(reduction.outputPath!);
-        expect(pngHeader(bytes)).to.deep.equal({
-          bitDepth: expected.depth,
-          colourType: PNG_COLOUR_TYPES[expected.colourType],
+          expect(reduction.reduced, reduction.reason).to.equal(true);
+          const bytes = await readFile(reduction.outputPath!);
+          expect(pngHeader(bytes)).to.deep.equal({
+            bitDepth: expected.depth,
+            colourType: PNG_COLOUR_TYPES[expected.colourType],
+          });
+          const output = decodePng(bytes);
+          expect(output).to.include({ width: expected.width, height: expected.height, depth: expected.depth });
+          const samples =
+            expected.colourType === 'palette' ? expandPalette(output.data, output.palette!) : Array.from(output.data);
+          const want = readRaw(expected.raw, expected.depth);
+          expect(samples.length).to.equal(want.length);
+          const wrong = samples.findIndex((value, i) => value !== want[i]);
+          expect(wrong, `first wrong sample at ${wrong}: ${samples[wrong]} instead of ${want[wrong]}`).to.equal(-1);
+          expect(reduction.mediaType).to.equal('image/png');
+          expect(reduction.settings).to.include({
+            bitDepth: expected.depth,
+            colourType: expected.colourType,
+            significantBits: expected.significantBits,
+            significantBitsFrom: expected.significantBitsFrom,
+            threshold: expected.threshold,
+          });
         });
-        const output = decodePng(bytes);
-        expect(output).to.include({ width: expected.width, height: expected.height, depth: expected.depth });
-        const samples =
-          expected.colourType === 'palette' ? expandPalette(output.data, output.palette!) : Array.from(output.data);
-        const want = readRaw(expected.raw, expected.depth);
-        expect(samples.length).to.equal(want.length);
-        const wrong = samples.findIndex((value, i) => value !== want[i]);
-        expect(wrong, `first wrong sample at ${wrong}: ${samples[wrong]} instead of ${want[wrong]}`).to.equal(-1);
-        expect(reduction.mediaType).to.equal('image/png');
-        expect(reduction.settings).to.include({
-          bitDepth: expected.depth,
-          colourType: expected.colourType,
-          significantBits: expected.significantBits,
-          significantBitsFrom: expected.significantBitsFrom,
-          threshold: expected.threshold,
-        });
-      });
+      }
     } else {
       it(`should send ${fixture.name} as it is, with the reason (${fixture.note})`, async () => {
         const item = await fileItem(path.join(FIXTURE_DIR, fixture.file));
