@@ -181,12 +181,18 @@ describe('NATS sink under faults (real nats-server)', function () {
     const delivered = (stdout: string): string[] => stdout.split('\n').filter((line) => line.startsWith('delivered ')).map((line) => line.split(' ')[1]!);
     let next = 0;
     for (; next < 40; next += 1) await put(next);
+    const journaled = async (): Promise<string[]> =>
+      (await readFile(journal, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { name: string }).name);
     for (let round = 0; round < 3; round += 1) {
+      const before = (await journaled()).length;
       const consumer = spawnAgent(args);
-      await consumer.waitFor(/delivered /, 60_000);
+      // New objects arrive while it runs, so it always has one to hand on (a fast consumer had
+      // handed on everything before, and waited for an object that came only after the wait).
       const putting = (async () => {
         for (let i = 0; i < 20; i += 1) await put(next++);
       })();
+      // Killed once it has handed on at least one object of this round (its journal says so).
+      await until(async () => (await journaled()).length > before, 'an object handed on', 60_000);
       await sleep(200 + Math.floor(random() * 600));
       consumer.child.kill('SIGKILL');
       await consumer.exited;
@@ -195,8 +201,6 @@ describe('NATS sink under faults (real nats-server)', function () {
     }
     while (next < OBJECTS) await put(next++);
     const last = spawnAgent(args);
-    const journaled = async (): Promise<string[]> =>
-      (await readFile(journal, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { name: string }).name);
     await until(async () => (await journaled()).length >= OBJECTS, 'every object written', 60_000);
     await sleep(500);
     last.child.kill('SIGINT');
