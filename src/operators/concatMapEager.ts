@@ -1,16 +1,4 @@
-import {
-  concatMap,
-  connect,
-  from,
-  ignoreElements,
-  map,
-  merge,
-  mergeMap,
-  ReplaySubject,
-  tap,
-  type ObservableInput,
-  type OperatorFunction,
-} from 'rxjs';
+import { from, Observable, Subscription, type ObservableInput, type OperatorFunction } from 'rxjs';
 import { integerAtLeast } from '../validation.js';
 
 /** Options for {@link concatMapEager}. */
@@ -57,25 +45,87 @@ export function concatMapEager<T, R>(
 ): OperatorFunction<T, R> {
   const concurrency = options.concurrency ?? Number.POSITIVE_INFINITY;
   if (concurrency !== Number.POSITIVE_INFINITY) integerAtLeast('concurrency', concurrency, 1);
+  // Not composed of mergeMap and concatMap over a subject per value: that made every value
+  // waiting for a slot carry a subject, and a folder of 100,000 files waits for admission.
   return (source) =>
-    source.pipe(
-      // Each value gets a subject that keeps its inner's values until their turn comes.
-      map((value, index) => ({ value, index, results: new ReplaySubject<R>() })),
-      connect((jobs) =>
-        merge(
-          jobs.pipe(
-            mergeMap(
-              ({ value, index, results }) =>
-                // Not tap(results): tap calls an observer's `subscribe`, which a subject has.
-                from(project(value, index)).pipe(
-                  tap({ next: (v) => results.next(v), error: (e: unknown) => results.error(e), complete: () => results.complete() }),
-                ),
-              concurrency,
-            ),
-            ignoreElements(),
-          ),
-          jobs.pipe(concatMap(({ results }) => results)),
-        ),
-      ),
-    );
+    new Observable<R>((subscriber) => {
+      /** Values not started yet: only the values themselves. */
+      const waiting: T[] = [];
+      /** The started inners, in source order: what each emitted and not yet passed on. */
+      const running: { values: R[]; done: boolean }[] = [];
+      const inners = new Subscription();
+      let index = 0;
+      let active = 0;
+      let sourceDone = false;
+      let pumping = false;
+      const pump = (): void => {
+        // A loop, not recursion: inners that complete at once would nest one call per value.
+        if (pumping) return;
+        pumping = true;
+        try {
+          while (!subscriber.closed) {
+            if (active < concurrency && waiting.length > 0) {
+              start(waiting.shift()!);
+              continue;
+            }
+            const head = running[0];
+            if (head !== undefined && head.values.length > 0) {
+              subscriber.next(head.values.shift()!);
+              continue;
+            }
+            if (head?.done === true) {
+              running.shift();
+              continue;
+            }
+            break;
+          }
+          if (sourceDone && waiting.length === 0 && running.length === 0) subscriber.complete();
+        } finally {
+          pumping = false;
+        }
+      };
+      const start = (value: T): void => {
+        const slot = { values: [] as R[], done: false };
+        running.push(slot);
+        active += 1;
+        let input: Observable<R>;
+        try {
+          input = from(project(value, index++));
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+        const inner = new Subscription();
+        inners.add(inner);
+        inner.add(
+          input.subscribe({
+            next: (result) => {
+              slot.values.push(result);
+              pump();
+            },
+            error: (error: unknown) => subscriber.error(error),
+            complete: () => {
+              slot.done = true;
+              active -= 1;
+              inners.remove(inner);
+              pump();
+            },
+          }),
+        );
+      };
+      inners.add(
+        source.subscribe({
+          next: (value) => {
+            waiting.push(value);
+            pump();
+          },
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => {
+            sourceDone = true;
+            pump();
+          },
+        }),
+      );
+      return inners;
+    });
 }

@@ -125,6 +125,14 @@ describe('concatMapEager', () => {
     expect(values).to.deep.equal([30, 1, 10]);
   });
 
+  it('should take a long synchronous source whose inners complete at once without nesting calls', async () => {
+    const { range, of } = await import('rxjs');
+    const values = await lastValueFrom(range(0, 200_000).pipe(concatMapEager((n) => of(n * 2), { concurrency: 64 }), toArray()));
+    expect(values).to.have.length(200_000);
+    expect(values[199_999]).to.equal(399_998);
+    expect(values.every((value, i) => value === i * 2)).to.equal(true);
+  });
+
   it('should refuse a concurrency that is not an integer >= 1', () => {
     expect(() => concatMapEager(() => [], { concurrency: 0 })).to.throw(TypeError, /concurrency/);
     expect(() => concatMapEager(() => [], { concurrency: 1.5 })).to.throw(TypeError, /concurrency/);
