@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
-import { serveRegistry } from '../observe/metricsServerInternals.js';
+import { registerTotal, serveRegistry } from '../observe/metricsServerInternals.js';
 import { booleanOption, integerBetween, nonEmptyString, objectOption } from '../validation.js';
 import type { RunningGateway } from './RunningGateway.js';
 
@@ -60,18 +60,7 @@ export async function serveGatewayMetrics(options: ServeGatewayMetricsOptions): 
   const port = integerBetween('port', options.port, 0, 65535);
   const host = nonEmptyString('host', options.host ?? '127.0.0.1');
   const registry = new Registry();
-  const total = (name: string, help: string, read: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        // The gateway keeps totals; a counter can only be incremented, so it is set from zero.
-        this.reset();
-        this.inc(read());
-      },
-    });
-  };
+  const total = (name: string, help: string, read: () => number): void => registerTotal(registry, name, help, read);
   total('haste_gateway_blobs_received_total', 'Blobs received and answered OK, duplicates included.', () => gateway.counts.accepted);
   total('haste_gateway_bytes_received_total', 'Body bytes of the blobs answered OK.', () => gateway.counts.bytes);
   total('haste_gateway_blobs_stored_total', 'Blobs kept in the store.', () => gateway.counts.stored);

@@ -1,10 +1,27 @@
 // The HTTP side of the metrics endpoints (the agent's and the gateway's), shared by both.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { messageOf } from '../validation.js';
 
 const textType = 'text/plain; charset=utf-8';
+
+/**
+ * Registers a counter whose value is a total kept elsewhere (the agent's stats, the gateway's
+ * counts), read at each scrape.
+ */
+export function registerTotal(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      // A prom-client counter can only be incremented, so it is set from zero to the total.
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
 
 /** What a metrics endpoint serves, and how it checks its health. */
 export interface RegistryEndpoint {

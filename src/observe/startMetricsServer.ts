@@ -1,9 +1,9 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentEvent } from './AgentEvent.js';
 import type { AgentStats } from './AgentStats.js';
 import type { MetricsServer } from './MetricsServer.js';
 import { describeLedgerTrouble } from './describeLedgerTrouble.js';
-import { serveRegistry } from './metricsServerInternals.js';
+import { registerTotal, serveRegistry } from './metricsServerInternals.js';
 import { booleanOption, functionOption, integerBetween, nonEmptyString } from '../validation.js';
 
 /** Options for {@link startMetricsServer}. */
@@ -169,16 +169,7 @@ function registerFamilies(registry: Registry, stats: () => AgentStats): void {
   for (const family of families) {
     const { name, help, value } = family;
     if (family.type === 'counter') {
-      new Counter({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          // The stats hold totals; a counter can only be incremented, so it is set from zero.
-          this.reset();
-          this.inc(value(stats()) ?? 0);
-        },
-      });
+      registerTotal(registry, name, help, () => value(stats()) ?? 0);
     } else {
       new Gauge({
         name,
