@@ -196,11 +196,8 @@ class DeliveryGuarantees implements Delivery {
     return defer(async (): Promise<FileItem[]> => {
       // A file the ledger has seen, unchanged (device, inode, size, mtime), is not read again:
       // a restart on a folder of a million files must not hash them all.
-      const known = item.dev === undefined || item.ino === undefined ? undefined : book.findUnchanged({ ...item, dev: item.dev, ino: item.ino });
-      if (known?.state === 'acknowledged' && !this.options.resend) {
-        this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
-        return [];
-      }
+      const known = book.findUnchanged(item);
+      if (known?.state === 'acknowledged' && !this.options.resend) return this.skipAcknowledged(item);
       let hash: string;
       try {
         hash = known?.hash ?? (await hashFile(item));
@@ -211,14 +208,16 @@ class DeliveryGuarantees implements Delivery {
         return [];
       }
       const key = { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
-      if (!this.options.resend && book.getByKey(key)?.state === 'acknowledged') {
-        this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
-        return [];
-      }
+      if (!this.options.resend && book.getByKey(key)?.state === 'acknowledged') return this.skipAcknowledged(item);
       await book.record({ ...key, ...identityOf(item), state: 'seen', lastError: null });
       this.hashes.set(versionKey(item), hash);
       return [item];
     }).pipe(concatMap((items) => from(items)));
+  }
+
+  private skipAcknowledged(item: FileItem): FileItem[] {
+    this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
+    return [];
   }
 
   reduceWith(reduce: (item: FileItem) => Observable<Reduction>): (item: FileItem) => Observable<Reduction> {

@@ -301,8 +301,7 @@ function foundFiles(
 
 /** Whether the ledger has this very file (device, inode, size, mtime) acknowledged. */
 function isDelivered(ledger: Ledger | undefined, item: FileItem): boolean {
-  if (ledger === undefined || item.dev === undefined || item.ino === undefined) return false;
-  return ledger.findUnchanged({ path: item.path, size: item.size, mtimeMs: item.mtimeMs, dev: item.dev, ino: item.ino })?.state === 'acknowledged';
+  return ledger?.findUnchanged(item)?.state === 'acknowledged';
 }
 
 /** The upload with the retry policy, each retry reported as an event. */

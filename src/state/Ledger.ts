@@ -36,8 +36,9 @@ export interface FileIdentity {
   readonly path: string;
   readonly size: number;
   readonly mtimeMs: number;
-  readonly dev: number;
-  readonly ino: number;
+  /** Device and inode; a file found without them (a source that did not lstat) is never recognised. */
+  readonly dev?: number;
+  readonly ino?: number;
 }
 
 /** Counts and highlights for `haste-agent status`. */

@@ -183,6 +183,7 @@ class FileLedger implements Ledger {
   }
 
   findUnchanged(file: FileIdentity): LedgerEntry | undefined {
+    if (file.dev === undefined || file.ino === undefined) return undefined;
     const newest = this.get(file.path);
     return newest !== undefined &&
       newest.dev === file.dev &&

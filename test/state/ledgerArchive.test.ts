@@ -134,9 +134,11 @@ describe('openLedger: the archive of settled entries', () => {
     expect(ledger.findUnchanged(identity(withIdentity('a.tif', 99)))).to.equal(undefined);
     expect(ledger.findUnchanged({ ...identity(withIdentity('a.tif', 11)), dev: 7 })).to.equal(undefined);
     expect(ledger.findUnchanged(identity(withIdentity('a.tif', 11, 1)))).to.equal(undefined);
-    // An entry recorded without an identity is never recognised.
+    // An entry recorded without an identity is never recognised, nor a file found without one.
     await deliver(ledger, fileKey('c.tif'));
     expect(ledger.findUnchanged({ ...identity(withIdentity('c.tif', 0)), dev: 0 })).to.equal(undefined);
+    const { path, size, mtimeMs } = fileKey('c.tif');
+    expect(ledger.findUnchanged({ path, size, mtimeMs })).to.equal(undefined);
   });
 
   it('should come back whole from a crash between the archive write and the snapshot', async () => {
