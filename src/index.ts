@@ -31,6 +31,8 @@ export { prioritize } from './operators/prioritize.js';
 export type { PrioritizeOptions, PrioritizeStrategy } from './operators/prioritize.js';
 export { concatMapEager } from './operators/concatMapEager.js';
 export type { ConcatMapEagerOptions } from './operators/concatMapEager.js';
+export { limitOutstanding } from './operators/limitOutstanding.js';
+export type { LimitOutstandingOptions } from './operators/limitOutstanding.js';
 export { routeDecisions } from './operators/routeDecisions.js';
 export type { RouteDecisionsOptions } from './operators/routeDecisions.js';
 export { scheduleFiles } from './operators/scheduleFiles.js';

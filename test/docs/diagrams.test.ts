@@ -13,6 +13,7 @@ import { map, mergeMap, Observable, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   concatMapEager,
+  limitOutstanding,
   createDelivery,
   emptyStats,
   estimateBandwidth,
@@ -237,6 +238,16 @@ const registry: readonly Entry[] = [
       title: 'should upload a file raw while the only core is busy, then the reduced one',
       marbles: ["cold('ab|'", "cold('--r|'", "cold('-----u|'", "toBe('sUe---(DV)-(W|)'", "strategy: 'fifo'"],
     },
+  },
+  {
+    unit: 'limitOutstanding',
+    file: 'src/operators/limitOutstanding.ts',
+    lines: [
+      'source:   -a-b-c-d---|      limit 2: c and d wait for a settlement each',
+      'settled:  -------x---x-x',
+      'output:   -a-b---c---(d|)',
+    ],
+    assertion: here,
   },
   {
     unit: 'takeUntilIdle',
@@ -727,6 +738,18 @@ describe('JSDoc diagrams, run', () => {
         }
         const source = hot(lane(d, 'source'));
         expectObservable(source.pipe(concatMapEager((name) => inners.get(name)!))).toBe(lane(d, 'output'));
+      });
+    });
+  });
+
+  describe('limitOutstanding', () => {
+    const d = diagramOf('limitOutstanding');
+
+    it('should hold what is beyond the limit until a settlement lets it through, in arrival order', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot(lane(d, 'source'));
+        const settled = hot(lane(d, 'settled'));
+        expectObservable(source.pipe(limitOutstanding({ limit: 2, settled }))).toBe(lane(d, 'output'));
       });
     });
   });
