@@ -4,6 +4,7 @@ import {
   concatMap,
   defer,
   filter,
+  finalize,
   from,
   map,
   of,
@@ -23,6 +24,7 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import { errorCodeOf } from '../state/durableWrites.js';
 import { hashFile } from '../state/hashFile.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
+import { limitOutstanding } from '../operators/limitOutstanding.js';
 import { RecentVersions } from './RecentVersions.js';
 import { integerAtLeast, messageOf } from '../validation.js';
 import type { Ledger, LedgerKey } from '../state/Ledger.js';
@@ -45,6 +47,14 @@ export interface CreateDeliveryOptions {
    * with the files seen. @default 65536 with a ledger, unlimited without
    */
   readonly rememberVersions?: number;
+  /**
+   * Files admitted (recorded, hashed, handed to the schedule) and not yet through `uploadWith`,
+   * at most; the others wait before admission, in arrival order, each holding only its file
+   * item, so a folder of 100,000 files costs little memory. The schedule chooses among the
+   * admitted ones. Every admitted file must reach `uploadWith`, or admission stops once this
+   * many are outstanding. @default 4096
+   */
+  readonly admitAhead?: number;
   /** Clock for the events' `at`. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
 }
@@ -77,6 +87,9 @@ export interface Delivery {
 
 /** Versions remembered as taken, with a ledger (about 100 bytes each). */
 const recentVersionsKept = 65_536;
+
+/** Files admitted and not yet sent, at most, by default: the schedule's choice, not every file found. */
+const admitAheadDefault = 4096;
 
 /** Files admitted at once: enough for one fsync to cover many, few enough to bound open files. */
 const admissionConcurrency = 64;
@@ -133,6 +146,10 @@ class DeliveryGuarantees implements Delivery {
   // nothing else remembers what this run took, so nothing is forgotten.
   private readonly taken: RecentVersions;
   private admitted = 0;
+  private readonly admitAhead: number;
+  // Admitted versions not yet through uploadWith; each one's end lets one more file in.
+  private readonly outstanding = new Set<string>();
+  private readonly settled = new Subject<void>();
 
   constructor(private readonly options: CreateDeliveryOptions) {
     this.ledger = options.ledger;
@@ -140,6 +157,7 @@ class DeliveryGuarantees implements Delivery {
     const remember = options.rememberVersions ?? (options.ledger === undefined ? Number.POSITIVE_INFINITY : recentVersionsKept);
     if (remember !== Number.POSITIVE_INFINITY) integerAtLeast('rememberVersions', remember, 1);
     this.taken = new RecentVersions(remember);
+    this.admitAhead = integerAtLeast('admitAhead', options.admitAhead ?? admitAheadDefault, 1);
   }
 
   report(event: AgentEvent): void {
@@ -153,7 +171,9 @@ class DeliveryGuarantees implements Delivery {
   readonly admit: OperatorFunction<FileItem, FileItem> = (files$) =>
     files$.pipe(
       // The watcher and the walks report the same files; each version is taken once.
-      filter((item) => this.taken.add(versionKey(item))),
+      filter((item) => this.taken.add(item)),
+      // What waits beyond this costs its file item only: no record, no hash, no place in the schedule.
+      limitOutstanding({ limit: this.admitAhead, settled: this.settled }),
       // Admissions overlap, so one journal fsync records many files, but leave in arrival order.
       concatMapEager((item) => this.admitOne(item), { concurrency: admissionConcurrency }),
       map((item) => this.numbered(item)),
@@ -177,6 +197,7 @@ class DeliveryGuarantees implements Delivery {
   }
 
   private numbered(item: FileItem): FileItem {
+    this.outstanding.add(versionKey(item));
     this.side.next({ type: 'seen', at: this.now(), path: item.path, bytes: item.size });
     return { ...item, index: this.admitted++ };
   }
@@ -203,7 +224,8 @@ class DeliveryGuarantees implements Delivery {
         hash = known?.hash ?? (await hashFile(item));
       } catch (error) {
         // Forgotten, so a later event or walk that finds it readable takes it again.
-        this.taken.delete(versionKey(item));
+        this.taken.delete(item);
+        this.settled.next();
         this.side.next({ type: 'failed', at: this.now(), path: item.path, status: 0, error: `Could not read ${item.path}, not sent: ${messageOf(error)}` });
         return [];
       }
@@ -216,6 +238,8 @@ class DeliveryGuarantees implements Delivery {
   }
 
   private skipAcknowledged(item: FileItem): FileItem[] {
+    this.taken.finish(item);
+    this.settled.next();
     this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
     return [];
   }
@@ -285,8 +309,16 @@ class DeliveryGuarantees implements Delivery {
           if (outcome instanceof GatewayError && sendsCopy) await unlink(body).catch(() => undefined);
           return outcome;
         }),
+        finalize(() => this.release(given.item)),
       );
     };
+  }
+
+  /** An admitted version is through (sent, failed, or its upload abandoned): the next file may be admitted. */
+  private release(item: FileItem): void {
+    if (!this.outstanding.delete(versionKey(item))) return;
+    this.taken.finish(item);
+    this.settled.next();
   }
 
   /** Records an upload's outcome: acknowledged only for a 2xx of a file that did not change. */

@@ -105,6 +105,11 @@ export interface RunAgentOptions {
   readonly ledger?: Ledger;
   /** Send files the ledger says were acknowledged already. @default false */
   readonly resend?: boolean;
+  /**
+   * Files taken into the schedule and not yet sent, at most: the strategy chooses among these;
+   * the others wait in arrival order, costing little memory. @default 4096
+   */
+  readonly admitAhead?: number;
   /** Delete each original once the gateway acknowledged it. @default false */
   readonly deleteAfterUpload?: boolean;
   /**
@@ -204,6 +209,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
     const delivery = createDelivery({
       ...(ledger === undefined ? {} : { ledger }),
       resend: options.resend ?? false,
+      ...(options.admitAhead === undefined ? {} : { admitAhead: options.admitAhead }),
       deleteAfterUpload: options.deleteAfterUpload ?? false,
       reducer: { name: options.reduceFile === undefined ? 'reduceImage' : 'custom', settings: { ...options.reducer, spoolDir: undefined } },
       scheduler,

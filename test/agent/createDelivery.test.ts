@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { lstat, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, from, lastValueFrom, of, toArray } from 'rxjs';
+import { firstValueFrom, from, lastValueFrom, of, Subject, toArray } from 'rxjs';
 import { createDelivery } from '../../src/agent/createDelivery.js';
 import type { FileItem } from '../../src/model/FileItem.js';
 import { GatewayError } from '../../src/model/GatewayError.js';
@@ -141,7 +141,7 @@ describe('createDelivery', () => {
     expect(await lastValueFrom(of(replaced).pipe(third.admit, toArray()))).to.have.length(1);
   });
 
-  it('should take a file again once it fell out of the versions remembered, and the ledger skips it', async () => {
+  it('should take a file again once it fell out of the versions remembered (the latest done with), and the ledger skips it', async () => {
     ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
     const delivery = createDelivery({ ledger, rememberVersions: 2 });
     const a = await fileWith('a.dat', 'aaa');
@@ -153,10 +153,76 @@ describe('createDelivery', () => {
     const later = await lastValueFrom(from([others[0]!, a]).pipe(delivery.admit, toArray()));
     expect(later.map((item) => item.path)).to.deep.equal([others[0]!.path]); // a still remembered: dropped silently
     expect(events.filter((event) => event.path === a.path)).to.deep.equal([]);
-    // Two other versions later, a walk finds a again.
-    await lastValueFrom(of(others[1]!).pipe(delivery.admit, toArray()));
+    // Two other versions sent later, a walk finds a again.
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: later[0]! }));
+    const [c] = await lastValueFrom(of(others[1]!).pipe(delivery.admit, toArray()));
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: c! }));
     events.length = 0;
     expect(await lastValueFrom(of(a).pipe(delivery.admit, toArray()))).to.deep.equal([]);
     expect(events.filter((event) => event.path === a.path).map((event) => event.type)).to.deep.equal(['skipped']);
   });
+
+  it('should admit no more than `admitAhead` files ahead of the uploads, and the next as each upload ends', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger, admitAhead: 2 });
+    const files = [await fileWith('a.dat', 'a'), await fileWith('b.dat', 'b'), await fileWith('c.dat', 'c'), await fileWith('d.dat', 'd')];
+    const admitted: FileItem[] = [];
+    const found = new Subject<FileItem>();
+    found.pipe(delivery.admit).subscribe((item) => admitted.push(item));
+    for (const file of files) found.next(file);
+    // Found again by a walk while it waits: still taken once.
+    found.next(files[3]!);
+    await until(() => admitted.length === 2);
+    await new Promise((done) => setTimeout(done, 50));
+    expect(admitted.map((item) => item.path)).to.deep.equal([files[0]!.path, files[1]!.path]);
+    expect(ledger.get(files[2]!.path)).to.equal(undefined); // not recorded while it waits
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: admitted[1]! }));
+    await until(() => admitted.length === 3);
+    expect(admitted[2]!.path).to.equal(files[2]!.path);
+    // A refused upload ends too, and lets the last one in.
+    await firstValueFrom(delivery.uploadWith((job) => of(new GatewayError('no', { status: 500, path: job.item.path })))({ item: admitted[0]! }));
+    await until(() => admitted.length === 4);
+    found.complete();
+    expect(admitted.map((item) => item.index)).to.deep.equal([0, 1, 2, 3]);
+  });
+
+  it('should let the next file in when one is skipped at admission, as acknowledged before', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const a = await fileWith('a.dat', 'acknowledged before');
+    await ledger.record({ path: a.path, size: a.size, mtimeMs: a.mtimeMs, hash: sha256('acknowledged before'), state: 'acknowledged', lastError: null });
+    const b = await fileWith('b.dat', 'new');
+    const delivery = createDelivery({ ledger, admitAhead: 1 });
+    const admitted = await firstValueFrom(from([a, b]).pipe(delivery.admit, toArray()));
+    expect(admitted.map((item) => item.path)).to.deep.equal([b.path]);
+  });
+
+  it('should never forget a version that still waits, however many others come after it', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger, rememberVersions: 1, admitAhead: 1 });
+    const files = [await fileWith('a.dat', 'a'), await fileWith('b.dat', 'b'), await fileWith('c.dat', 'c')];
+    const admitted: FileItem[] = [];
+    const found = new Subject<FileItem>();
+    found.pipe(delivery.admit).subscribe((item) => admitted.push(item));
+    for (const file of files) found.next(file);
+    // A walk finds all three again while b and c wait and a is being sent.
+    for (const file of files) found.next(file);
+    await until(() => admitted.length === 1);
+    for (let sent = 0; sent < 3; sent += 1) {
+      await until(() => admitted.length === sent + 1);
+      await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: admitted[sent]! }));
+    }
+    await new Promise((done) => setTimeout(done, 50));
+    expect(admitted.map((item) => item.path)).to.deep.equal(files.map((file) => file.path));
+  });
+
+  it('should refuse an `admitAhead` that is not a whole number >= 1', () => {
+    expect(() => createDelivery({ admitAhead: 0 })).to.throw(TypeError, 'Expected `admitAhead` to be an integer >= 1, got 0');
+  });
 });
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 5000) throw new Error('timed out waiting for the condition');
+    await new Promise((done) => setTimeout(done, 5));
+  }
+}
