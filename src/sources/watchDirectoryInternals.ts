@@ -137,6 +137,9 @@ export function watcherEvents(
   });
 }
 
+/** Paths whose latest signature `toFileItems` remembers. */
+const signaturesKept = 4096;
+
 /**
  * Stats each path in arrival order and emits it as a `FileItem` the first time it is seen with
  * a given (size, mtimeMs); paths that vanished before the stat, and anything that is not a
@@ -147,9 +150,10 @@ export function watcherEvents(
  * result: --a-----b--A--|     indexes 0, 1, 2
  * ```
  *
- * State (the signatures seen and the next index) is per subscription.
+ * State (the signatures of the latest `remember` paths, and the next index) is per subscription:
+ * bounded, because an agent at 20 files a second sees 50 million in a month.
  */
-export function toFileItems(stat: (path: string) => Observable<FileStat>): OperatorFunction<string, FileItem> {
+export function toFileItems(stat: (path: string) => Observable<FileStat>, remember = signaturesKept): OperatorFunction<string, FileItem> {
   return (source) =>
     defer(() => {
       const signatures = new Map<string, string>();
@@ -173,7 +177,17 @@ export function toFileItems(stat: (path: string) => Observable<FileStat>): Opera
           if (signatures.get(path) === signature) {
             return false;
           }
+          // Latest last, so the first is the path heard of longest ago; beyond the cap it is
+          // forgotten and a repeat of it goes on to admission, which drops it (the delivery's
+          // versions taken, or the ledger).
+          signatures.delete(path);
           signatures.set(path, signature);
+          if (signatures.size > remember) {
+            for (const oldest of signatures.keys()) {
+              signatures.delete(oldest);
+              break;
+            }
+          }
           return true;
         }),
         map(({ path, stats }, index): FileItem => fileItemOf(path, stats, index)),

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join, sep } from 'node:path';
 import { expect } from 'chai';
-import type { Observable } from 'rxjs';
+import { map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   isIgnoredName,
@@ -131,6 +131,16 @@ describe('toFileItems', () => {
       expectObservable(source.pipe(toFileItems(stat))).toBe(expected, {
         i: { path: '/d/a.png', size: 10, mtimeMs: 100, index: 0 },
       });
+    });
+  });
+
+  it('should remember the signatures of the latest `remember` paths only, letting an older repeat through', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold('abcab|', { a: '/d/a.png', b: '/d/b.png', c: '/d/c.png' });
+      const stat = () => cold('(s|)', { s: file(1, 1) });
+      // With room for 2: c pushes a out, so a's repeat passes, and pushes b out in turn.
+      expectObservable(source.pipe(toFileItems(stat, 2), map((item) => item.path.slice(3, 4)))).toBe('abcab|');
+      expectObservable(source.pipe(toFileItems(stat), map((item) => item.path.slice(3, 4)))).toBe('abc--|');
     });
   });
 
