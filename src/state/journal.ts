@@ -15,11 +15,22 @@
  *                      (the same state: harmless) and never in neither.
  *   snapshot.json.tmp  A snapshot being written. A leftover one is a compaction that crashed
  *                      before its rename: it is ignored and deleted on open.
- *   journal.jsonl      Lines "<check> <json>\n", json = {"seq":N,"entry":{…the whole entry…}},
- *                      appended and fsync'd (a batch of queued lines per write+fsync).
+ *   journal.jsonl      Lines "<check> <json>\n", appended and fsync'd (a batch of queued lines
+ *                      per write+fsync), each one of two kinds:
+ *                        whole: {"seq":N,"entry":{…the whole entry…}}
+ *                        short: {"seq":N,"of":M,"set":{state, attempts, updatedAt, …}}: the entry
+ *                          of the whole line M in this same journal, with the fields in `set`
+ *                          (every field but path, size, mtimeMs, hash, dev, ino and createdAt,
+ *                          which a short line never changes) replacing its own.
+ *                      A change of state alone is a short line (~100 bytes instead of ~300), as
+ *                      long as the entry's whole line is in the journal: after a compaction
+ *                      each entry's next change is written whole again. Older agents (before
+ *                      short lines) report a short line as damage and keep the entry's earlier state.
  *
- * <check> is the first 16 hex digits of the sha256 of <json>. Each journal line holds the whole
- * entry after the change, so replay is idempotent and order within a key is all that matters.
+ * <check> is the first 16 hex digits of the sha256 of <json>. Each line holds the entry's whole
+ * state after the change (a short one together with its whole line), so replay is idempotent
+ * and order within a key is all that matters. A short line whose whole line was lost (damage)
+ * is damage too: the entry keeps the state it had before.
  *
  * Loading (open and readLedgerSummary): read the journal, then the snapshot (in that order, so a
  * reader racing a compaction never pairs an old snapshot with an emptied journal). Start from
@@ -65,6 +76,26 @@ export const LEDGER_STATES: readonly LedgerState[] = ['seen', 'reducing', 'reduc
 export interface JournalRecord {
   readonly seq: number;
   readonly entry: LedgerEntry;
+}
+
+/** A change of an entry whose whole record is the journal line `of`. */
+export interface ShortJournalRecord {
+  readonly seq: number;
+  readonly of: number;
+  readonly set: Partial<LedgerEntry>;
+}
+
+/** The fields of an entry a short journal line carries: all but those fixed for a version found on disk. */
+export function changeableFields(entry: LedgerEntry): Partial<LedgerEntry> {
+  const { path: _path, size: _size, mtimeMs: _mtimeMs, hash: _hash, dev: _dev, ino: _ino, createdAt: _createdAt, ...changeable } = entry;
+  return changeable;
+}
+
+/** The entry a short line makes of its whole line's entry: the fixed fields cannot be overridden. */
+function withChanges(base: LedgerEntry, set: unknown): unknown {
+  if (typeof set !== 'object' || set === null || Array.isArray(set)) return undefined;
+  const { path, size, mtimeMs, hash, dev, ino, createdAt } = base;
+  return { ...(set as Partial<LedgerEntry>), path, size, mtimeMs, hash, ...(dev === undefined ? {} : { dev }), ...(ino === undefined ? {} : { ino }), createdAt };
 }
 
 export interface SnapshotContent {
@@ -206,6 +237,8 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
   }
 
   const snapshotSeq = lastSeq;
+  // The key of each whole line above the snapshot, for the short lines that name it.
+  const keysOfWholeLines = new Map<number, string>();
   let start = 0;
   let lineNumber = 0;
   while (start < journal.length) {
@@ -220,6 +253,20 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
     const offset = start;
     start = end + 1;
     const decoded = decodeLine(bytes.toString('utf8'));
+    const short = decoded as Partial<ShortJournalRecord> | undefined;
+    if (short !== undefined && typeof short.seq === 'number' && typeof short.of === 'number') {
+      if (short.seq <= snapshotSeq) continue;
+      const key = keysOfWholeLines.get(short.of);
+      const base = key === undefined ? undefined : entries.get(key);
+      const entry = base === undefined ? undefined : withChanges(base, short.set);
+      if (key === undefined || !isEntry(entry)) {
+        damage.push(damageAt(JOURNAL_FILE, lineNumber, offset, bytes, 'not a ledger record'));
+        continue;
+      }
+      entries.set(key, deepFreeze(entry));
+      lastSeq = Math.max(lastSeq, short.seq);
+      continue;
+    }
     const record = decoded as Partial<JournalRecord> | undefined;
     if (record === undefined || typeof record.seq !== 'number' || !isEntry(record.entry)) {
       damage.push(damageAt(JOURNAL_FILE, lineNumber, offset, bytes, decoded === undefined ? 'checksum mismatch' : 'not a ledger record'));
@@ -228,7 +275,9 @@ export async function loadLedger(dir: string): Promise<LoadedLedger> {
     if (record.seq <= snapshotSeq) {
       continue;
     }
-    entries.set(entryKey(record.entry), deepFreeze(record.entry));
+    const key = entryKey(record.entry);
+    entries.set(key, deepFreeze(record.entry));
+    keysOfWholeLines.set(record.seq, key);
     lastSeq = Math.max(lastSeq, record.seq);
   }
   const completeBytes = journal.lastIndexOf(0x0a) + 1;

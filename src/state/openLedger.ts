@@ -17,6 +17,7 @@ import { LedgerLockedError } from './LedgerLockedError.js';
 import type { LedgerRepair } from './LedgerRepair.js';
 import { MAX_LISTED_DAMAGE, writeRepairNote } from './repairNote.js';
 import {
+  changeableFields,
   encodeLine,
   entryKey,
   deepFreeze,
@@ -24,7 +25,6 @@ import {
   fsyncDir,
   isLedgerState,
   JOURNAL_FILE,
-  type JournalRecord,
   type LoadedLedger,
   loadLedger,
   SNAPSHOT_FILE,
@@ -121,6 +121,12 @@ class FileLedger implements Ledger {
   private readonly keysByPath = new Map<string, string | string[]>();
   /** Entries in memory that the archive also holds, with the state it holds them in. */
   private readonly shadowed = new Map<string, LedgerState>();
+  /**
+   * The seq of the journal line holding each entry's whole record, for entries written whole
+   * since the last compaction: a later change of the entry is journalled as a short line that
+   * names that seq and carries only what can change (see journal.ts).
+   */
+  private readonly wholeLines = new Map<string, number>();
   private readonly queue: QueueItem[] = [];
   private draining = false;
   private failure: Error | undefined;
@@ -339,6 +345,10 @@ class FileLedger implements Ledger {
   async compactNow(): Promise<void> {
     // Taken synchronously, so it covers exactly the records with seq <= lastSeq, queued ones included.
     const lastSeq = this.seq;
+    // Lines from here on land in a journal the snapshot starts afresh: a short line there must
+    // not name a whole one this snapshot covers (a reopen skips those), so each entry's next
+    // change is written whole again.
+    this.wholeLines.clear();
     const { kept, moved } = this.partitionForArchive();
     await this.archive.store(moved);
     for (const entry of moved) this.forget(entry);
@@ -388,6 +398,7 @@ class FileLedger implements Ledger {
     }
     this.shadowed.delete(key);
     this.entriesByKey.delete(key);
+    this.wholeLines.delete(key);
     const others = this.versionsOf(entry.path).filter((other) => other !== key);
     if (others.length === 0) this.keysByPath.delete(entry.path);
     else this.keysByPath.set(entry.path, others.length === 1 ? others[0]! : others);
@@ -466,17 +477,24 @@ class FileLedger implements Ledger {
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
     };
+    const wholeLine = this.wholeLines.get(id);
+    // A change of state alone (the usual case: seen, uploading, acknowledged) is a short line; a
+    // change of what identifies the file on disk, or an entry not written whole since the last
+    // compaction, is written whole.
+    const short = wholeLine !== undefined && previous !== undefined && entry.dev === previous.dev && entry.ino === previous.ino && entry.createdAt === previous.createdAt;
     let line: string;
+    let stored: LedgerEntry;
     try {
-      line = encodeLine({ seq: this.seq + 1, entry });
+      line = encodeLine(short ? { seq: this.seq + 1, of: wholeLine, set: changeableFields(entry) } : { seq: this.seq + 1, entry });
+      // What a reopen will see. Only a reduction's settings (the caller's object) can hold what
+      // JSON drops or changes; otherwise the entry is kept as built, sharing the caller's strings
+      // (a parsed copy would hold a second copy of each path and hash in memory).
+      stored = deepFreeze(entry.reduction === undefined ? entry : (JSON.parse(JSON.stringify(entry)) as LedgerEntry));
     } catch (cause) {
       return Promise.reject(new TypeError(`Expected the entry of ${key.path} to be JSON-serialisable`, { cause }));
     }
-    // What a reopen will see. Only a reduction's settings (the caller's object) can hold what
-    // JSON drops or changes; otherwise the entry is kept as built, sharing the caller's strings
-    // (a parsed copy would hold a second copy of each path and hash in memory).
-    const stored = deepFreeze(entry.reduction === undefined ? entry : (JSON.parse(line.slice(17)) as JournalRecord).entry);
     this.seq += 1;
+    if (!short) this.wholeLines.set(id, this.seq);
     // An archived entry changing again (a resend): memory holds its new state from now on.
     if (previous !== undefined && !this.entriesByKey.has(id)) this.shadowed.set(id, previous.state);
     this.index(id, stored);

@@ -86,6 +86,71 @@ describe('openLedger', () => {
     expect(await journalLines()).to.equal(9); // 9 < 40: no snapshot yet, though 9 > 3
   });
 
+  it('should journal a change of state as a short line naming the whole one, and read it back identically', async () => {
+    ledger = await openJournalOnly({ now: steppingClock() });
+    await ledger.record(fileKey('a.tif'));
+    await ledger.transition(fileKey('a.tif'), 'reducing');
+    await ledger.transition(fileKey('a.tif'), 'reduced', { reduction });
+    await ledger.transition(fileKey('a.tif'), 'uploading');
+    await ledger.transition(fileKey('a.tif'), 'failed', { lastError: 'HTTP 503', permanent: false });
+    await ledger.transition(fileKey('a.tif'), 'uploading');
+    await ledger.transition(fileKey('a.tif'), 'acknowledged', { lastError: null });
+    await ledger.flush();
+    const lines = (await readFile(join(dir!, JOURNAL), 'utf8')).split('\n').filter(Boolean);
+    expect(lines).to.have.length(7);
+    expect(lines[0]).to.contain('"entry":');
+    for (const line of lines.slice(1)) {
+      expect(line).to.contain('"of":1,').and.not.contain(fileKey('a.tif').path);
+    }
+    const shortest = Math.max(...lines.slice(1).filter((line) => !line.includes('reduction')).map((line) => Buffer.byteLength(line)));
+    expect(shortest).to.be.below(Buffer.byteLength(lines[0]!) / 2);
+    const before = ledger.entries();
+    await ledger.close();
+    ledger = await openJournalOnly();
+    expect(ledger.entries()).to.deep.equal(before);
+    expect(ledger.get(fileKey('a.tif').path)).to.include({ state: 'acknowledged', attempts: 2 });
+    expect(ledger.get(fileKey('a.tif').path)).to.not.have.property('lastError');
+    expect(ledger.get(fileKey('a.tif').path)?.reduction).to.deep.equal(reduction);
+  });
+
+  it('should write an entry whole again after a compaction, so no short line names a line the snapshot covers', async () => {
+    ledger = await openJournalOnly({ now: steppingClock() });
+    await ledger.record(fileKey('a.tif'));
+    await ledger.compact();
+    await ledger.transition(fileKey('a.tif'), 'uploading');
+    await ledger.transition(fileKey('a.tif'), 'acknowledged');
+    await ledger.flush();
+    const lines = (await readFile(join(dir!, JOURNAL), 'utf8')).split('\n').filter(Boolean);
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.contain('"entry":').and.contain('"uploading"');
+    expect(lines[1]).to.contain('"of":2,');
+    const before = ledger.entries();
+    await ledger.close();
+    ledger = await openJournalOnly();
+    expect(ledger.entries()).to.deep.equal(before);
+  });
+
+  it('should report the short lines of a damaged whole line as damage and keep the state before them', async () => {
+    ledger = await openJournalOnly();
+    await ledger.record(fileKey('a.tif'));
+    await ledger.record(fileKey('b.tif'));
+    await ledger.transition(fileKey('b.tif'), 'uploading');
+    await ledger.transition(fileKey('a.tif'), 'uploading');
+    await ledger.close();
+    const journal = join(dir!, JOURNAL);
+    const lines = (await readFile(journal, 'utf8')).split('\n');
+    lines[1] = lines[1]!.replace('b.tif', 'x.tif'); // b's whole line fails its check
+    await writeFile(journal, lines.join('\n'));
+
+    const reopened = await openJournalOnly();
+    ledger = reopened;
+    expect(reopened.entries().map((e) => [e.path, e.state])).to.deep.equal([[fileKey('a.tif').path, 'uploading']]);
+    expect(reopened.repair?.damage.map((d) => [d.line, d.reason])).to.deep.equal([
+      [2, 'checksum mismatch'],
+      [3, 'not a ledger record'],
+    ]);
+  });
+
   it('should ignore a torn last line and keep appending after it', async () => {
     ledger = await openJournalOnly();
     await ledger.record(fileKey('a.tif'));
