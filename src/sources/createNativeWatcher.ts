@@ -51,6 +51,9 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
   private readonly settling = new Map<string, Settling>();
   private readonly changed = new Set<string>();
   private flushing: NodeJS.Immediate | undefined;
+  /** lstats of settling files in flight, and reads of folders waiting for fewer. */
+  private looking = 0;
+  private readonly waitingToLook: (() => void)[] = [];
   private rootPoll: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -70,6 +73,7 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     for (const entry of this.settling.values()) clearTimeout(entry.timer);
     this.settling.clear();
     this.changed.clear();
+    for (const wake of this.waitingToLook.splice(0)) wake();
     if (this.flushing !== undefined) clearImmediate(this.flushing);
     clearTimeout(this.rootPoll);
     return Promise.resolve();
@@ -177,7 +181,13 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
       } else if (entry.isFile() && !this.options.ignored(path, 'file')) {
         // A file present at start may be half written too (the agent started mid-write): it
         // settles like a new one, except that an mtime older than the threshold counts.
-        if (!initial || !this.options.ignoreInitial) this.fileChanged(path);
+        if (!initial || !this.options.ignoreInitial) {
+          // Paced: a folder of a million files must not queue a million lstats at once (memory,
+          // and a new file's own lstat would wait behind all of them).
+          if (this.looking >= looksAtOnce) await new Promise<void>((wake) => this.waitingToLook.push(wake));
+          if (this.closed) return;
+          this.fileChanged(path);
+        }
       }
     }
   }
@@ -246,6 +256,11 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     }
   }
 
+  private lookDone(): void {
+    this.looking -= 1;
+    if (this.looking < looksAtOnce) this.waitingToLook.shift()?.();
+  }
+
   private pollSettling(path: string): void {
     const { stabilityThreshold, pollInterval } = this.options.awaitWriteFinish as {
       stabilityThreshold: number;
@@ -253,7 +268,8 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     };
     const entry = this.settling.get(path);
     if (entry === undefined || this.closed) return;
-    lstat(path).then(
+    this.looking += 1;
+    lstat(path).finally(() => this.lookDone()).then(
       (stats) => {
         if (this.closed || this.settling.get(path) !== entry) return;
         if (!stats.isFile()) {
@@ -264,7 +280,8 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
         entry.seen = state;
         if (settled) {
           this.settling.delete(path);
-          this.emit('add', path);
+          // The lstat it settled on goes along, so nobody needs to look at the file again.
+          this.emit('add', path, stats);
           return;
         }
         entry.timer = setTimeout(() => this.pollSettling(path), pollInterval);
@@ -277,6 +294,9 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     );
   }
 }
+
+/** lstats of settling files in flight at once, beyond which reading folders waits. */
+const looksAtOnce = 256;
 
 function notAFolder(path: string): Error {
   return Object.assign(new Error(`${path} is not a folder`), { code: 'ENOTDIR' });

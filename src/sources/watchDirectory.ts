@@ -144,9 +144,9 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
             awaitWriteFinish,
             depth,
           });
-    return watcherEvents(root, createWatcher, onReady);
+    return watcherEvents(root, createWatcher, onReady, !usePolling);
   }).pipe(
-    filter((candidate) => matchesInclude(candidate, include)),
+    filter((candidate) => matchesInclude(candidate.path, include)),
     // lstat, not stat: a symlink must never be reported as the file it points to.
     toFileItems((candidate) => from(lstat(candidate))),
   );

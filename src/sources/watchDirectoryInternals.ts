@@ -1,7 +1,7 @@
 // Machinery behind `watchDirectory`, kept apart so it can be tested without a filesystem.
 // Not exported from the package.
 import { basename, relative, sep, isAbsolute } from 'node:path';
-import { Observable, EMPTY, defer, throwError, concatMap, catchError, filter, map } from 'rxjs';
+import { Observable, EMPTY, defer, of, throwError, concatMap, catchError, filter, map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import { messageOf } from '../validation.js';
@@ -81,16 +81,24 @@ export interface FileStat {
   isFile(): boolean;
 }
 
+/** A path a watcher reported, with the lstat it settled on when it has one (the native watcher). */
+export interface WatchedFile {
+  readonly path: string;
+  readonly stats?: FileStat;
+}
+
 /** The part of a watcher (chokidar's `FSWatcher`, or the native one) the adapter talks to. */
 export interface WatcherLike {
-  on(event: 'add' | 'change', listener: (path: string) => void): unknown;
+  /** `stats`, when given, is the lstat the file settled on (chokidar's own second argument is not used). */
+  on(event: 'add' | 'change', listener: (path: string, stats?: FileStat) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
   on(event: 'error', listener: (error: unknown) => void): unknown;
   close(): Promise<unknown>;
 }
 
 /**
- * Paths of `add` and `change` events from the watcher `createWatcher` builds on subscribe.
+ * Paths of `add` and `change` events from the watcher `createWatcher` builds on subscribe, with
+ * the stats the watcher settled on when `withStats` (the native watcher's, not chokidar's).
  *
  * A watcher error ends the stream with an Error naming `root`; unsubscribing closes the
  * watcher so its fs handles no longer keep the process alive.
@@ -99,8 +107,9 @@ export function watcherEvents(
   root: string,
   createWatcher: () => WatcherLike,
   onReady?: () => void,
-): Observable<string> {
-  return new Observable<string>((subscriber) => {
+  withStats = false,
+): Observable<WatchedFile> {
+  return new Observable<WatchedFile>((subscriber) => {
     let watcher: WatcherLike;
     try {
       watcher = createWatcher();
@@ -108,7 +117,7 @@ export function watcherEvents(
       subscriber.error(new Error(`Could not watch ${root}: ${describe(error)}`, { cause: error }));
       return;
     }
-    const emit = (path: string): void => subscriber.next(path);
+    const emit = (path: string, stats?: FileStat): void => subscriber.next(withStats && stats !== undefined ? { path, stats } : { path });
     watcher.on('add', emit);
     watcher.on('change', emit);
     watcher.on('error', (error) => {
@@ -153,22 +162,26 @@ const signaturesKept = 4096;
  * State (the signatures of the latest `remember` paths, and the next index) is per subscription:
  * bounded, because an agent at 20 files a second sees 50 million in a month.
  */
-export function toFileItems(stat: (path: string) => Observable<FileStat>, remember = signaturesKept): OperatorFunction<string, FileItem> {
+export function toFileItems(stat: (path: string) => Observable<FileStat>, remember = signaturesKept): OperatorFunction<string | WatchedFile, FileItem> {
   return (source) =>
     defer(() => {
       const signatures = new Map<string, string>();
       return source.pipe(
         // concatMap keeps stats in event order, so a stale stat never overtakes a fresh one.
-        concatMap((path) =>
-          defer(() => stat(path)).pipe(
+        // A watcher that settled on an lstat hands it on: no second lstat, and nothing waits
+        // here behind a folder of 100,000 files being read at start.
+        concatMap((found) => {
+          const path = typeof found === 'string' ? found : found.path;
+          const known = typeof found === 'string' ? undefined : found.stats;
+          return (known === undefined ? defer(() => stat(path)) : of(known)).pipe(
             map((stats) => ({ path, stats })),
             catchError((error: unknown) =>
               isVanished(error)
                 ? EMPTY
                 : throwError(() => new Error(`Could not stat ${path}: ${describe(error)}`, { cause: error })),
             ),
-          ),
-        ),
+          );
+        }),
         filter(({ path, stats }) => {
           if (!stats.isFile()) {
             return false;

@@ -267,7 +267,7 @@ describe('watcherEvents', () => {
     });
     expect(created).to.equal(0);
     const seen: string[] = [];
-    const subscription = events.subscribe((path) => seen.push(path));
+    const subscription = events.subscribe((event) => seen.push(event.path));
     watcher.emit('add', '/d/a.png');
     watcher.emit('change', '/d/a.png');
     watcher.emit('unlink', '/d/a.png');
@@ -284,7 +284,7 @@ describe('watcherEvents', () => {
     try {
       const watcher = new FakeWatcher(() => Promise.reject(new Error('close failed')));
       const seen: string[] = [];
-      const subscription = watcherEvents('/d', () => watcher).subscribe((path) => seen.push(path));
+      const subscription = watcherEvents('/d', () => watcher).subscribe((event) => seen.push(event.path));
       subscription.unsubscribe();
       watcher.emit('add', '/d/late.png');
       await new Promise((resolve) => setImmediate(resolve));
