@@ -172,6 +172,9 @@ class DeliveryGuarantees implements Delivery {
     files$.pipe(
       // The watcher and the walks report the same files; each version is taken once.
       filter((item) => this.taken.add(item)),
+      // Files an earlier run delivered, unchanged, leave at once, without waiting their turn: a
+      // restart on a folder of a million of them must not hold a new file up behind them.
+      filter((item) => !this.deliveredBefore(item)),
       // What waits beyond this costs its file item only: no record, no hash, no place in the schedule.
       limitOutstanding({ limit: this.admitAhead, settled: this.settled }),
       // Admissions overlap, so one journal fsync records many files, but leave in arrival order.
@@ -237,11 +240,23 @@ class DeliveryGuarantees implements Delivery {
     }).pipe(concatMap((items) => from(items)));
   }
 
+  /** Whether the ledger has this very file (device, inode, size, mtime) acknowledged; if so it is skipped, with its event. */
+  private deliveredBefore(item: FileItem): boolean {
+    if (this.options.resend === true || this.ledger?.findUnchanged(item)?.state !== 'acknowledged') return false;
+    this.reportDelivered(item);
+    return true;
+  }
+
+  /** Skips, during its admission, a file an earlier run delivered: the next file may be admitted. */
   private skipAcknowledged(item: FileItem): FileItem[] {
-    this.taken.finish(item);
     this.settled.next();
-    this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
+    this.reportDelivered(item);
     return [];
+  }
+
+  private reportDelivered(item: FileItem): void {
+    this.taken.finish(item);
+    this.side.next({ type: 'skipped', at: this.now(), path: item.path, bytes: item.size, reason: 'acknowledged in an earlier run' });
   }
 
   reduceWith(reduce: (item: FileItem) => Observable<Reduction>): (item: FileItem) => Observable<Reduction> {

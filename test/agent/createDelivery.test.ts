@@ -196,6 +196,29 @@ describe('createDelivery', () => {
     expect(admitted.map((item) => item.path)).to.deep.equal([b.path]);
   });
 
+  it('should skip a file an earlier run delivered without waiting its turn, and without letting an extra file in', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const old = await fileWith('old.dat', 'acknowledged before');
+    await ledger.record({ ...old, hash: sha256('acknowledged before'), state: 'acknowledged', lastError: null });
+    const delivery = createDelivery({ ledger, admitAhead: 1 });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const [a, c] = [await fileWith('a.dat', 'a'), await fileWith('c.dat', 'c')];
+    const admitted: FileItem[] = [];
+    const found = new Subject<FileItem>();
+    found.pipe(delivery.admit).subscribe((item) => admitted.push(item));
+    found.next(a);
+    found.next(c);
+    found.next(old); // behind c, which waits for a: skipped at once all the same
+    expect(events.filter((event) => event.type === 'skipped').map((event) => event.path)).to.deep.equal([old.path]);
+    await until(() => admitted.length === 1);
+    await new Promise((done) => setTimeout(done, 50));
+    expect(admitted.map((item) => item.path)).to.deep.equal([a.path]);
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: admitted[0]! }));
+    await until(() => admitted.length === 2);
+    expect(admitted[1]!.path).to.equal(c.path);
+  });
+
   it('should never forget a version that still waits, however many others come after it', async () => {
     ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
     const delivery = createDelivery({ ledger, rememberVersions: 1, admitAhead: 1 });
