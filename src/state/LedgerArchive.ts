@@ -6,7 +6,9 @@
 // A LevelDB database (classic-level: its prebuilt binary ships inside the npm package) in
 // `<state dir>/archive`, with string keys:
 //
-//   p<path>       the archived versions of that path, as a JSON array of entries (usually one)
+//   p<path>       the archived versions of that path, as a JSON array of entries (usually one),
+//                 each without its `path` (the key has it; stored once, it costs LevelDB's log,
+//                 its tables and each compaction of them once). Entries archived with it are read too.
 //   m             the archive's totals: counts by state, total, last error (JSON)
 //
 // One key a path, and nothing indexed by hash: keys that arrive in the order files do (paths)
@@ -102,14 +104,14 @@ export class LedgerArchive {
   /** Every archived entry, in path order. */
   async *entries(): AsyncIterable<LedgerEntry> {
     if (this.db === undefined) return;
-    for await (const text of this.db.values({ gte: 'p', lt: 'q' })) {
-      yield* JSON.parse(text) as LedgerEntry[];
+    for await (const [key, text] of this.db.iterator({ gte: 'p', lt: 'q' })) {
+      yield* withPath(key.slice(1), text);
     }
   }
 
   private versions(path: string): LedgerEntry[] {
     const text = this.db?.getSync(`p${path}`);
-    return text === undefined ? [] : (JSON.parse(text) as LedgerEntry[]);
+    return text === undefined ? [] : withPath(path, text);
   }
 
   /**
@@ -146,7 +148,11 @@ export class LedgerArchive {
           lastError = { path: entry.path, message: entry.lastError, at: entry.lastErrorAt };
         }
       }
-      const operations = [...byPath].map(([path, versions]) => ({ type: 'put' as const, key: `p${path}`, value: JSON.stringify(versions) }));
+      const operations = [...byPath].map(([path, versions]) => ({
+        type: 'put' as const,
+        key: `p${path}`,
+        value: JSON.stringify(versions.map(({ path: _path, ...rest }) => rest)),
+      }));
       const totals: ArchiveTotals = { total, counts, ...(lastError === undefined ? {} : { lastError }) };
       operations.push({ type: 'put', key: 'm', value: JSON.stringify(totals) });
       await db.batch(operations, { sync: this.sync });
@@ -179,4 +185,9 @@ export class LedgerArchive {
     const meta = db.getSync('m');
     this.totals = meta === undefined ? emptyTotals() : (JSON.parse(meta) as ArchiveTotals);
   }
+}
+
+/** The entries stored under a path's key, each with that path again. */
+function withPath(path: string, text: string): LedgerEntry[] {
+  return (JSON.parse(text) as Omit<LedgerEntry, 'path'>[]).map((entry) => ({ ...entry, path }));
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { cp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import type { Ledger, LedgerKey } from '../../src/state/Ledger.js';
 import type { LedgerEntry } from '../../src/state/LedgerEntry.js';
 import { openLedger } from '../../src/state/openLedger.js';
@@ -77,6 +78,25 @@ describe('openLedger: the archive of settled entries', () => {
     expect(ledger.getByKey(fileKey('f0.tif'))).to.include({ state: 'acknowledged' });
     expect(ledger.summary()).to.deep.equal(summary);
     expect(await readLedgerSummary(dir!)).to.deep.include({ total: 10, counts: summary.counts, pending: 0 });
+  });
+
+  it('should store each archived entry without its path (the key has it) and read entries archived with one', async () => {
+    ledger = await open();
+    for (const name of names.slice(0, 4)) await deliver(ledger, fileKey(name));
+    await ledger.compact();
+    const archived = await collect(ledger.archivedEntries());
+    await ledger.close();
+    ledger = undefined;
+    const db = new ClassicLevel<string, string>(join(dir!, 'archive'));
+    await db.open();
+    const stored = JSON.parse((await db.get('p/data/in/f0.tif'))!) as Record<string, unknown>[];
+    expect(stored[0]).to.not.have.property('path');
+    // As an archive written before paths were left out has it.
+    await db.put('p/data/in/f1.tif', JSON.stringify([archived.find((entry) => entry.path === '/data/in/f1.tif')]));
+    await db.close();
+    ledger = await open();
+    expect(await collect(ledger.archivedEntries())).to.deep.equal(archived);
+    expect(ledger.getByKey(fileKey('f1.tif'))).to.include({ path: '/data/in/f1.tif', state: 'acknowledged' });
   });
 
   it('should count an archived entry once while it is sent again, and archive its new state', async () => {

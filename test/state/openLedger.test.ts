@@ -420,8 +420,9 @@ describe('openLedger', () => {
         const guard = setTimeout(() => proc.kill('SIGKILL'), 8_000);
         proc.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
-          if (timer === undefined && out.startsWith('ready\n')) {
-            timer = setTimeout(() => proc.kill('SIGKILL'), 20 + Math.floor(Math.random() * 200));
+          // From the first acknowledgement printed, so a loaded machine cannot kill it before any.
+          if (timer === undefined && out.startsWith('ready\n') && out.split('\n').length > 2) {
+            timer = setTimeout(() => proc.kill('SIGKILL'), Math.floor(Math.random() * 200));
           }
         });
         proc.stderr.on('data', (chunk: Buffer) => {
