@@ -14,8 +14,10 @@ import { formatLogLine } from '../observe/formatLogLine.js';
 import { formatBytes } from '../observe/formatQuantities.js';
 import type { MetricsServer } from '../observe/MetricsServer.js';
 import { reportProgress } from '../observe/reportProgress.js';
+import { startMetricsServer } from '../observe/startMetricsServer.js';
 import { trackStats } from '../observe/trackStats.js';
 import { createFetchPost } from '../sinks/fetchPost.js';
+import { createNatsUploader } from '../sinks/createNatsUploader.js';
 import type { NatsBucket } from '../sinks/openNatsBucket.js';
 import type { Ledger } from '../state/Ledger.js';
 import { streamId as formatStreamId } from '../sinks/streamId.js';
@@ -240,8 +242,6 @@ async function superviseAgent(config: AgentConfig, io: CliIo, log: CliLog, run: 
   try {
     const events$ = await connectAgent(config, run, ledger, halt);
     if (config.metricsPort !== undefined) {
-      // Loaded only when asked for: prom-client costs the agent ~10 MB it would not use otherwise.
-      const { startMetricsServer } = await import('../observe/startMetricsServer.js');
       metrics = await startMetricsServer({
         port: config.metricsPort,
         getStats: () => latest ?? emptyStats(Date.now()),
@@ -277,8 +277,6 @@ async function superviseAgent(config: AgentConfig, io: CliIo, log: CliLog, run: 
 async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger, halt: Subject<void>): Promise<Connectable<AgentEvent>> {
   // A restart continues the interrupted stream, so the gateway can drop a repeated file by its hash.
   const streamId = config.streamId ?? (await resumeStreamId({ ledger, fresh: formatStreamId({ tag: config.tag ?? agentDefaults.tag }) }).catch(() => undefined));
-  // The NATS client is loaded only for a bucket: a gateway agent does not carry it in memory.
-  const createNatsUploader = run.bucket === undefined ? undefined : (await import('../sinks/createNatsUploader.js')).createNatsUploader;
   return connectable(runAgent({
     ...(streamId === undefined ? {} : { streamId }),
     path: run.watched,
@@ -289,7 +287,7 @@ async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger
     },
     ...(run.bucket === undefined
       ? { host: run.host, username: run.username, password: run.password }
-      : { upload: createNatsUploader!({ store: run.bucket.store, root: run.watched, describe: run.bucket.describe, ...(streamId === undefined ? {} : { streamId }), ...(config.tag === undefined ? {} : { tag: config.tag }) }) }),
+      : { upload: createNatsUploader({ store: run.bucket.store, root: run.watched, describe: run.bucket.describe, ...(streamId === undefined ? {} : { streamId }), ...(config.tag === undefined ? {} : { tag: config.tag }) }) }),
     ...(config.tag === undefined ? {} : { tag: config.tag }),
     strategy: config.mode,
     cores: config.cores,

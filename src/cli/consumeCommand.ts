@@ -5,7 +5,7 @@ import { ConfigError } from '../config/ConfigError.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { openObjectWriter, type ObjectWriter } from '../sinks/openObjectWriter.js';
 import type { NatsBucket } from '../sinks/openNatsBucket.js';
-import type { ConsumeEvent, consumeBucket as ConsumeBucket } from '../sources/consumeBucket.js';
+import { consumeBucket, type ConsumeEvent } from '../sources/consumeBucket.js';
 import { messageOf } from '../validation.js';
 import type { CliIo } from './CliIo.js';
 import { agentDefaults } from './agentCommandInternals.js';
@@ -73,9 +73,7 @@ export function registerConsumeCommand(program: Command, io: CliIo): void {
         ...(typeof flags.exec === 'string' ? { exec: flags.exec } : {}),
         output: io.stderr,
       });
-      // Loaded only by this command: the NATS client is not carried by the others.
-      const { consumeBucket } = await import('../sources/consumeBucket.js');
-      await follow(io, { bucket, writer, consumeBucket }, fail);
+      await follow(io, bucket, writer, fail);
     } catch (error) {
       fail(messageOf(error));
     } finally {
@@ -90,11 +88,7 @@ export function registerConsumeCommand(program: Command, io: CliIo): void {
  * at once, and that object is handed on again by the next run) or a failure of the consumer
  * itself (exit 2).
  */
-function follow(
-  io: CliIo,
-  { bucket, writer, consumeBucket }: { bucket: NatsBucket; writer: ObjectWriter; consumeBucket: typeof ConsumeBucket },
-  fail: (message: string) => void,
-): Promise<void> {
+function follow(io: CliIo, bucket: NatsBucket, writer: ObjectWriter, fail: (message: string) => void): Promise<void> {
   return new Promise((resolvePromise) => {
     const halt = new Subject<void>();
     let halting = false;

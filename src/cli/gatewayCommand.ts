@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { GatewayMetricsServer } from '../gateway/serveGatewayMetrics.js';
+import { serveGatewayMetrics, type GatewayMetricsServer } from '../gateway/serveGatewayMetrics.js';
 import { startGateway } from '../gateway/startGateway.js';
 import type { CliIo } from './CliIo.js';
 import { collectList } from './agentCommandInternals.js';
@@ -63,8 +63,6 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
       let metrics: GatewayMetricsServer | undefined;
       if (metricsPort !== undefined) {
         try {
-          // prom-client is loaded only when metrics are asked for, by this command alone.
-          const { serveGatewayMetrics } = await import('../gateway/serveGatewayMetrics.js');
           metrics = await serveGatewayMetrics({ gateway, port: metricsPort });
         } catch (error) {
           await gateway.close();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { AgentConfig } from '../config/AgentConfig.js';
-import type { NatsBucket, NatsCredentials } from '../sinks/openNatsBucket.js';
+import { openNatsBucket, type NatsBucket, type NatsCredentials } from '../sinks/openNatsBucket.js';
 import { messageOf } from '../validation.js';
 
 /** The bucket used when `--nats` is given without `--bucket`. */
@@ -49,8 +49,6 @@ export async function openConfiguredBucket(config: AgentConfig, name: string): P
   const { credentials, problem } = await natsCredentials(config);
   if (problem !== undefined) return problem;
   try {
-    // Loaded here, not at the top: the CLI's other commands and a gateway agent never need it.
-    const { openNatsBucket } = await import('../sinks/openNatsBucket.js');
     return await openNatsBucket({
       servers: config.nats ?? [],
       bucket: config.bucket ?? defaultBucket,
