@@ -75,32 +75,46 @@ let scratch = new Uint8Array(0);
 const SWAR = endianness() === 'LE';
 
 /** The samples as 32-bit words when rows are whole words and the data is word-aligned. */
-function averageWords(data: Uint8Array, width: number): Uint32Array | undefined {
+function averageWords(data: Uint8Array, width: number): Int32Array | undefined {
   if (width % 4 !== 0 || data.byteOffset % 4 !== 0) return undefined;
-  return new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
+  return new Int32Array(data.buffer, data.byteOffset, data.length >> 2);
 }
 
-let swarRow = new Uint32Array(0);
+/** One filtered row as words, and the same memory as bytes to copy from (no view made per row). */
+let swarRow = new Int32Array(0);
+let swarBytes = new Uint8Array(0);
 
 /**
  * The Average filter four pixels at a time: the per-byte floor of (left + above) / 2 and the
  * per-byte difference mod 256, with no carry crossing a byte (Hacker's Delight, 2-18). About
- * twice as fast as a byte loop on 1024² frames.
+ * twice as fast as a byte loop on 1024² frames. Every value stays a 32-bit integer (`| 0`), so
+ * the compiled loop has no floating point; a word that is 0 with 0 above it (the zeroed
+ * background) only depends on the last pixel to its left, and is written without the arithmetic.
  */
-function averageRowSwar(words: Uint32Array, rowWords: number, y: number, out: Uint8Array, at: number): void {
-  if (swarRow.length < rowWords) swarRow = new Uint32Array(rowWords);
+function averageRowSwar(words: Int32Array, rowWords: number, y: number, out: Uint8Array, at: number): void {
+  if (swarRow.length !== rowWords) {
+    swarRow = new Int32Array(rowWords);
+    swarBytes = new Uint8Array(swarRow.buffer);
+  }
+  const row = swarRow;
   const start = y * rowWords;
   const up = start - rowWords;
   let previous = 0;
   for (let w = 0; w < rowWords; w++) {
-    const value = words[start + w]!;
-    const above = words[up + w]!;
+    const value = words[start + w]! | 0;
+    const above = words[up + w]! | 0;
+    if ((value | above) === 0) {
+      // Pixel 0 is 0 - floor(left / 2); the other three are 0 - floor((0 + 0) / 2).
+      row[w] = -(previous >>> 25) & 255;
+      previous = 0;
+      continue;
+    }
     const left = (value << 8) | (previous >>> 24);
-    const mean = (left & above) + (((left ^ above) & 0xfefefefe) >>> 1);
-    swarRow[w] = ((value | 0x80808080) - (mean & 0x7f7f7f7f)) ^ ((value ^ ~mean) & 0x80808080);
+    const mean = ((left & above) + (((left ^ above) & 0xfefefefe) >>> 1)) | 0;
+    row[w] = (((value | 0x80808080) - (mean & 0x7f7f7f7f)) | 0) ^ ((value ^ ~mean) & 0x80808080);
     previous = value;
   }
-  out.set(new Uint8Array(swarRow.buffer, 0, rowWords * 4), at);
+  out.set(swarBytes, at);
 }
 
 const FILTER_TYPES = { none: 0, up: 2, average: 3 } as const;

@@ -47,6 +47,33 @@ describe('writeGreyPng', () => {
     }
   }
 
+  it('should write the Average filter bytes the PNG specification defines, across zeroed background', () => {
+    // Rows of whole words are filtered four pixels at a time, and a word of 0 under 0 is written
+    // without arithmetic: bright pixels just left of, above and below zeroed spans are the cases.
+    for (const [width, height] of [[64, 40], [68, 9], [65, 9], [4, 6]] as const) {
+      const data = sample(width, height, width + height);
+      for (let i = 0; i < data.length; i++) {
+        const x = i % width;
+        const y = Math.floor(i / width);
+        if ((x + 3 * y) % 11 < 6 || y % 7 === 3) data[i] = 0;
+        if (x % 9 === 4 && y % 5 !== 0) data[i] = 255;
+      }
+      const png = writeGreyPng(data, width, height, pngEffortSettings('fast'));
+      const idatAt = png.indexOf('IDAT', 0, 'latin1');
+      const rows = inflateSync(png.subarray(idatAt + 4, idatAt + 4 + png.readUInt32BE(idatAt - 4)));
+      const expected: number[] = [];
+      for (let y = 0; y < height; y++) {
+        expected.push(3);
+        for (let x = 0; x < width; x++) {
+          const left = x > 0 ? data[y * width + x - 1]! : 0;
+          const above = y > 0 ? data[(y - 1) * width + x]! : 0;
+          expected.push((data[y * width + x]! - ((left + above) >> 1)) & 255);
+        }
+      }
+      expect(Array.from(rows), `${width}×${height}`).to.deep.equal(expected);
+    }
+  });
+
   it('should write each row filter type that the settings ask for', () => {
     const data = sample(64, 48, 5);
     const filterTypes = (png: Buffer): number[] => {
