@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decode as decodePng } from 'fast-png';
-import { inflateSync } from 'node:zlib';
+import { crc32, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { PNG_EFFORTS, pngEffortSettings } from '../../src/reducers/pngEffort.js';
 import { writeGreyPng } from '../../src/reducers/writeGreyPng.js';
@@ -71,6 +71,25 @@ describe('writeGreyPng', () => {
         }
       }
       expect(Array.from(rows), `${width}×${height}`).to.deep.equal(expected);
+    }
+  });
+
+  it('should write the signature, then IHDR, IDAT and IEND with lengths and CRCs that check', () => {
+    for (const [width, height] of [[1, 1], [64, 48], [300, 200]] as const) {
+      const png = writeGreyPng(sample(width, height, 3), width, height, pngEffortSettings('fast'));
+      expect(Array.from(png.subarray(0, 8))).to.deep.equal([137, 80, 78, 71, 13, 10, 26, 10]);
+      const chunks: string[] = [];
+      let at = 8;
+      while (at < png.length) {
+        const length = png.readUInt32BE(at);
+        const type = png.toString('latin1', at + 4, at + 8);
+        expect(png.readUInt32BE(at + 8 + length), `${type} CRC`).to.equal(crc32(png.subarray(at + 4, at + 8 + length)));
+        chunks.push(type);
+        at += 12 + length;
+      }
+      expect(at).to.equal(png.length);
+      expect(chunks).to.deep.equal(['IHDR', 'IDAT', 'IEND']);
+      expect(Array.from(png.subarray(16, 29))).to.deep.equal([0, 0, width >> 8, width & 255, 0, 0, height >> 8, height & 255, 8, 0, 0, 0, 0]);
     }
   });
 
