@@ -31,9 +31,13 @@ export function inflateGreyPng(bytes: Uint8Array, layout: PngLayout): Uint8Array
   }
   const stride = width + 1;
   // One output buffer of the expected size: with zlib's default 16 KiB chunks a 1024² frame was
-  // inflated into 65 buffers and then copied into one, ~1/4 of the decode's CPU.
-  // One byte more, so that data inflating to too much still shows as a wrong length.
-  const rows = inflateSync(joinedImageData(bytes), { chunkSize: Math.max(stride * height + 1, MIN_CHUNK) });
+  // inflated into 65 buffers and then copied into one, ~1/4 of the decode's CPU. One byte more,
+  // so that data inflating to too much still shows as a wrong length; and no more than deflate's
+  // largest ratio (~1032:1) lets the data hold, so that a header claiming a huge image over a few
+  // bytes of data does not set aside memory for it (zlib adds pieces if ever needed).
+  const data = joinedImageData(bytes);
+  const chunkSize = Math.max(MIN_CHUNK, Math.min(stride * height + 1, data.length * MAX_DEFLATE_RATIO + MIN_CHUNK));
+  const rows = inflateSync(data, { chunkSize });
   if (rows.length !== stride * height) {
     throw new Error(`PNG image data inflates to ${rows.length} bytes, expected ${stride * height} for ${width}×${height}`);
   }
@@ -51,6 +55,9 @@ export function inflateGreyPng(bytes: Uint8Array, layout: PngLayout): Uint8Array
 
 /** zlib's smallest allowed `chunkSize`. */
 const MIN_CHUNK = 64;
+
+/** Deflate's output can be at most about 1032 times smaller than its input (258-byte matches). */
+const MAX_DEFLATE_RATIO = 1032;
 
 /** sharp's default `limitInputPixels`: larger images go to libvips, which refuses them clearly. */
 const PIXEL_LIMIT = 0x3fff * 0x3fff;
