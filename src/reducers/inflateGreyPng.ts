@@ -30,7 +30,14 @@ export function inflateGreyPng(bytes: Uint8Array, layout: PngLayout): Uint8Array
     return undefined;
   }
   const stride = width + 1;
-  const rows = inflateSync(joinedImageData(bytes));
+  // One output buffer of the expected size: with zlib's default 16 KiB chunks a 1024² frame was
+  // inflated into 65 buffers and then copied into one, ~1/4 of the decode's CPU. One byte more,
+  // so that data inflating to too much still shows as a wrong length; and no more than deflate's
+  // largest ratio (~1032:1) lets the data hold, so that a header claiming a huge image over a few
+  // bytes of data does not set aside memory for it (zlib adds pieces if ever needed).
+  const data = joinedImageData(bytes);
+  const chunkSize = Math.max(MIN_CHUNK, Math.min(stride * height + 1, data.length * MAX_DEFLATE_RATIO + MIN_CHUNK));
+  const rows = inflateSync(data, { chunkSize });
   if (rows.length !== stride * height) {
     throw new Error(`PNG image data inflates to ${rows.length} bytes, expected ${stride * height} for ${width}×${height}`);
   }
@@ -46,10 +53,21 @@ export function inflateGreyPng(bytes: Uint8Array, layout: PngLayout): Uint8Array
   return all.subarray(0, width * height);
 }
 
+/** zlib's smallest allowed `chunkSize`. */
+const MIN_CHUNK = 64;
+
+/** Deflate's output can be at most about 1032 times smaller than its input (258-byte matches). */
+const MAX_DEFLATE_RATIO = 1032;
+
 /** sharp's default `limitInputPixels`: larger images go to libvips, which refuses them clearly. */
 const PIXEL_LIMIT = 0x3fff * 0x3fff;
 
-function joinedImageData(bytes: Uint8Array): Buffer {
+/**
+ * The IDAT chunks' data in one piece: the chunk itself when there is one, else joined in a buffer
+ * reused between calls (zlib has read it before `inflateGreyPng` returns), as a 1024² frame's
+ * ~700 KiB were otherwise allocated and copied per frame.
+ */
+function joinedImageData(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const parts: Uint8Array[] = [];
   let offset = 8;
@@ -64,8 +82,22 @@ function joinedImageData(bytes: Uint8Array): Buffer {
     offset += 12 + length;
   }
   if (parts.length === 0) throw new Error('PNG without image data (no IDAT chunk)');
-  return Buffer.concat(parts);
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const part of parts) length += part.length;
+  // A worker keeps the buffer, so an unusually large image gets one of its own.
+  if (length > REUSED_LIMIT) return Buffer.concat(parts, length);
+  if (joined.length < length) joined = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined.subarray(0, length);
 }
+
+let joined = new Uint8Array(0);
+const REUSED_LIMIT = 16 * 1024 * 1024;
 
 /** Undoes filter `type` (1 byte per pixel) of the row at `from` into `out` at `at`; the row above is already in `out`. */
 function unfilterRow(

@@ -153,8 +153,7 @@ async function reduceNormalised(
 
   const outputPath = path.join(options.spoolDir, spoolFileName(item));
   try {
-    await mkdir(options.spoolDir, { recursive: true });
-    await writeFile(outputPath, encoded.bytes);
+    await writeSpoolFile(options.spoolDir, outputPath, encoded.bytes);
   } catch (error) {
     // A half-written copy must not be mistaken for a finished one by a later run.
     await rm(outputPath, { force: true }).catch(() => undefined);
@@ -194,6 +193,20 @@ async function readAdmitted(item: FileItem): Promise<Buffer> {
     return bytes.subarray(0, length);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Writes the copy, creating the spool folder only when it is missing: a `mkdir` before every
+ * write was one more round trip through the thread pool per file.
+ */
+async function writeSpoolFile(spoolDir: string, outputPath: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeFile(outputPath, bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw error;
+    await mkdir(spoolDir, { recursive: true });
+    await writeFile(outputPath, bytes);
   }
 }
 

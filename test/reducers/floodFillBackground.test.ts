@@ -216,6 +216,40 @@ describe('floodFillBackground', () => {
     }
   });
 
+  it('should judge every 8-bit value against any tolerance, whatever the width and alignment', () => {
+    // Words of four pixels are judged at once where a row allows: values next to the tolerance,
+    // runs that end mid-word, rows that are not whole words and data not at a word boundary.
+    let state = 11;
+    const random = (): number => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const tolerances = [0, 0.5, 1, 2, 29.5, 30, 31, 100, 127, 128, 128.5, 129, 200, 255, 256];
+    for (let trial = 0; trial < 400; trial++) {
+      const width = 1 + Math.floor(random() * 41);
+      const height = 1 + Math.floor(random() * 9);
+      const tolerance = tolerances[trial % tolerances.length]!;
+      const offset = Math.floor(random() * 4);
+      const runLength = 1 + Math.floor(random() * 12);
+      const storage = new Uint8Array(width * height + offset);
+      const pixels = storage.subarray(offset);
+      let value = 0;
+      for (let i = 0; i < pixels.length; i++) {
+        if (i % runLength === 0) {
+          const near = Math.floor(tolerance) + Math.floor(random() * 5) - 2;
+          value = random() < 0.5 ? Math.max(0, Math.min(255, near)) : Math.floor(random() * 256);
+        }
+        pixels[i] = value;
+      }
+      const expected = referenceMask(pixels, width, height, tolerance);
+      const mask = new Uint8Array(width * height);
+      const filled = floodFillBackground(pixels, width, height, tolerance, mask);
+      const label = `${width}×${height} at offset ${offset}, tolerance ${tolerance}, trial ${trial}`;
+      expect(Array.from(mask), label).to.deep.equal(Array.from(expected));
+      expect(filled, label).to.equal(expected.reduce((sum, v) => sum + v, 0));
+    }
+  });
+
   it('should give the same answer when called again on a smaller image after a larger one', () => {
     const big = new Uint8Array(64 * 64);
     expect(floodFillBackground(big, 64, 64, 30)).to.equal(64 * 64);

@@ -62,6 +62,15 @@ describe('inflateGreyPng', () => {
     expect(Array.from(viaLibvips)).to.deep.equal(Array.from(data));
   });
 
+  it('should read back several-IDAT images exactly when a smaller one follows a larger one', () => {
+    // The joined image data lives in a buffer reused between calls: a stale tail must not leak.
+    for (const [width, height, cuts] of [[200, 150, 7], [40, 30, 3], [120, 90, 5]] as const) {
+      const data = sample(width, height);
+      const png = splitImageData(writeGreyPng(data, width, height, { filter: 'up', compressionLevel: 1, strategy: 'default' }), cuts);
+      expect(Array.from(decode(png)!), `${width}×${height}`).to.deep.equal(Array.from(data));
+    }
+  });
+
   it('should leave interlaced, 16-bit and colour PNGs to another decoder', async () => {
     const data = sample(16, 16);
     const interlaced = await sharp(data, { raw: { width: 16, height: 16, channels: 1 } })
@@ -89,7 +98,23 @@ describe('inflateGreyPng', () => {
     taller.writeUInt32BE(9, 20); // height 9 in IHDR
     expect(() => decode(taller)).to.throw('PNG image data inflates to 72 bytes, expected 81 for 8×9');
   });
+
+  it('should say so when the image data is long for the size in the header', () => {
+    const png = writeGreyPng(sample(8, 8), 8, 8, { filter: 'none', compressionLevel: 6, strategy: 'default' });
+    const shorter = Buffer.from(png);
+    shorter.writeUInt32BE(7, 20); // height 7 in IHDR
+    expect(() => decode(shorter)).to.throw('PNG image data inflates to 72 bytes, expected 63 for 8×7');
+  });
 });
+
+/** The PNG with its one IDAT chunk's data cut into `pieces` IDAT chunks. */
+function splitImageData(png: Buffer, pieces: number): Buffer {
+  const at = png.indexOf('IDAT', 0, 'latin1') - 4;
+  const body = png.subarray(at + 8, at + 8 + png.readUInt32BE(at));
+  const size = Math.ceil(body.length / pieces);
+  const chunks = Array.from({ length: pieces }, (_, i) => idatChunk(body.subarray(i * size, (i + 1) * size)));
+  return Buffer.concat([png.subarray(0, at), ...chunks, png.subarray(at + 12 + body.length)]);
+}
 
 function idatChunk(body: Uint8Array): Buffer {
   const chunk = Buffer.alloc(body.length + 12);

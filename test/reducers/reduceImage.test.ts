@@ -258,6 +258,32 @@ describe('reduceImage', () => {
     expect(await spoolFiles(spoolDir)).to.deep.equal(['0-weird_name_.png', '1-weird_name_.png']);
   });
 
+  it('should create the spool folder, and create it again when it was removed between files', async () => {
+    const input = path.join(dir, 'cells.png');
+    await writeGreyPng(input, microscopyPixels(64, 2), 64, 64);
+    const nestedSpool = path.join(spoolDir, 'deeper');
+
+    const first = await reduceImage(await fileItem(input, 0), { spoolDir: nestedSpool });
+    await rm(spoolDir, { recursive: true });
+    const second = await reduceImage(await fileItem(input, 1), { spoolDir: nestedSpool });
+
+    expect([first.reduced, second.reduced], `${first.reason} ${second.reason}`).to.deep.equal([true, true]);
+    expect(await spoolFiles(nestedSpool)).to.deep.equal(['1-cells.png']);
+    expect(second.outputSha256).to.equal(await sha256(second.outputPath!));
+  });
+
+  it('should report a spool path it cannot write as not reduced, with the reason', async () => {
+    const input = path.join(dir, 'cells.png');
+    await writeGreyPng(input, microscopyPixels(64, 2), 64, 64);
+    const notAFolder = path.join(dir, 'a-file');
+    await writeFile(notAFolder, 'x');
+
+    const reduction = await reduceImage(await fileItem(input, 0), { spoolDir: path.join(notAFolder, 'spool') });
+
+    expect(reduction.reduced).to.equal(false);
+    expect(reduction.reason).to.match(/^Cannot write .*a-file\/spool\/0-cells\.png: .*ENOTDIR/);
+  });
+
   it('should reject invalid options with a TypeError before reading the file', async () => {
     const item = { path: path.join(dir, 'never-read.png'), size: 1, mtimeMs: 0, index: 0 };
     let caught: unknown;

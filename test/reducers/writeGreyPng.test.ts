@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decode as decodePng } from 'fast-png';
-import { inflateSync } from 'node:zlib';
+import { crc32, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { PNG_EFFORTS, pngEffortSettings } from '../../src/reducers/pngEffort.js';
 import { writeGreyPng } from '../../src/reducers/writeGreyPng.js';
@@ -46,6 +46,52 @@ describe('writeGreyPng', () => {
       });
     }
   }
+
+  it('should write the Average filter bytes the PNG specification defines, across zeroed background', () => {
+    // Rows of whole words are filtered four pixels at a time, and a word of 0 under 0 is written
+    // without arithmetic: bright pixels just left of, above and below zeroed spans are the cases.
+    for (const [width, height] of [[64, 40], [68, 9], [65, 9], [4, 6]] as const) {
+      const data = sample(width, height, width + height);
+      for (let i = 0; i < data.length; i++) {
+        const x = i % width;
+        const y = Math.floor(i / width);
+        if ((x + 3 * y) % 11 < 6 || y % 7 === 3) data[i] = 0;
+        if (x % 9 === 4 && y % 5 !== 0) data[i] = 255;
+      }
+      const png = writeGreyPng(data, width, height, pngEffortSettings('fast'));
+      const idatAt = png.indexOf('IDAT', 0, 'latin1');
+      const rows = inflateSync(png.subarray(idatAt + 4, idatAt + 4 + png.readUInt32BE(idatAt - 4)));
+      const expected: number[] = [];
+      for (let y = 0; y < height; y++) {
+        expected.push(3);
+        for (let x = 0; x < width; x++) {
+          const left = x > 0 ? data[y * width + x - 1]! : 0;
+          const above = y > 0 ? data[(y - 1) * width + x]! : 0;
+          expected.push((data[y * width + x]! - ((left + above) >> 1)) & 255);
+        }
+      }
+      expect(Array.from(rows), `${width}×${height}`).to.deep.equal(expected);
+    }
+  });
+
+  it('should write the signature, then IHDR, IDAT and IEND with lengths and CRCs that check', () => {
+    for (const [width, height] of [[1, 1], [64, 48], [300, 200]] as const) {
+      const png = writeGreyPng(sample(width, height, 3), width, height, pngEffortSettings('fast'));
+      expect(Array.from(png.subarray(0, 8))).to.deep.equal([137, 80, 78, 71, 13, 10, 26, 10]);
+      const chunks: string[] = [];
+      let at = 8;
+      while (at < png.length) {
+        const length = png.readUInt32BE(at);
+        const type = png.toString('latin1', at + 4, at + 8);
+        expect(png.readUInt32BE(at + 8 + length), `${type} CRC`).to.equal(crc32(png.subarray(at + 4, at + 8 + length)));
+        chunks.push(type);
+        at += 12 + length;
+      }
+      expect(at).to.equal(png.length);
+      expect(chunks).to.deep.equal(['IHDR', 'IDAT', 'IEND']);
+      expect(Array.from(png.subarray(16, 29))).to.deep.equal([0, 0, width >> 8, width & 255, 0, 0, height >> 8, height & 255, 8, 0, 0, 0, 0]);
+    }
+  });
 
   it('should write each row filter type that the settings ask for', () => {
     const data = sample(64, 48, 5);
