@@ -5,6 +5,7 @@
  *
  *   npm run bench:scale -- [--files 10000,100000] [--bytes 1024] [--folder-size 1000]
  *                          [--no-restart] [--cpu-prof DIR] [--heap-snapshot DIR] [--null-sink] [--keep]
+ *                          [--waiting S [--uplink B]] [--node-options="FLAGS"] [--preload N] [--cli PATH]
  *
  * For each size N: writes N files of `--bytes` random bytes (1,000 a folder, mtimes an hour
  * old, as a folder of last month's data) into a temporary folder, starts the embedded gateway
@@ -21,7 +22,11 @@
  * them acknowledged (as a run that sent them would leave it), then starts the agent, writes one
  * new file and times the start to its upload, with the agent's peak RSS.
  * `--cpu-prof DIR` writes the agent's CPU profiles there, `--heap-snapshot DIR` a heap snapshot
- * taken half way. Printed figures, not assertions.
+ * taken half way. `--waiting S` measures memory with files waiting instead: the agent runs S
+ * seconds on the folder (with `--uplink B`, the gateway reads at most B bytes/s, so most files
+ * wait), then its peak RSS and the files uploaded meanwhile are printed. `--node-options="…"`
+ * passes flags to the agent's node (e.g. the systemd unit's `--max-old-space-size=1024`).
+ * Printed figures, not assertions.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -50,6 +55,9 @@ const { values } = parseArgs({
     preload: { type: 'string' },
     keep: { type: 'boolean', default: false },
     cli: { type: 'string', default: 'dist/cli.js' },
+    uplink: { type: 'string' },
+    waiting: { type: 'string' },
+    'node-options': { type: 'string', default: '' },
   },
 });
 const sizes = values.files.split(',').map((text) => {
@@ -101,7 +109,8 @@ interface Sink {
 }
 
 async function startGatewayProcess(): Promise<Sink> {
-  const child = spawn(process.execPath, [cli, 'gateway', '--port', '0'], { env: { ...process.env, ...credentials }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const limit = values.uplink === undefined ? [] : ['--max-bytes-per-second', values.uplink];
+  const child = spawn(process.execPath, [cli, 'gateway', '--port', '0', ...limit], { env: { ...process.env, ...credentials }, stdio: ['ignore', 'ignore', 'pipe'] });
   const lines = createInterface({ input: child.stderr! });
   for await (const line of lines) {
     const url = /listening on (http:\/\/\S+?)\s/.exec(line)?.[1];
@@ -142,6 +151,7 @@ interface AgentRun {
 
 function startAgent(folder: string, stateDir: string, host: string, profileDir: string | undefined, snapshotDir?: string): AgentRun {
   const nodeArgs = [
+    ...values['node-options'].split(' ').filter((option) => option !== ''),
     ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
     ...(snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`]),
   ];
@@ -228,6 +238,37 @@ if (values.preload !== undefined) {
     }
   } finally {
     if (!values.keep) await rm(root, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+if (values.waiting !== undefined) {
+  const seconds = Number(values.waiting);
+  if (!(seconds > 0)) throw new Error(`--waiting: expected a number of seconds > 0, got ${values.waiting}`);
+  console.log(`files waiting: the agent on a folder of ${bytes}-byte files for ${seconds} s, uplink ${values.uplink ?? 'unlimited'} B/s, agent node options ${JSON.stringify(values['node-options'])}`);
+  console.log('| files | uploaded in that time | agent peak RSS MB | agent CPU s |');
+  console.log('|---:|---:|---:|---:|');
+  for (const size of sizes) {
+    const root = await mkdtemp(join(tmpdir(), 'haste-agent-scale-'));
+    try {
+      await writeFolder(join(root, 'data'), size);
+      const sink = await startGatewayProcess();
+      try {
+        const agent = startAgent(join(root, 'data'), join(root, 'state'), sink.host, values['cpu-prof'], values['heap-snapshot']);
+        let uploaded = 0;
+        void agent.uploads({ count: size }).catch(() => undefined);
+        createInterface({ input: agent.child.stdout! }).on('line', (line) => {
+          if (line.includes('"type":"uploaded"')) uploaded += 1;
+        });
+        await new Promise((done) => setTimeout(done, seconds * 1000));
+        const figures = procFigures(agent.child.pid!);
+        await stop(agent);
+        console.log(`| ${size.toLocaleString('en')} | ${uploaded.toLocaleString('en')} | ${mb(figures.peakRss)} | ${figures.cpuSeconds.toFixed(1)} |`);
+      } finally {
+        await sink.close();
+      }
+    } finally {
+      if (!values.keep) await rm(root, { recursive: true, force: true });
+    }
   }
   process.exit(0);
 }
