@@ -295,8 +295,12 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
   }
 }
 
-/** lstats of settling files in flight at once, beyond which reading folders waits. */
-const looksAtOnce = 256;
+/**
+ * lstats of settling files in flight at once, beyond which reading folders waits. Their
+ * completions run as one batch of JavaScript: at 256, a restart on a million acknowledged
+ * files held a new file's upload behind batches of ~70 ms (2.2 s to its upload instead of 1.5 s).
+ */
+const looksAtOnce = 32;
 
 function notAFolder(path: string): Error {
   return Object.assign(new Error(`${path} is not a folder`), { code: 'ENOTDIR' });
