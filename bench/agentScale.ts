@@ -43,6 +43,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { lstat } from 'node:fs/promises';
 import { hashFile } from '../src/state/hashFile.js';
+import { startGatewayChild } from './startGatewayChild.js';
 import { openLedger } from '../src/state/openLedger.js';
 
 const { values } = parseArgs({
@@ -111,23 +112,8 @@ interface Sink {
   close(): Promise<void>;
 }
 
-async function startGatewayProcess(): Promise<Sink> {
-  const limit = values.uplink === undefined ? [] : ['--max-bytes-per-second', values.uplink];
-  const child = spawn(process.execPath, [cli, 'gateway', '--port', '0', ...limit], { env: { ...process.env, ...credentials }, stdio: ['ignore', 'ignore', 'pipe'] });
-  const lines = createInterface({ input: child.stderr! });
-  for await (const line of lines) {
-    const url = /listening on (http:\/\/\S+?)\s/.exec(line)?.[1];
-    if (url !== undefined) {
-      return {
-        host: url,
-        close: async () => {
-          child.kill('SIGINT');
-          await once(child, 'exit');
-        },
-      };
-    }
-  }
-  throw new Error('the gateway exited before it listened');
+function startGatewayProcess(): Promise<Sink> {
+  return startGatewayChild(cli, credentials, values.uplink === undefined ? [] : ['--max-bytes-per-second', values.uplink]);
 }
 
 /** A bare HTTP server that reads each body and answers as the gateway does. */

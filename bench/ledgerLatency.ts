@@ -38,6 +38,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { hashFile } from '../src/state/hashFile.js';
+import { startGatewayChild, type GatewayChild } from './startGatewayChild.js';
 import { openLedger } from '../src/state/openLedger.js';
 
 const { values } = parseArgs({
@@ -150,27 +151,9 @@ async function prepare(base: string, reuse: boolean): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The gateway and the agent, as child processes
 
-interface Gateway {
-  readonly host: string;
-  close(): Promise<void>;
-}
+type Gateway = GatewayChild;
 
-async function startGateway(): Promise<Gateway> {
-  const child = spawn(process.execPath, [cli, 'gateway', '--port', '0'], { env: { ...process.env, ...credentials }, stdio: ['ignore', 'ignore', 'pipe'] });
-  for await (const line of createInterface({ input: child.stderr! })) {
-    const url = /listening on (http:\/\/\S+?)\s/.exec(line)?.[1];
-    if (url !== undefined) {
-      return {
-        host: url,
-        close: async () => {
-          child.kill('SIGINT');
-          await once(child, 'exit');
-        },
-      };
-    }
-  }
-  throw new Error('the gateway exited before it listened');
-}
+const startGateway = (): Promise<Gateway> => startGatewayChild(cli, credentials);
 
 interface Agent {
   readonly child: ChildProcess;
