@@ -61,6 +61,7 @@ export function registerAgentCommand(program: Command, io: CliIo): void {
     )
     .option('--poll <ms>', "poll the folder every <ms> instead of using the OS's file events (network shares: SMB, NFS)")
     .option('--settle-ms <ms>', `send a file once its size and mtime stayed the same this long; raise it for writers that pause mid-file (default: ${agentDefaults.settleMs})`)
+    .option('--rescan <seconds>', `seconds between walks of the folder for files whose watcher event was lost; 0 turns them off (default: ${agentDefaults.rescan})`)
     .option('--state-dir <dir>', 'where the ledger lives (default: ~/.local/state/haste-agent/<folder>-<hash>)')
     .option('--resend', 'send files again that an earlier run delivered')
     .option('--stream-id <id>', 'gateway stream to post to (default: a new one per run, or the interrupted run\'s while files are pending)')
@@ -285,6 +286,7 @@ async function connectAgent(config: AgentConfig, run: CheckedRun, ledger: Ledger
       awaitWriteFinish: { stabilityThreshold: config.settleMs },
       ...(config.poll === undefined ? {} : { usePolling: true, interval: config.poll }),
     },
+    rescanIntervalMs: Math.round(config.rescan * 1000),
     ...(run.bucket === undefined
       ? { host: run.host, username: run.username, password: run.password }
       : { upload: createNatsUploader({ store: run.bucket.store, root: run.watched, describe: run.bucket.describe, ...(streamId === undefined ? {} : { streamId }), ...(config.tag === undefined ? {} : { tag: config.tag }) }) }),

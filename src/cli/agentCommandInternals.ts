@@ -22,6 +22,7 @@ export const agentDefaults: AgentConfig = {
   grace: 30,
   retryCap: 30,
   settleMs: 500,
+  rescan: 30,
   once: false,
 };
 

@@ -77,6 +77,12 @@ export interface AgentConfig {
    */
   readonly settleMs: number;
   /**
+   * Seconds between walks of the folder that catch files whose watcher event was lost (an
+   * inotify queue overflow, a network share); 0 turns them off. Each walk looks only in folders
+   * that changed since the last one, and at everything every 10th time.
+   */
+  readonly rescan: number;
+  /**
    * Batch mode: send what is in the folder (and, with `idleExit`, what arrives until it has been
    * quiet that long), then exit once every file taken is acknowledged or failed.
    */

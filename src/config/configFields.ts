@@ -39,6 +39,7 @@ export const fields: { readonly [K in keyof AgentConfig]-?: Kind } = {
   retryCap: { kind: 'number', min: 0, exclusive: true },
   poll: { kind: 'integer', min: 1 },
   settleMs: { kind: 'integer', min: 0 },
+  rescan: { kind: 'number', min: 0 },
   once: { kind: 'boolean' },
   idleExit: { kind: 'number', min: 0 },
   nats: { kind: 'strings' },

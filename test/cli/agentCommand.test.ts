@@ -261,6 +261,13 @@ describe('registerAgentCommand', () => {
       expect(cli.stderr.text).to.equal('haste-agent: flag --settle-ms: `settleMs` must be an integer >= 0, got "0.5"\n');
     });
 
+    it('should exit 2 with the rule when --rescan is negative', async () => {
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      await cli.run(watched, '--host', 'localhost:1', '--username', 'lab', '--rescan', '-1');
+      expect(process.exitCode).to.equal(2);
+      expect(cli.stderr.text).to.equal('haste-agent: flag --rescan: `rescan` must be a number >= 0, got "-1"\n');
+    });
+
     it('should read the password from the first line of --password-file', async () => {
       const g = await startLocalGateway();
       await writeFile(join(root, 'pw'), `${password}\nignored second line\n`, { mode: 0o600 });

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/loadConfig.js';
 const defaults: AgentConfig = {
   concurrency: 4,
   settleMs: 500,
+  rescan: 30,
   mode: 'adaptive',
   cores: 1,
   uploadSlots: 2,
@@ -91,6 +92,7 @@ describe('loadConfig', () => {
       include: 'png, tif',
       metricsPort: '0',
       statusInterval: '2.5',
+      rescan: '0',
       config: 'ignored.json',
       color: false,
       password: undefined,
@@ -106,6 +108,7 @@ describe('loadConfig', () => {
       include: ['png', 'tif'],
       metricsPort: 0,
       statusInterval: 2.5,
+      rescan: 0,
     });
   });
 
