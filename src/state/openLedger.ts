@@ -486,10 +486,11 @@ class FileLedger implements Ledger {
     let stored: LedgerEntry;
     try {
       line = encodeLine(short ? { seq: this.seq + 1, of: wholeLine, set: changeableFields(entry) } : { seq: this.seq + 1, entry });
-      // What a reopen will see. Only a reduction's settings (the caller's object) can hold what
-      // JSON drops or changes; otherwise the entry is kept as built, sharing the caller's strings
-      // (a parsed copy would hold a second copy of each path and hash in memory).
-      stored = deepFreeze(entry.reduction === undefined ? entry : (JSON.parse(JSON.stringify(entry)) as LedgerEntry));
+      // What a reopen will see. Only a reduction the caller gives now (its settings are the
+      // caller's object) can hold what JSON drops or changes, so only that is passed through
+      // JSON; one carried over was stored that way already. Otherwise the entry is kept as built,
+      // sharing the caller's strings (a parsed copy would hold a second copy of each path and hash).
+      stored = deepFreeze(extra.reduction === undefined ? entry : { ...entry, reduction: JSON.parse(JSON.stringify(extra.reduction)) as LedgerEntry['reduction'] });
     } catch (cause) {
       return Promise.reject(new TypeError(`Expected the entry of ${key.path} to be JSON-serialisable`, { cause }));
     }
