@@ -1,5 +1,6 @@
 import { from, Observable, Subscription, type ObservableInput, type OperatorFunction } from 'rxjs';
 import { integerAtLeast } from '../validation.js';
+import { Fifo } from './internals/orderedStructures.js';
 
 /** Options for {@link concatMapEager}. */
 export interface ConcatMapEagerOptions {
@@ -50,7 +51,7 @@ export function concatMapEager<T, R>(
   return (source) =>
     new Observable<R>((subscriber) => {
       /** Values not started yet: only the values themselves. */
-      const waiting: T[] = [];
+      const waiting = new Fifo<T>();
       /** The started inners, in source order: what each emitted and not yet passed on. */
       const running: { values: R[]; done: boolean }[] = [];
       const inners = new Subscription();
@@ -65,7 +66,7 @@ export function concatMapEager<T, R>(
         try {
           while (!subscriber.closed) {
             if (active < concurrency && waiting.length > 0) {
-              start(waiting.shift()!);
+              start(waiting.shift() as T);
               continue;
             }
             const head = running[0];

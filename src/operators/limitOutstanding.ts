@@ -1,5 +1,6 @@
 import { isObservable, Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { integerAtLeast, objectOption } from '../validation.js';
+import { Fifo } from './internals/orderedStructures.js';
 
 /** Options for {@link limitOutstanding}. */
 export interface LimitOutstandingOptions {
@@ -47,7 +48,7 @@ export function limitOutstanding<T>(options: LimitOutstandingOptions): MonoTypeO
   const { limit, settled } = normalise(options);
   return (source) =>
     new Observable<T>((subscriber) => {
-      const held: T[] = [];
+      const held = new Fifo<T>();
       let outstanding = 0;
       let sourceDone = false;
       let draining = false;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BinaryHeap, IndexSet } from '../../../src/operators/internals/orderedStructures.js';
+import { BinaryHeap, Fifo, IndexSet } from '../../../src/operators/internals/orderedStructures.js';
 
 // A deterministic pseudo-random sequence, so failures reproduce.
 function lcg(seed: number): () => number {
@@ -59,5 +59,41 @@ describe('BinaryHeap', () => {
     const popped: number[] = [];
     while (heap.size > 0) popped.push(heap.pop()!);
     expect(popped).to.deep.equal(Array.from({ length: 34 }, (_, i) => 99 - 3 * i));
+  });
+});
+
+describe('Fifo', () => {
+  it('should give items back in the order they came, interleaved with pushes, across compactions', () => {
+    const random = lcg(7);
+    const fifo = new Fifo<number>();
+    const model: number[] = [];
+    let next = 0;
+    for (let step = 0; step < 20_000; step++) {
+      // More pushes than shifts at first, then more shifts: the queue grows past 1,024 and drains.
+      const pushing = random() < (step < 10_000 ? 0.6 : 0.4);
+      if (pushing) {
+        fifo.push(next);
+        model.push(next);
+        next += 1;
+      } else {
+        expect(fifo.peek()).to.equal(model[0]);
+        expect(fifo.shift()).to.equal(model.shift());
+      }
+      expect(fifo.length).to.equal(model.length);
+    }
+    while (model.length > 0) expect(fifo.shift()).to.equal(model.shift());
+    expect(fifo.length).to.equal(0);
+    expect(fifo.shift()).to.equal(undefined);
+    expect(fifo.peek()).to.equal(undefined);
+  });
+
+  it('should keep undefined items as items', () => {
+    const fifo = new Fifo<number | undefined>();
+    fifo.push(undefined);
+    fifo.push(1);
+    expect(fifo.length).to.equal(2);
+    expect(fifo.shift()).to.equal(undefined);
+    expect(fifo.length).to.equal(1);
+    expect(fifo.shift()).to.equal(1);
   });
 });
