@@ -1,6 +1,5 @@
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { FileChangedError } from './FileChangedError.js';
+import type { FileHandle } from 'node:fs/promises';
+import { openAdmitted } from './admittedFileInternals.js';
 
 /** What was known of a file when it was admitted; absent fields are not checked. */
 export interface AdmittedIdentity {
@@ -32,33 +31,5 @@ export interface AdmittedIdentity {
  * @returns The open handle; the caller closes it.
  */
 export async function openAdmittedFile(admitted: AdmittedIdentity): Promise<FileHandle> {
-  const handle = await open(admitted.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const stats = await handle.stat();
-    const differs = describeDifference(admitted, stats);
-    if (differs !== undefined) {
-      throw new FileChangedError(`${admitted.path} is not the file that was admitted (${differs}); not read`, {
-        path: admitted.path,
-        superseded: stats.isFile(),
-      });
-    }
-    return handle;
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    throw error;
-  }
-}
-
-function describeDifference(
-  admitted: AdmittedIdentity,
-  stats: { isFile(): boolean; dev: number; ino: number; size: number; mtimeMs: number },
-): string | undefined {
-  if (!stats.isFile()) return 'no longer a regular file';
-  if (admitted.dev !== undefined && admitted.dev !== stats.dev) return 'another device';
-  if (admitted.ino !== undefined && admitted.ino !== stats.ino) return 'another inode';
-  if (admitted.size !== undefined && admitted.size !== stats.size) {
-    return `size ${stats.size} instead of ${admitted.size}`;
-  }
-  if (admitted.mtimeMs !== undefined && admitted.mtimeMs !== stats.mtimeMs) return 'modified since';
-  return undefined;
+  return (await openAdmitted(admitted)).handle;
 }

@@ -3,7 +3,7 @@ import type { ReadStream } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import fetch from 'node-fetch';
 import { Observable } from 'rxjs';
-import { openAdmittedFile } from '../io/openAdmittedFile.js';
+import { openAdmitted, readWhole } from '../io/admittedFileInternals.js';
 import type { GatewayRequest } from './GatewayRequest.js';
 import type { GatewayResponse } from './GatewayResponse.js';
 
@@ -12,13 +12,17 @@ import type { GatewayResponse } from './GatewayResponse.js';
  *
  * The size comes from `fstat` on the opened file, not from the job, so `Content-Length` always
  * matches the bytes read even if the job's size is stale; the read is capped at that size in
- * case the file grows meanwhile. Unsubscribing aborts the request and closes the file. https
+ * case the file grows meanwhile. Bodies up to 256 KiB are read whole first (a file that shrinks
+ * meanwhile fails with a FileChangedError), larger ones streamed. Unsubscribing aborts the request and closes the file. https
  * certificates are always verified; `ca` adds a private certificate authority.
  */
 export function createFetchPost(options: { readonly ca?: string | Buffer } = {}): (request: GatewayRequest) => Observable<GatewayResponse> {
   const httpsAgent = options.ca === undefined ? undefined : new HttpsAgent({ ca: options.ca, keepAlive: true });
   return (request) => fetchPostWith(request, httpsAgent);
 }
+
+/** Bodies up to this size are read into memory and sent from there (at most one per upload slot). */
+const bufferedBodyBytes = 256 * 1024;
 
 /** The default transport: {@link createFetchPost} with the system's certificate authorities. */
 export const fetchPost = createFetchPost();
@@ -30,14 +34,16 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
 
     const send = async (): Promise<GatewayResponse | undefined> => {
       // Never by path again after this: a symlink or another file swapped in is refused here.
-      let handle: FileHandle | undefined = await openAdmittedFile({ path: request.bodyPath, ...request.bodyIdentity });
-      let size: number;
+      const admitted = await openAdmitted({ path: request.bodyPath, ...request.bodyIdentity });
+      let handle: FileHandle | undefined = admitted.handle;
+      const size = admitted.stats.size;
+      let bytes: Buffer | undefined;
       try {
-        size = (await handle.stat()).size;
-        if (controller.signal.aborted) {
-          return undefined;
-        }
-        if (size > 0) {
+        if (size > 0 && size <= bufferedBodyBytes) {
+          // A small body is read whole and sent as a buffer: a read stream and its pipeline cost
+          // more than the request itself at a thousand small files a second.
+          bytes = await readWhole(handle, size, request.bodyPath);
+        } else if (size > 0 && !controller.signal.aborted) {
           // The stream owns the handle from here (autoClose), so it closes on end or destroy.
           body = handle.createReadStream({ start: 0, end: size - 1 });
           handle = undefined;
@@ -45,12 +51,15 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
       } finally {
         await handle?.close();
       }
+      if (controller.signal.aborted) {
+        return undefined;
+      }
       const response = await fetch(request.url, {
         method: 'POST',
         // An explicit Content-Length stops Node from falling back to chunked encoding,
         // which some gateways (and proxies in front of them) refuse.
         headers: { ...request.headers, 'Content-Length': String(size) },
-        body: body ?? Buffer.alloc(0),
+        body: body ?? bytes ?? Buffer.alloc(0),
         signal: controller.signal,
         // A redirect cannot replay a streamed body; report it as a non-2xx answer instead.
         redirect: 'manual',

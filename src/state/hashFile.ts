@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { openAdmittedFile, type AdmittedIdentity } from '../io/openAdmittedFile.js';
+import { openAdmitted } from '../io/admittedFileInternals.js';
+import type { AdmittedIdentity } from '../io/openAdmittedFile.js';
 
 /**
- * Computes the sha256 of a file's content, streaming so large images are never held in memory.
+ * Computes the sha256 of a file's content, a megabyte at a time so large images are never held in memory.
  *
  * The hash, with path, size and mtime, is how the ledger tells versions of a file apart. The
  * file is opened without following a symlink; given what was admitted (a `FileItem`), the open
@@ -18,11 +19,26 @@ import { openAdmittedFile, type AdmittedIdentity } from '../io/openAdmittedFile.
  * @returns The lowercase hex digest; rejects with the fs error (`ENOENT`, `EACCES`, `ELOOP`, …).
  */
 export async function hashFile(file: string | AdmittedIdentity): Promise<string> {
-  const handle = await openAdmittedFile(typeof file === 'string' ? { path: file } : file);
+  const { handle, stats } = await openAdmitted(typeof file === 'string' ? { path: file } : file);
   const hash = createHash('sha256');
-  // The stream owns the handle (autoClose) and closes it at the end or on an error.
-  for await (const chunk of handle.createReadStream()) {
-    hash.update(chunk as Buffer);
+  try {
+    // Plain reads into one buffer, not a read stream: at a thousand small files a second, the
+    // stream's machinery cost more than the hashing. A read that comes back short once the size
+    // the descriptor had is read is the end of the file (as a read stream would find it one read
+    // later); short before that (some network or FUSE file systems) it is not.
+    const buffer = Buffer.allocUnsafe(Math.min(stats.size + 1, chunkBytes));
+    let position = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+      if (bytesRead === 0 || (bytesRead < buffer.length && position >= stats.size)) break;
+    }
+  } finally {
+    await handle.close();
   }
   return hash.digest('hex');
 }
+
+/** Bytes read at a time: large images are never held in memory whole. */
+const chunkBytes = 1 << 20;

@@ -1,0 +1,63 @@
+// Opening an admitted file and reading it whole, shared by openAdmittedFile, hashFile and the
+// upload's transport. Not exported from the package.
+import { constants, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { FileChangedError } from './FileChangedError.js';
+import type { AdmittedIdentity } from './openAdmittedFile.js';
+
+/** An admitted file, open, with the `fstat` its identity was checked on. */
+export interface AdmittedFile {
+  readonly handle: FileHandle;
+  readonly stats: Stats;
+}
+
+/** {@link openAdmittedFile}, also giving the descriptor's stats (so a reader needs no second `fstat`). */
+export async function openAdmitted(admitted: AdmittedIdentity): Promise<AdmittedFile> {
+  const handle = await open(admitted.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    const differs = describeDifference(admitted, stats);
+    if (differs !== undefined) {
+      throw new FileChangedError(`${admitted.path} is not the file that was admitted (${differs}); not read`, {
+        path: admitted.path,
+        superseded: stats.isFile(),
+      });
+    }
+    return { handle, stats };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function describeDifference(
+  admitted: AdmittedIdentity,
+  stats: { isFile(): boolean; dev: number; ino: number; size: number; mtimeMs: number },
+): string | undefined {
+  if (!stats.isFile()) return 'no longer a regular file';
+  if (admitted.dev !== undefined && admitted.dev !== stats.dev) return 'another device';
+  if (admitted.ino !== undefined && admitted.ino !== stats.ino) return 'another inode';
+  if (admitted.size !== undefined && admitted.size !== stats.size) {
+    return `size ${stats.size} instead of ${admitted.size}`;
+  }
+  if (admitted.mtimeMs !== undefined && admitted.mtimeMs !== stats.mtimeMs) return 'modified since';
+  return undefined;
+}
+
+/**
+ * Reads the first `size` bytes of an open file into one buffer, in as few reads as the kernel
+ * allows. A file that ends sooner (truncated since its `fstat`) is a FileChangedError: the
+ * caller would otherwise send or hash bytes that were never the admitted version's.
+ */
+export async function readWhole(handle: FileHandle, size: number, path: string): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+    if (bytesRead === 0) {
+      throw new FileChangedError(`${path} shrank to ${filled} bytes while it was read (${size} expected); not read`, { path, superseded: true });
+    }
+    filled += bytesRead;
+  }
+  return buffer;
+}
