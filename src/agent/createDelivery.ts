@@ -9,9 +9,11 @@ import {
   map,
   of,
   Subject,
+  type Subscription,
   switchMap,
   tap,
-  type Observable,
+  type MonoTypeOperatorFunction,
+  Observable,
   type OperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
@@ -52,7 +54,8 @@ export interface CreateDeliveryOptions {
    * at most; the others wait before admission, in arrival order, each holding only its file
    * item, so a folder of 100,000 files costs little memory. The schedule chooses among the
    * admitted ones. Every admitted file must reach `uploadWith`, or admission stops once this
-   * many are outstanding. @default 4096
+   * many are outstanding. While files wait, `events$` reports how many (`waiting`), at most
+   * every quarter second, on `scheduler`. @default 4096
    */
   readonly admitAhead?: number;
   /** Clock for the events' `at`. @default asyncScheduler */
@@ -61,7 +64,10 @@ export interface CreateDeliveryOptions {
 
 /** The delivery guarantees of one run, as pieces of a pipeline; see {@link createDelivery}. */
 export interface Delivery {
-  /** What the guarantees have to report: `seen`, `skipped`, and `failed` for files they refuse. */
+  /**
+   * What the guarantees have to report: `seen`, `skipped`, `failed` for files they refuse, and
+   * `waiting` while files wait for admission (see `admitAhead`).
+   */
   readonly events$: Observable<AgentEvent>;
   /**
    * Takes each version of a file (path, size, mtime) once; with a ledger, hashes it (opened
@@ -90,6 +96,9 @@ const recentVersionsKept = 65_536;
 
 /** Files admitted and not yet sent, at most, by default: the schedule's choice, not every file found. */
 const admitAheadDefault = 4096;
+
+/** How often, at most, a changing number of files waiting for admission is reported. */
+const waitingReportMs = 250;
 
 /** Files admitted at once: enough for one fsync to cover many, few enough to bound open files. */
 const admissionConcurrency = 64;
@@ -150,6 +159,13 @@ class DeliveryGuarantees implements Delivery {
   // Admitted versions not yet through uploadWith; each one's end lets one more file in.
   private readonly outstanding = new Set<string>();
   private readonly settled = new Subject<void>();
+  // Files held before admission, and what was last reported of them.
+  private readonly waiting: { files: number; bytes: number; reported: number; report: Subscription | undefined } = {
+    files: 0,
+    bytes: 0,
+    reported: 0,
+    report: undefined,
+  };
 
   constructor(private readonly options: CreateDeliveryOptions) {
     this.ledger = options.ledger;
@@ -176,11 +192,67 @@ class DeliveryGuarantees implements Delivery {
       // restart on a folder of a million of them must not hold a new file up behind them.
       filter((item) => !this.deliveredBefore(item)),
       // What waits beyond this costs its file item only: no record, no hash, no place in the schedule.
-      limitOutstanding({ limit: this.admitAhead, settled: this.settled }),
+      (found$) => this.countingWaiting(found$, limitOutstanding({ limit: this.admitAhead, settled: this.settled })),
       // Admissions overlap, so one journal fsync records many files, but leave in arrival order.
       concatMapEager((item) => this.admitOne(item), { concurrency: admissionConcurrency }),
       map((item) => this.numbered(item)),
     );
+
+  /**
+   * `hold` with the files it holds counted, and a `waiting` event when the count has changed,
+   * at most every {@link waitingReportMs}: files that pass at once (the usual case) are never
+   * reported and schedule nothing.
+   */
+  private countingWaiting(found$: Observable<FileItem>, hold: MonoTypeOperatorFunction<FileItem>): Observable<FileItem> {
+    const waiting = this.waiting;
+    const report = (): void => {
+      if (waiting.files === waiting.reported) return;
+      waiting.reported = waiting.files;
+      this.side.next({ type: 'waiting', at: this.now(), files: waiting.files, bytes: waiting.bytes });
+    };
+    const noteChange = (): void => {
+      if (waiting.files === waiting.reported || waiting.report !== undefined) return;
+      waiting.report = this.scheduler.schedule(() => {
+        waiting.report = undefined;
+        report();
+      }, waitingReportMs);
+    };
+    return new Observable<FileItem>((subscriber) => {
+      const arrivals = new Subject<FileItem>();
+      const subscription = arrivals
+        .pipe(
+          tap((item) => {
+            waiting.files += 1;
+            waiting.bytes += item.size;
+          }),
+          hold,
+          tap((item) => {
+            waiting.files -= 1;
+            waiting.bytes -= item.size;
+          }),
+        )
+        .subscribe(subscriber);
+      // Each look comes once a file, or a settlement, went as far as it could at once: after the
+      // hold's own subscription to `settled`, and after the arrival's trip downstream.
+      subscription.add(this.settled.subscribe(noteChange));
+      subscription.add(
+        found$.subscribe({
+          next: (item) => {
+            arrivals.next(item);
+            noteChange();
+          },
+          error: (error: unknown) => arrivals.error(error),
+          complete: () => arrivals.complete(),
+        }),
+      );
+      subscription.add(() => {
+        waiting.report?.unsubscribe();
+        waiting.report = undefined;
+        report();
+      });
+      return subscription;
+    });
+  }
 
   private now(): number {
     return this.scheduler.now();

@@ -147,9 +147,11 @@ async function runConfigured(config: AgentConfig, io: CliIo, log: CliLog): Promi
     // A batch run that ran to its end has taken every file it found: one left pending was not delivered.
     const done = isBatch(config) && !outcome.halted;
     if (!config.quiet) {
-      const counts = `${acknowledged} acknowledged, ${pending} pending, ${failed} failed this run`;
       const stats = outcome.stats;
-      const run = { sentBytes: stats.bytesSent, savedBytes: stats.bytesSaved, uploaded: stats.filesUploaded, skipped: stats.filesSkipped };
+      // Files found and never admitted are not in the ledger's counts; the next start finds them again.
+      const waiting = stats.filesWaiting > 0 ? `; ${stats.filesWaiting} more found and not yet taken, taken at the next start` : '';
+      const counts = `${acknowledged} acknowledged, ${pending} pending, ${failed} failed this run${waiting}`;
+      const run = { sentBytes: stats.bytesSent, savedBytes: stats.bytesSaved, uploaded: stats.filesUploaded, skipped: stats.filesSkipped, waiting: stats.filesWaiting };
       log.say(
         done
           ? { type: 'done', message: `done; ${counts}; sent ${formatBytes(stats.bytesSent)}, ${formatBytes(stats.bytesSaved)} saved by reduction`, acknowledged, pending, failed, ...run }

@@ -145,6 +145,7 @@ function watchDemo(
       idleExitMs: Math.ceil(4000 / rate),
     }).subscribe({
       next: (event: AgentEvent) => {
+        if (event.type === 'waiting') return;
         const name = basename(event.path);
         if (event.type === 'seen') {
           tally.firstSeen ??= event.at;

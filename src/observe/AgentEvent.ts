@@ -5,7 +5,7 @@
  * happened, so virtual-time tests get deterministic timestamps. A file normally goes
  * `seen` → (`reduce-start` → `reduced`)? → `upload-start` → (`retried` → `upload-start`)* →
  * `uploaded` | `failed`. The `ledger-*` events are about the state dir (their `path`), not a
- * file. Narrow a variant with `Extract<AgentEvent, { type: 'uploaded' }>`.
+ * file; `waiting` counts the files found and not yet admitted. Narrow a variant with `Extract<AgentEvent, { type: 'uploaded' }>`.
  *
  * ```ts
  * declare const scheduler: SchedulerLike;
@@ -115,6 +115,19 @@ export type AgentEvent =
       /** How long writes were held up. */
       readonly downMs: number;
       readonly failedWrites: number;
+    }
+  | {
+      /**
+       * Files found and not yet admitted: they wait, in the order found, for the `admitAhead`
+       * admitted before them to get through (see `createDelivery`). Reported when the count
+       * changes, at most every quarter second, while files wait, and once with 0 when none do.
+       * Not about one file, so without a `path`.
+       */
+      readonly type: 'waiting';
+      readonly at: number;
+      readonly files: number;
+      /** Their original sizes, summed. */
+      readonly bytes: number;
     }
   | {
       /** Opening the ledger dropped damaged records; `message` says how many and where. */

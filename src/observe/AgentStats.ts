@@ -25,6 +25,11 @@ export interface AgentStats {
   readonly filesUploaded: number;
   /** Files seen and not yet uploaded or failed, whatever they are doing (includes reducing and uploading). */
   readonly filesPending: number;
+  /**
+   * Files found and not yet admitted (`waiting` events): with a large backlog the agent admits
+   * a bounded number at a time, and the rest wait here, not counted in `filesPending`.
+   */
+  readonly filesWaiting: number;
   /** Files given up on. */
   readonly filesFailed: number;
   /** Files not sent because an earlier run already delivered them. */
@@ -45,7 +50,10 @@ export interface AgentStats {
    * upload in flight counted) when they carry it.
    */
   readonly uplinkBytesPerSecond: number | undefined;
-  /** Bytes still to send for pending files: the reduced size where known, else the original. */
+  /**
+   * Bytes still to send for pending files (the reduced size where known, else the original),
+   * and for the files waiting.
+   */
   readonly backlogBytes: number;
   /** `backlogBytes / uplinkBytesPerSecond`; 0 with no backlog, undefined with no estimate. */
   readonly backlogSeconds: number | undefined;

@@ -24,6 +24,7 @@ export function emptyStats(at = 0): AgentStats {
     filesUploading: 0,
     filesUploaded: 0,
     filesPending: 0,
+    filesWaiting: 0,
     filesFailed: 0,
     filesSkipped: 0,
     bytesSeen: 0,

@@ -74,6 +74,8 @@ function describe(event: AgentEvent): string {
       return `ledger writable again after ${formatMs(event.downMs)} (${event.failedWrites} failed writes so far); carrying on`;
     case 'ledger-repaired':
       return `warning: ${event.message}`;
+    case 'waiting':
+      return `waiting ${event.files} files (${formatBytes(event.bytes)}) found and not yet admitted`;
     default: {
       const unknown = event as { type?: unknown; path?: unknown };
       return `${String(unknown.type)} ${String(unknown.path)}`;

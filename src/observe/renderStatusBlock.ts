@@ -61,7 +61,7 @@ export function renderStatusBlock(stats: AgentStats, options: RenderStatusBlockO
       ['files', 'label'],
       [
         `  ${stats.filesSeen} seen  ${stats.filesReducing} reducing  ${stats.filesUploading} uploading` +
-          `  ${stats.filesPending} pending  ${stats.filesUploaded} uploaded  `,
+          `  ${stats.filesPending} pending${stats.filesWaiting > 0 ? `  ${stats.filesWaiting} waiting` : ''}  ${stats.filesUploaded} uploaded  `,
       ],
       counted(stats.filesFailed, `${stats.filesFailed} failed`),
     ],

@@ -10,6 +10,7 @@ export function renderStatusLine(stats: AgentStats): string {
     `seen ${stats.filesSeen}`,
     `uploaded ${stats.filesUploaded}`,
     `pending ${stats.filesPending}`,
+    ...(stats.filesWaiting > 0 ? [`waiting ${stats.filesWaiting}`] : []),
     `failed ${stats.filesFailed}`,
     `sent ${formatBytes(stats.bytesSent)}`,
     `saved ${formatBytes(stats.bytesSaved)}`,

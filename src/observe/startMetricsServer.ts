@@ -47,6 +47,7 @@ const families: readonly Family[] = [
   { name: 'haste_files_reducing', type: 'gauge', help: 'Files being reduced now.', value: (s) => s.filesReducing },
   { name: 'haste_files_uploading', type: 'gauge', help: 'Files being uploaded now.', value: (s) => s.filesUploading },
   { name: 'haste_files_pending', type: 'gauge', help: 'Files seen and not yet uploaded or failed.', value: (s) => s.filesPending },
+  { name: 'haste_files_waiting', type: 'gauge', help: 'Files found and not yet admitted (waiting for earlier ones to get through).', value: (s) => s.filesWaiting },
   { name: 'haste_backlog_bytes', type: 'gauge', help: 'Bytes still to send.', value: (s) => s.backlogBytes },
   {
     name: 'haste_backlog_seconds',

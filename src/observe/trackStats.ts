@@ -30,6 +30,8 @@ interface Tally {
   filesUploaded: number;
   filesFailed: number;
   filesSkipped: number;
+  filesWaiting: number;
+  bytesWaiting: number;
   bytesSeen: number;
   bytesSent: number;
   bytesSaved: number;
@@ -75,7 +77,7 @@ export function trackStats(options: TrackStatsOptions = {}): OperatorFunction<Ag
       const pending = new Map<string, Pending>();
       // The derived fields are recomputed by snapshot(); only the counts are carried.
       const { uplinkBytesPerSecond, filesPending, backlogSeconds, etaAt, ...counts } = emptyStats();
-      const seed: Tally = { ...counts, uplink: uplinkBytesPerSecond };
+      const seed: Tally = { ...counts, bytesWaiting: 0, uplink: uplinkBytesPerSecond };
       return source.pipe(
         scan((tally, event) => fold(tally, pending, event, smoothing), seed),
         map((tally) => snapshot(tally, pending.size)),
@@ -132,6 +134,11 @@ function fold(previous: Tally, pending: Map<string, Pending>, event: AgentEvent,
       files.settle(event.path);
       tally.filesFailed += 1;
       countError(tally, event);
+      break;
+    case 'waiting':
+      tally.backlogBytes += event.bytes - tally.bytesWaiting;
+      tally.filesWaiting = event.files;
+      tally.bytesWaiting = event.bytes;
       break;
     case 'ledger-degraded':
     case 'ledger-recovered':
@@ -236,6 +243,7 @@ function snapshot(tally: Tally, filesPending: number): AgentStats {
     filesPending,
     filesFailed: tally.filesFailed,
     filesSkipped: tally.filesSkipped,
+    filesWaiting: tally.filesWaiting,
     bytesSeen: tally.bytesSeen,
     bytesSent: tally.bytesSent,
     bytesSaved: tally.bytesSaved,

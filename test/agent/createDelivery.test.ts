@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { lstat, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, from, lastValueFrom, of, Subject, toArray } from 'rxjs';
+import { firstValueFrom, from, lastValueFrom, of, Subject, toArray, VirtualTimeScheduler } from 'rxjs';
 import { createDelivery } from '../../src/agent/createDelivery.js';
 import type { FileItem } from '../../src/model/FileItem.js';
 import { GatewayError } from '../../src/model/GatewayError.js';
@@ -46,7 +46,7 @@ describe('createDelivery', () => {
       [a.path, 0],
       [b.path, 1],
     ]);
-    expect(events.map((event) => [event.type, event.path])).to.deep.equal([
+    expect(events.map((event) => [event.type, 'path' in event ? event.path : undefined])).to.deep.equal([
       ['seen', a.path],
       ['seen', b.path],
     ]);
@@ -152,14 +152,14 @@ describe('createDelivery', () => {
     delivery.events$.subscribe((event) => events.push(event));
     const later = await lastValueFrom(from([others[0]!, a]).pipe(delivery.admit, toArray()));
     expect(later.map((item) => item.path)).to.deep.equal([others[0]!.path]); // a still remembered: dropped silently
-    expect(events.filter((event) => event.path === a.path)).to.deep.equal([]);
+    expect(events.filter((event) => 'path' in event && event.path === a.path)).to.deep.equal([]);
     // Two other versions sent later, a walk finds a again.
     await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: later[0]! }));
     const [c] = await lastValueFrom(of(others[1]!).pipe(delivery.admit, toArray()));
     await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: c! }));
     events.length = 0;
     expect(await lastValueFrom(of(a).pipe(delivery.admit, toArray()))).to.deep.equal([]);
-    expect(events.filter((event) => event.path === a.path).map((event) => event.type)).to.deep.equal(['skipped']);
+    expect(events.filter((event) => 'path' in event && event.path === a.path).map((event) => event.type)).to.deep.equal(['skipped']);
   });
 
   it('should admit no more than `admitAhead` files ahead of the uploads, and the next as each upload ends', async () => {
@@ -184,6 +184,55 @@ describe('createDelivery', () => {
     await until(() => admitted.length === 4);
     found.complete();
     expect(admitted.map((item) => item.index)).to.deep.equal([0, 1, 2, 3]);
+  });
+
+  it('should report how many files wait for admission when the count changes, at most every 250 ms, and nothing while files pass at once', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const delivery = createDelivery({ admitAhead: 1, scheduler });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const waitingReports = (): unknown[] => events.filter((event) => event.type === 'waiting');
+    const files = [await fileWith('a.dat', 'a'), await fileWith('b.dat', 'bb'), await fileWith('c.dat', 'ccc')];
+    const admitted: FileItem[] = [];
+    const found = new Subject<FileItem>();
+    found.pipe(delivery.admit).subscribe((item) => admitted.push(item));
+    found.next(files[0]!);
+    scheduler.flush();
+    expect(waitingReports()).to.deep.equal([]); // a passed at once: nothing waits, nothing scheduled
+    found.next(files[1]!);
+    found.next(files[2]!);
+    scheduler.flush();
+    expect(waitingReports()).to.deep.equal([{ type: 'waiting', at: 250, files: 2, bytes: 5 }]);
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: admitted[0]! }));
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: admitted[1]! }));
+    // Two changes within one report's wait: one report, of where the count ended.
+    scheduler.flush();
+    expect(waitingReports()).to.deep.equal([
+      { type: 'waiting', at: 250, files: 2, bytes: 5 },
+      { type: 'waiting', at: 500, files: 0, bytes: 0 },
+    ]);
+    found.complete();
+    expect(admitted.map((item) => item.path)).to.deep.equal(files.map((file) => file.path));
+  });
+
+  it('should report the last count of files waiting at once when admission is unsubscribed', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const delivery = createDelivery({ admitAhead: 1, scheduler });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const found = new Subject<FileItem>();
+    const subscription = found.pipe(delivery.admit).subscribe();
+    found.next(await fileWith('a.dat', 'a'));
+    found.next(await fileWith('b.dat', 'bb'));
+    scheduler.flush();
+    found.next(await fileWith('c.dat', 'ccc'));
+    subscription.unsubscribe();
+    expect(events.filter((event) => event.type === 'waiting')).to.deep.equal([
+      { type: 'waiting', at: 250, files: 1, bytes: 2 },
+      { type: 'waiting', at: 250, files: 2, bytes: 5 },
+    ]);
+    scheduler.flush();
+    expect(events.filter((event) => event.type === 'waiting')).to.have.length(2);
   });
 
   it('should let the next file in when one is skipped at admission, as acknowledged before', async () => {

@@ -449,5 +449,34 @@ describe('registerAgentCommand', () => {
       await status.run('status', '--state-dir', stateDir);
       expect(status.stdout.text).to.include('pending     1\n');
     });
+
+    it('should count the files found and not yet taken, on the status line and when it stops', async function () {
+      this.timeout(60_000);
+      // More files than the agent admits ahead of its uploads (4,096), behind an uplink that
+      // takes five a second.
+      gateway = await startGateway({ port: 0, username: 'lab', password, maxBytesPerSecond: 5_000 });
+      const g = gateway;
+      const files = 4500;
+      for (let folder = 0; folder < 5; folder++) {
+        await mkdir(join(watched, `f${folder}`));
+        await Promise.all(Array.from({ length: files / 5 }, (_, i) => writeFile(join(watched, `f${folder}`, `${i}.dat`), `${folder}/${i}`.padEnd(1000, '.'))));
+      }
+      const cli = fakeCli({ env: { HASTE_PASSWORD: password } });
+      const running = cli.run(...target(g), '--log-format', 'json', '--status-interval', '0.3', '--grace', '1', '--settle-ms', '50');
+      const statusLines = (): { filesSeen: number; filesWaiting: number; message: string }[] =>
+        cli.stderr.text.split('\n').filter((line) => line.includes('"type":"status"')).map((line) => JSON.parse(line) as { filesSeen: number; filesWaiting: number; message: string });
+      await waitFor(() => statusLines().some((line) => line.filesWaiting > 0 && line.filesSeen + line.filesWaiting >= files - 50), 'a status line counting the files waiting', 30_000);
+      const waiting = statusLines().find((line) => line.filesWaiting > 0)!;
+      expect(waiting.message).to.match(/, pending \d+, waiting \d+, /);
+      await waitFor(() => cli.listeners() > 0, 'the signal handler');
+      cli.signal('SIGINT');
+      await running;
+      const stopped = JSON.parse(cli.stderr.text.trimEnd().split('\n').at(-1)!) as { type: string; message: string; acknowledged: number; pending: number; waiting: number };
+      expect(stopped.type).to.equal('stopped');
+      expect(stopped.waiting).to.be.greaterThan(0);
+      // Every file is accounted for: acknowledged, pending in the ledger, or waiting.
+      expect(stopped.acknowledged + stopped.pending + stopped.waiting).to.equal(files);
+      expect(stopped.message).to.include(`; ${stopped.waiting} more found and not yet taken, taken at the next start`);
+    });
   });
 });

@@ -26,6 +26,7 @@ const events: Record<AgentEvent['type'], AgentEvent> = {
   },
   'ledger-recovered': { type: 'ledger-recovered', at, path: '/var/lib/haste-agent', downMs: 7000, failedWrites: 3 },
   'ledger-repaired': { type: 'ledger-repaired', at, path: '/var/lib/haste-agent', dropped: 1, message: 'ledger in /var/lib/haste-agent was damaged: dropped 1 record' },
+  waiting: { type: 'waiting', at, files: 95_904, bytes: 98_205_696 },
 };
 
 describe('formatLogLine', () => {
@@ -43,6 +44,7 @@ describe('formatLogLine', () => {
       `${iso} ledger cannot write (ENOSPC), retrying in 4 s (attempt 3); no new files start until it can: Error: ENOSPC: no space left on device, write (ENOSPC)`,
       `${iso} ledger writable again after 7.0s (3 failed writes so far); carrying on`,
       `${iso} warning: ledger in /var/lib/haste-agent was damaged: dropped 1 record`,
+      `${iso} waiting 95904 files (93.7 MiB) found and not yet admitted`,
     ]);
   });
 

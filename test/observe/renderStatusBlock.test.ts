@@ -24,6 +24,12 @@ describe('renderStatusBlock', () => {
     ]);
   });
 
+  it('should show the files waiting for admission only while there are some', () => {
+    expect(renderStatusBlock({ ...busyStats, filesWaiting: 95_904 }, { width: 100 })[1]).to.equal(
+      'files  12 seen  1 reducing  2 uploading  5 pending  95904 waiting  6 uploaded  1 failed',
+    );
+  });
+
   it('should use hours for long backlogs and larger units for big numbers', () => {
     const [first] = renderStatusBlock({
       ...idleStats,

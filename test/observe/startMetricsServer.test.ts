@@ -40,6 +40,8 @@ describe('startMetricsServer', () => {
     expect(value('haste_backlog_seconds')).to.equal(65);
     expect(value('haste_uplink_bytes_per_second')).to.equal(2_000_000);
     expect(value('haste_files_pending')).to.equal(5);
+    expect(families.get('haste_files_waiting')?.type).to.equal('gauge');
+    expect(value('haste_files_waiting')).to.equal(0);
 
     const upload = checkHistogram(families.get('haste_upload_duration_seconds')!);
     expect(upload.count).to.equal(2);

@@ -232,6 +232,27 @@ describe('trackStats', () => {
     });
   });
 
+  it('should count the files waiting for admission in the backlog and the ETA, as each report says', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const events = {
+        a: { type: 'seen', at: 0, path: 'a', bytes: 100 },
+        b: { type: 'uploaded', at: 1000, path: 'a', bytes: 100, status: 200, durationMs: 1000 },
+        w: { type: 'waiting', at: 1000, files: 3, bytes: 300 },
+        x: { type: 'waiting', at: 2000, files: 1, bytes: 100 },
+        y: { type: 'waiting', at: 3000, files: 0, bytes: 0 },
+      } satisfies Record<string, AgentEvent>;
+      const source = cold<AgentEvent>('abwxy|', events);
+      const sent = { filesSeen: 1, bytesSeen: 100, filesUploaded: 1, bytesSent: 100, uplinkBytesPerSecond: 100 };
+      expectObservable(source.pipe(trackStats())).toBe('abwxy|', {
+        a: stats({ updatedAt: 0, filesSeen: 1, filesPending: 1, bytesSeen: 100, backlogBytes: 100, backlogSeconds: undefined }),
+        b: stats({ updatedAt: 1000, ...sent, etaAt: 1000 }),
+        w: stats({ updatedAt: 1000, ...sent, filesWaiting: 3, backlogBytes: 300, backlogSeconds: 3, etaAt: 4000 }),
+        x: stats({ updatedAt: 2000, ...sent, filesWaiting: 1, backlogBytes: 100, backlogSeconds: 1, etaAt: 3000 }),
+        y: stats({ updatedAt: 3000, ...sent, etaAt: 3000 }),
+      });
+    });
+  });
+
   it('should hold the ledger degraded from its first failed write to its recovery, counting failed writes', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const dir = '/var/lib/haste-agent';
