@@ -1,7 +1,7 @@
 /**
  * One HTTP request the gateway sink asks its transport to make.
  *
- * The transport streams the file at `bodyPath` as the body with an explicit `Content-Length`;
+ * The transport sends the file at `bodyPath` as the body with an explicit `Content-Length`;
  * `headers` already hold `Authorization` and the `X-HASTE-*` headers.
  */
 export interface GatewayRequest {

@@ -13,8 +13,9 @@ import type { GatewayResponse } from './GatewayResponse.js';
  * The size comes from `fstat` on the opened file, not from the job, so `Content-Length` always
  * matches the bytes read even if the job's size is stale; the read is capped at that size in
  * case the file grows meanwhile. Bodies up to 256 KiB are read whole first (a file that shrinks
- * meanwhile fails with a FileChangedError), larger ones streamed. Unsubscribing aborts the request and closes the file. https
- * certificates are always verified; `ca` adds a private certificate authority.
+ * meanwhile fails with a FileChangedError), larger ones streamed. Unsubscribing aborts the
+ * request and closes the file. https certificates are always verified; `ca` adds a private
+ * certificate authority.
  */
 export function createFetchPost(options: { readonly ca?: string | Buffer } = {}): (request: GatewayRequest) => Observable<GatewayResponse> {
   const httpsAgent = options.ca === undefined ? undefined : new HttpsAgent({ ca: options.ca, keepAlive: true });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { agentDefaults } from '../../src/cli/agentCommandInternals.js';
@@ -52,6 +53,23 @@ describe('contrib', () => {
     expect(Number(unit.get('TimeoutStopSec')![0])).to.be.above(example.grace ?? agentDefaults.grace);
     expect(unit.get('Restart')).to.deep.equal(['on-failure']);
     expect(unit.get('RestartPreventExitStatus')).to.deep.equal(['2']);
+  });
+
+  it('should set an environment that node starts with, as systemd passes it', async () => {
+    const unit = await readUnit();
+    // systemd's form for a value with spaces: the whole assignment in double quotes.
+    const environment = Object.fromEntries(
+      unit.get('Environment')!.map((setting) => /^"?([A-Z_]+)=(.*?)"?$/.exec(setting)!.slice(1, 3) as [string, string]),
+    );
+    expect(environment).to.deep.equal({ NODE_OPTIONS: '--max-old-space-size=1024 --max-semi-space-size=2', MALLOC_ARENA_MAX: '2' });
+    const child = spawnSync(process.execPath, ['-e', 'const v8 = require("node:v8"); console.log(v8.getHeapStatistics().heap_size_limit)'], {
+      env: { ...process.env, ...environment },
+      encoding: 'utf8',
+    });
+    expect(child.stderr).to.equal('');
+    expect(child.status).to.equal(0);
+    // The ceiling took: about 1 GiB of old space plus the young generation's share.
+    expect(Number(child.stdout) / 2 ** 20).to.be.within(1024, 1100);
   });
 
   it('should keep state in the StateDirectory, secrets in an EnvironmentFile, and run confined as its own user', async () => {
