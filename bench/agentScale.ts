@@ -26,7 +26,9 @@
  * `--cpu-prof DIR` writes the agent's CPU profiles there, `--heap-snapshot DIR` a heap snapshot
  * taken half way. `--waiting S` measures memory with files waiting instead: the agent runs S
  * seconds on the folder (with `--uplink B`, the gateway reads at most B bytes/s, so most files
- * wait), then its peak RSS and the files uploaded meanwhile are printed. `--node-options="…"`
+ * wait), then its peak RSS and the files uploaded meanwhile are printed; with `--reuse DIR` (a
+ * folder kept by `--preload N --keep`) the files to wait go into a new folder inside it, beside
+ * the N files its ledger has acknowledged, and are removed afterwards. `--node-options="…"`
  * passes flags to the agent's node (e.g. the systemd unit's `--max-old-space-size=1024`).
  * Printed figures, not assertions.
  */
@@ -239,9 +241,12 @@ if (values.waiting !== undefined) {
   console.log('| files | uploaded in that time | agent peak RSS MB | agent CPU s |');
   console.log('|---:|---:|---:|---:|');
   for (const size of sizes) {
-    const root = await mkdtemp(join(tmpdir(), 'haste-agent-scale-'));
+    // With --reuse, the files to wait go into a folder of their own beside a kept --preload
+    // folder, whose ledger has all its files acknowledged: files waiting and a big ledger at once.
+    const root = values.reuse ?? (await mkdtemp(join(tmpdir(), 'haste-agent-scale-')));
+    const waitingFolder = join(root, 'data', values.reuse === undefined ? '' : `waiting-${Date.now()}`);
     try {
-      await writeFolder(join(root, 'data'), size);
+      await writeFolder(waitingFolder, size);
       const sink = await startGatewayProcess();
       try {
         const agent = startAgent(join(root, 'data'), join(root, 'state'), sink.host, values['cpu-prof'], values['heap-snapshot']);
@@ -258,7 +263,8 @@ if (values.waiting !== undefined) {
         await sink.close();
       }
     } finally {
-      if (!values.keep) await rm(root, { recursive: true, force: true });
+      if (values.reuse !== undefined) await rm(waitingFolder, { recursive: true, force: true });
+      else if (!values.keep) await rm(root, { recursive: true, force: true });
     }
   }
   process.exit(0);
