@@ -21,7 +21,8 @@ export interface RenderStatusBlockOptions {
  * Renders stats as a compact five-line status block for a terminal.
  *
  * A sixth line, `ledger  cannot write (ENOSPC), retrying in 4 s`, is added while the ledger
- * cannot write its state dir. Pure: the same stats give the same lines. Sizes use binary units (KiB, MiB), rates decimal
+ * cannot write its state dir, and `waiting 95904 files` ends the first line while files found
+ * wait for admission. Pure: the same stats give the same lines. Sizes use binary units (KiB, MiB), rates decimal
  * ones (MB/s), durations `1m05s`; unknown rates and times show `?`.
  *
  * ```
@@ -56,12 +57,14 @@ export function renderStatusBlock(stats: AgentStats, options: RenderStatusBlockO
       [` ${formatBytes(stats.backlogBytes)}  `],
       ['ETA', 'label'],
       [` ${formatDuration(stats.backlogSeconds)}`],
+      // On the short line, so the failed count stays in 80 columns while files wait.
+      ...(stats.filesWaiting > 0 ? [['  '], ['waiting', 'label'], [` ${stats.filesWaiting} files`]] satisfies Segment[] : []),
     ],
     [
       ['files', 'label'],
       [
         `  ${stats.filesSeen} seen  ${stats.filesReducing} reducing  ${stats.filesUploading} uploading` +
-          `  ${stats.filesPending} pending${stats.filesWaiting > 0 ? `  ${stats.filesWaiting} waiting` : ''}  ${stats.filesUploaded} uploaded  `,
+          `  ${stats.filesPending} pending  ${stats.filesUploaded} uploaded  `,
       ],
       counted(stats.filesFailed, `${stats.filesFailed} failed`),
     ],

@@ -24,10 +24,11 @@ describe('renderStatusBlock', () => {
     ]);
   });
 
-  it('should show the files waiting for admission only while there are some', () => {
-    expect(renderStatusBlock({ ...busyStats, filesWaiting: 95_904 }, { width: 100 })[1]).to.equal(
-      'files  12 seen  1 reducing  2 uploading  5 pending  95904 waiting  6 uploaded  1 failed',
-    );
+  it('should show the files waiting for admission only while there are some, within 80 columns', () => {
+    expect(renderStatusBlock({ ...busyStats, filesPending: 4096, filesWaiting: 95_904 }).slice(0, 2)).to.deep.equal([
+      'uplink 2.0 MB/s  backlog 1.5 KiB  ETA 1m05s  waiting 95904 files',
+      'files  12 seen  1 reducing  2 uploading  4096 pending  6 uploaded  1 failed',
+    ]);
   });
 
   it('should use hours for long backlogs and larger units for big numbers', () => {
