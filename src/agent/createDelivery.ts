@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstat, unlink } from 'node:fs/promises';
 import {
   asyncScheduler,
@@ -25,6 +26,7 @@ import type { UploadResult } from '../model/UploadResult.js';
 import type { AgentEvent } from '../observe/AgentEvent.js';
 import { errorCodeOf } from '../state/durableWrites.js';
 import { hashFile } from '../state/hashFile.js';
+import { openAdmitted, readWhole } from '../io/admittedFileInternals.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
 import { limitOutstanding } from '../operators/limitOutstanding.js';
 import { RecentVersions } from './RecentVersions.js';
@@ -97,6 +99,11 @@ const recentVersionsKept = 65_536;
 /** Files admitted and not yet sent, at most, by default: the schedule's choice, not every file found. */
 const admitAheadDefault = 4096;
 
+/** Originals up to this size have their bytes kept from admission to upload... */
+const keptBodyBytesAtMost = 64 * 1024;
+/** ...while all kept bytes stay within this. */
+const keptBytesAtMost = 8 * 2 ** 20;
+
 /** How often, at most, a changing number of files waiting for admission is reported. */
 const waitingReportMs = 250;
 
@@ -151,6 +158,11 @@ class DeliveryGuarantees implements Delivery {
   // Without a ledger: body hashes started when the body appeared and not waited for there, so
   // the upload usually finds them done. Keyed by version, reduced copies under `copy:`.
   private readonly hashesAhead = new Map<string, Promise<string | undefined>>();
+  // Small originals' bytes, read to hash them at admission, kept for their upload: the body is
+  // then the very bytes hashed, and the file is not opened and read a second time. Keyed by
+  // version; at most keptBytesAtMost bytes in all.
+  private readonly keptBodies = new Map<string, Buffer>();
+  private keptBytes = 0;
   // With a ledger, a version forgotten here and found again is recognised there; without one,
   // nothing else remembers what this run took, so nothing is forgotten.
   private readonly taken: RecentVersions;
@@ -262,6 +274,40 @@ class DeliveryGuarantees implements Delivery {
     this.hashesAhead.set(key, hashFile(file).catch(() => undefined));
   }
 
+  /**
+   * The content hash of an original being admitted; a small one's bytes are kept for its upload
+   * (see `keptBodies`; with a ledger only, where admission waits for the hash, so no upload can
+   * end before they are kept). Rejects as hashFile does (not the file admitted, unreadable).
+   */
+  private async hashKeeping(item: FileItem): Promise<string> {
+    const size = item.size;
+    if (size > keptBodyBytesAtMost || this.keptBytes + size > keptBytesAtMost) return hashFile(item);
+    // Reserved before the read, so admissions running together stay within the bound.
+    this.keptBytes += size;
+    let bytes: Buffer;
+    try {
+      const { handle } = await openAdmitted(item);
+      try {
+        bytes = await readWhole(handle, size, item.path);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      this.keptBytes -= size;
+      throw error;
+    }
+    this.keptBodies.set(versionKey(item), bytes);
+    return createHash('sha256').update(bytes).digest('hex');
+  }
+
+  /** Forgets a version's kept bytes (sent, refused, or abandoned). */
+  private dropKept(version: string): void {
+    const bytes = this.keptBodies.get(version);
+    if (bytes === undefined) return;
+    this.keptBodies.delete(version);
+    this.keptBytes -= bytes.length;
+  }
+
   private ledgerKey(item: FileItem): LedgerKey | undefined {
     const hash = this.hashes.get(versionKey(item));
     return hash === undefined ? undefined : { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
@@ -296,7 +342,7 @@ class DeliveryGuarantees implements Delivery {
       if (known?.state === 'acknowledged' && !this.options.resend) return this.skipAcknowledged(item);
       let hash: string;
       try {
-        hash = known?.hash ?? (await hashFile(item));
+        hash = known?.hash ?? (await this.hashKeeping(item));
       } catch (error) {
         // Forgotten, so a later event or walk that finds it readable takes it again.
         this.taken.delete(item);
@@ -305,8 +351,16 @@ class DeliveryGuarantees implements Delivery {
         return [];
       }
       const key = { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
-      if (!this.options.resend && book.getByKey(key)?.state === 'acknowledged') return this.skipAcknowledged(item);
-      await book.record({ ...key, ...identityOf(item), state: 'seen', lastError: null });
+      if (!this.options.resend && book.getByKey(key)?.state === 'acknowledged') {
+        this.dropKept(versionKey(item));
+        return this.skipAcknowledged(item);
+      }
+      try {
+        await book.record({ ...key, ...identityOf(item), state: 'seen', lastError: null });
+      } catch (error) {
+        this.dropKept(versionKey(item));
+        throw error;
+      }
       this.hashes.set(versionKey(item), hash);
       return [item];
     }).pipe(concatMap((items) => from(items)));
@@ -384,7 +438,11 @@ class DeliveryGuarantees implements Delivery {
         if (key !== undefined) this.ledger?.transition(key, 'uploading').catch(() => undefined);
         return bodySha256$;
       }).pipe(
-        map((bodySha256): UploadJob => (bodySha256 === undefined ? given : { ...given, bodySha256 })),
+        map((bodySha256): UploadJob => {
+          // The bytes hashed at admission: sent as they are, not read again from a path that may have changed since.
+          const kept = sendsCopy ? undefined : this.keptBodies.get(version);
+          return { ...given, ...(bodySha256 === undefined ? {} : { bodySha256 }), ...(kept === undefined ? {} : { bodyBytes: kept }) };
+        }),
         switchMap((job) => upload(job).pipe(concatMap((outcome) => from(this.settle(job, outcome))))),
         concatMap(async (outcome) => {
           // This version is done with; a long-running agent must not keep every hash it saw.
@@ -392,6 +450,7 @@ class DeliveryGuarantees implements Delivery {
           this.outputHashes.delete(version);
           this.hashesAhead.delete(version);
           this.hashesAhead.delete(`copy:${version}`);
+          this.dropKept(version);
           // A reduced copy that was not delivered is redone from the original next time.
           if (outcome instanceof GatewayError && sendsCopy) await unlink(body).catch(() => undefined);
           return outcome;
@@ -403,6 +462,7 @@ class DeliveryGuarantees implements Delivery {
 
   /** An admitted version is through (sent, failed, or its upload abandoned): the next file may be admitted. */
   private release(item: FileItem): void {
+    this.dropKept(versionKey(item));
     if (!this.outstanding.delete(versionKey(item))) return;
     this.taken.finish(item);
     this.settled.next();

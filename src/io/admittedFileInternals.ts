@@ -1,7 +1,7 @@
 // Opening an admitted file and reading it whole, shared by openAdmittedFile, hashFile and the
 // upload's transport. Not exported from the package.
 import { constants, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { FileChangedError } from './FileChangedError.js';
 import type { AdmittedIdentity } from './openAdmittedFile.js';
 
@@ -27,6 +27,22 @@ export async function openAdmitted(admitted: AdmittedIdentity): Promise<Admitted
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Checks, by `lstat`, that the path still holds the admitted file, for a reader that has its
+ * bytes already: rejects with the fs error (`ENOENT`) or a FileChangedError as
+ * {@link openAdmitted} would. A symlink swapped in is not a regular file, so it is refused too.
+ */
+export async function checkAdmitted(admitted: AdmittedIdentity): Promise<void> {
+  const stats = await lstat(admitted.path);
+  const differs = describeDifference(admitted, stats);
+  if (differs !== undefined) {
+    throw new FileChangedError(`${admitted.path} is not the file that was admitted (${differs}); not sent`, {
+      path: admitted.path,
+      superseded: stats.isFile(),
+    });
   }
 }
 

@@ -11,6 +11,12 @@ export interface UploadJob {
   readonly item: FileItem;
   /** The file whose bytes are sent. @default item.path */
   readonly bodyPath?: string;
+  /**
+   * The original's bytes, read (and hashed into `bodySha256`) when the file was admitted: a sink
+   * may send these instead of reading the file again, once it has checked that the path still
+   * holds that file. Ignored when `bodyPath` names a copy. @default read from the file when sent
+   */
+  readonly bodyBytes?: Buffer;
   /** Size of the body in bytes. @default item.size */
   readonly bodySize?: number;
   /**

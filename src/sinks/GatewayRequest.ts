@@ -12,6 +12,12 @@ export interface GatewayRequest {
   /** The file whose bytes form the body. */
   readonly bodyPath: string;
   /**
+   * The body's bytes, when the job brought them (read at admission): the transport sends these
+   * instead of reading `bodyPath`, once it has checked that the path still holds the admitted
+   * file (`bodyIdentity`). @default read from `bodyPath`
+   */
+  readonly body?: Buffer;
+  /**
    * What the body file must still be when it is opened (for an original: the size, mtime,
    * device and inode it was admitted with). The transport opens `bodyPath` without following
    * a symlink, checks these on the open descriptor and sends nothing if they differ.

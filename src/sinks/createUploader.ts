@@ -126,6 +126,7 @@ function requestFor(settings: UploaderSettings, job: UploadJob): GatewayRequest 
       ...(sendsCopy ? { 'X-HASTE-reduction': formatReductionHeader(job.bodyReduction) } : {}),
     },
     bodyPath,
+    ...(sendsCopy || job.bodyBytes === undefined ? {} : { body: job.bodyBytes }),
     // An original must still be the file admitted; a copy is only checked to be a plain file.
     bodyIdentity: bodyIdentity(job),
   };

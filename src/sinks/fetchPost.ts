@@ -3,7 +3,7 @@ import type { ReadStream } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import fetch from 'node-fetch';
 import { Observable } from 'rxjs';
-import { openAdmitted, readWhole } from '../io/admittedFileInternals.js';
+import { checkAdmitted, openAdmitted, readWhole } from '../io/admittedFileInternals.js';
 import type { GatewayRequest } from './GatewayRequest.js';
 import type { GatewayResponse } from './GatewayResponse.js';
 
@@ -34,6 +34,37 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
     let body: ReadStream | undefined;
 
     const send = async (): Promise<GatewayResponse | undefined> => {
+      const { size, bytes } = request.body !== undefined ? await checkedBody(request.body) : await readBody();
+      if (controller.signal.aborted) {
+        return undefined;
+      }
+      const response = await fetch(request.url, {
+        method: 'POST',
+        // An explicit Content-Length stops Node from falling back to chunked encoding,
+        // which some gateways (and proxies in front of them) refuse.
+        headers: { ...request.headers, 'Content-Length': String(size) },
+        body: body ?? bytes ?? Buffer.alloc(0),
+        signal: controller.signal,
+        // A redirect cannot replay a streamed body; report it as a non-2xx answer instead.
+        redirect: 'manual',
+        ...(httpsAgent === undefined ? {} : { agent: (url: URL) => (url.protocol === 'https:' ? httpsAgent : undefined) }),
+      });
+      const text = await response.text();
+      const retryAfter = response.headers.get('retry-after') ?? undefined;
+      return { status: response.status, text, bytesSent: size, ...(retryAfter === undefined ? {} : { retryAfter }) };
+    };
+
+    /**
+     * The bytes the job brought, sent only while `bodyPath` is still the file they were read
+     * from: one `lstat`, where reading the file again takes four calls.
+     */
+    const checkedBody = async (given: Buffer): Promise<{ size: number; bytes: Buffer }> => {
+      await checkAdmitted({ path: request.bodyPath, ...request.bodyIdentity });
+      return { size: given.length, bytes: given };
+    };
+
+    /** The body from `bodyPath`: small ones read whole, larger ones as a stream (in `body`). */
+    const readBody = async (): Promise<{ size: number; bytes: Buffer | undefined }> => {
       // Never by path again after this: a symlink or another file swapped in is refused here.
       const admitted = await openAdmitted({ path: request.bodyPath, ...request.bodyIdentity });
       let handle: FileHandle | undefined = admitted.handle;
@@ -52,23 +83,7 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
       } finally {
         await handle?.close();
       }
-      if (controller.signal.aborted) {
-        return undefined;
-      }
-      const response = await fetch(request.url, {
-        method: 'POST',
-        // An explicit Content-Length stops Node from falling back to chunked encoding,
-        // which some gateways (and proxies in front of them) refuse.
-        headers: { ...request.headers, 'Content-Length': String(size) },
-        body: body ?? bytes ?? Buffer.alloc(0),
-        signal: controller.signal,
-        // A redirect cannot replay a streamed body; report it as a non-2xx answer instead.
-        redirect: 'manual',
-        ...(httpsAgent === undefined ? {} : { agent: (url: URL) => (url.protocol === 'https:' ? httpsAgent : undefined) }),
-      });
-      const text = await response.text();
-      const retryAfter = response.headers.get('retry-after') ?? undefined;
-      return { status: response.status, text, bytesSent: size, ...(retryAfter === undefined ? {} : { retryAfter }) };
+      return { size, bytes };
     };
 
     let settled = false;

@@ -235,6 +235,34 @@ describe('createDelivery', () => {
     expect(events.filter((event) => event.type === 'waiting')).to.have.length(2);
   });
 
+  it('should hand an upload the bytes of a small original read at admission, up to 8 MiB of them at once', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger });
+    // 130 files of 64 KiB: the first 128 fill the 8 MiB, the last two are read again when sent.
+    const contents = Array.from({ length: 130 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    const files: FileItem[] = [];
+    for (const [i, content] of contents.entries()) {
+      await writeFile(join(dir, `f${i}.dat`), content);
+      files.push(fileItemOf(join(dir, `f${i}.dat`), await lstat(join(dir, `f${i}.dat`)), 0));
+    }
+    const big = await fileWith('big.dat', 'x'.repeat(64 * 1024 + 1));
+    const admitted = await lastValueFrom(from([...files, big]).pipe(delivery.admit, toArray()));
+    const jobs: UploadJob[] = [];
+    for (const item of admitted) await firstValueFrom(delivery.uploadWith((job) => (jobs.push(job), of(ok(job))))({ item }));
+    const brought = jobs.map((job) => job.bodyBytes !== undefined);
+    expect(brought.filter(Boolean)).to.have.length(128);
+    expect(brought.slice(128)).to.deep.equal([false, false, false]);
+    for (const [i, job] of jobs.slice(0, 128).entries()) {
+      expect(job.bodyBytes!.equals(contents[i]!), `f${i}`).to.equal(true);
+      expect(job.bodySha256).to.equal(sha256(contents[i]!));
+    }
+    // Uploaded, their bytes are let go: the next small file brings its own again.
+    const later = await fileWith('later.dat', 'later');
+    const [next] = await lastValueFrom(of(later).pipe(delivery.admit, toArray()));
+    await firstValueFrom(delivery.uploadWith((job) => (jobs.push(job), of(ok(job))))({ item: next! }));
+    expect(jobs.at(-1)!.bodyBytes?.toString()).to.equal('later');
+  });
+
   it('should let the next file in when one is skipped at admission, as acknowledged before', async () => {
     ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
     const a = await fileWith('a.dat', 'acknowledged before');

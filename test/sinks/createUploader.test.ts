@@ -174,6 +174,53 @@ describe('createUploader', () => {
     }
   });
 
+  it('should send the bytes a job brought for its original, without reading the file again, and never for a copy', async () => {
+    const recorder = await startRecorder({ status: 200, body: 'ok' });
+    try {
+      const original = join(dir, 'frame.dat');
+      await writeFile(original, 'admitted');
+      const admitted = item(original);
+      // Bytes that differ from the file's (the file holds them as admitted) show which were sent.
+      const upload = createUploader({ host: recorder.host, ...credentials, streamId: sid });
+      const result = (await firstValueFrom(upload({ item: admitted, bodyBytes: Buffer.from('brought!') }))) as UploadResult;
+      expect(result.bytes).to.equal(8);
+      expect(recorder.seen[0]?.headers['content-length']).to.equal('8');
+      expect(recorder.seen[0]?.sha256).to.equal(createHash('sha256').update('brought!').digest('hex'));
+      // A copy is read from its path: the original's bytes are not its body.
+      const copy = join(dir, 'copy.png');
+      await writeFile(copy, 'copy');
+      await firstValueFrom(upload({ item: admitted, bodyPath: copy, bodySize: 4, bodyBytes: Buffer.from('admitted') }));
+      expect(recorder.seen[1]?.sha256).to.equal(createHash('sha256').update('copy').digest('hex'));
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it('should send no bytes a job brought once the path no longer holds the admitted file', async () => {
+    const recorder = await startRecorder({ status: 200, body: 'ok' });
+    try {
+      const original = join(dir, 'frame.dat');
+      await writeFile(original, 'admitted');
+      const admitted = item(original);
+      const upload = createUploader({ host: recorder.host, ...credentials, streamId: sid });
+      await rm(original);
+      await writeFile(original, 'replaced');
+      const replaced = await firstValueFrom(upload({ item: admitted, bodyBytes: Buffer.from('admitted') }));
+      expect(replaced).to.be.instanceOf(GatewayError);
+      expect((replaced as GatewayError).cause).to.include({ code: 'ECHANGED', superseded: true });
+      await rm(original);
+      await symlink(join(dir, 'elsewhere'), original);
+      const swapped = await firstValueFrom(upload({ item: admitted, bodyBytes: Buffer.from('admitted') }));
+      expect((swapped as GatewayError).cause).to.include({ code: 'ECHANGED', superseded: false });
+      await rm(original);
+      const gone = await firstValueFrom(upload({ item: admitted, bodyBytes: Buffer.from('admitted') }));
+      expect((gone as GatewayError).cause).to.include({ code: 'ENOENT' });
+      expect(recorder.seen).to.deep.equal([]);
+    } finally {
+      await recorder.close();
+    }
+  });
+
   it('should stream a 64 MiB file byte-identical with Content-Length, not chunked', async () => {
     const recorder = await startRecorder({ status: 200, body: 'ok' });
     try {
