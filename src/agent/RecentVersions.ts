@@ -1,3 +1,5 @@
+import { RecentMap } from '../operators/internals/orderedStructures.js';
+
 /** One version of a file: what tells it apart from the same path's other versions. */
 export interface FileVersion {
   readonly path: string;
@@ -19,11 +21,13 @@ export interface FileVersion {
 export class RecentVersions {
   /** Taken and not yet done with, never forgotten: the versions of each path (nearly always one). */
   private readonly open = new Map<string, FileVersion | FileVersion[]>();
-  /** The latest version of each path done with; a Map iterates in insertion order, oldest first. */
-  private readonly done = new Map<string, { readonly size: number; readonly mtimeMs: number }>();
+  /** The latest version of each path done with, the latest `capacity` paths. */
+  private readonly done: RecentMap<string, { readonly size: number; readonly mtimeMs: number }>;
   private openCount = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.done = new RecentMap(capacity);
+  }
 
   /** Takes `version`; false when it was taken already (waiting, in flight, or done lately). */
   add(version: FileVersion): boolean {
@@ -44,14 +48,7 @@ export class RecentVersions {
   /** `version` is done with: from now on it may be forgotten, oldest first. */
   finish(version: FileVersion): void {
     if (!this.release(version)) return;
-    this.done.delete(version.path);
     this.done.set(version.path, { size: version.size, mtimeMs: version.mtimeMs });
-    if (this.done.size > this.capacity) {
-      for (const oldest of this.done.keys()) {
-        this.done.delete(oldest);
-        break;
-      }
-    }
   }
 
   /** Forgets `version` at once, so the next time it is found it is taken again. */

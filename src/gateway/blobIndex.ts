@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
+import { RecentMap } from '../operators/internals/orderedStructures.js';
 
 /** What the index keeps about one stored blob. */
 export interface IndexedBlob {
@@ -43,17 +44,11 @@ export function retryKey(streamId: string, originalFilename: string, contentSha2
  * For a gateway without a store: it keeps no blobs, so only recent retries can be recognised.
  */
 export function createMemoryBlobIndex(limit: number): BlobIndex {
-  const blobs = new Map<string, IndexedBlob>();
+  const blobs = new RecentMap<string, IndexedBlob>(limit);
   return {
     find: async (key) => blobs.get(key),
     add: async (key, blob) => {
-      blobs.delete(key);
       blobs.set(key, blob);
-      // A Map iterates in insertion order, so its first key is the oldest.
-      for (const oldest of blobs.keys()) {
-        if (blobs.size <= limit) break;
-        blobs.delete(oldest);
-      }
     },
     close: async () => {
       blobs.clear();

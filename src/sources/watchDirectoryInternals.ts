@@ -5,6 +5,7 @@ import { Observable, EMPTY, defer, of, throwError, concatMap, catchError, filter
 import type { OperatorFunction } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import { messageOf } from '../validation.js';
+import { RecentMap } from '../operators/internals/orderedStructures.js';
 
 // Suffixes browsers, rsync, curl, office suites and instrument software give files they are
 // still writing; the finished file appears later under its real name.
@@ -165,7 +166,7 @@ const signaturesKept = 4096;
 export function toFileItems(stat: (path: string) => Observable<FileStat>, remember = signaturesKept): OperatorFunction<string | WatchedFile, FileItem> {
   return (source) =>
     defer(() => {
-      const signatures = new Map<string, string>();
+      const signatures = new RecentMap<string, string>(remember);
       return source.pipe(
         // concatMap keeps stats in event order, so a stale stat never overtakes a fresh one.
         // A watcher that settled on an lstat hands it on: no second lstat, and nothing waits
@@ -190,17 +191,9 @@ export function toFileItems(stat: (path: string) => Observable<FileStat>, rememb
           if (signatures.get(path) === signature) {
             return false;
           }
-          // Latest last, so the first is the path heard of longest ago; beyond the cap it is
-          // forgotten and a repeat of it goes on to admission, which drops it (the delivery's
-          // versions taken, or the ledger).
-          signatures.delete(path);
+          // Beyond the cap the path heard of longest ago is forgotten, and a repeat of it goes on
+          // to admission, which drops it (the delivery's versions taken, or the ledger).
           signatures.set(path, signature);
-          if (signatures.size > remember) {
-            for (const oldest of signatures.keys()) {
-              signatures.delete(oldest);
-              break;
-            }
-          }
           return true;
         }),
         map(({ path, stats }, index): FileItem => fileItemOf(path, stats, index)),

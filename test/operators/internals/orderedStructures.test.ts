@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BinaryHeap, Fifo, IndexSet } from '../../../src/operators/internals/orderedStructures.js';
+import { BinaryHeap, Fifo, IndexSet, RecentMap } from '../../../src/operators/internals/orderedStructures.js';
 
 // A deterministic pseudo-random sequence, so failures reproduce.
 function lcg(seed: number): () => number {
@@ -95,5 +95,44 @@ describe('Fifo', () => {
     expect(fifo.shift()).to.equal(undefined);
     expect(fifo.length).to.equal(1);
     expect(fifo.shift()).to.equal(1);
+  });
+});
+
+describe('RecentMap', () => {
+  it('should keep the latest keys set, a key set again counting as latest, as a model map does', () => {
+    const random = lcg(11);
+    const recent = new RecentMap<number, number>(100);
+    // The model: a Map in order of last set, trimmed from the front.
+    const model = new Map<number, number>();
+    for (let step = 0; step < 50_000; step++) {
+      const key = Math.floor(random() * (step < 25_000 ? 150 : 5_000));
+      const roll = random();
+      if (roll < 0.1) {
+        expect(recent.delete(key)).to.equal(model.delete(key));
+      } else {
+        recent.set(key, step);
+        model.delete(key);
+        model.set(key, step);
+        while (model.size > 100) model.delete(model.keys().next().value!);
+      }
+      expect(recent.size).to.equal(model.size);
+      const probe = Math.floor(random() * 5_000);
+      expect(recent.get(probe)).to.equal(model.get(probe));
+    }
+    for (const [key, value] of model) expect(recent.get(key)).to.equal(value);
+  });
+
+  it('should stay small when the same few keys are set over and over', () => {
+    const recent = new RecentMap<string, number>(4);
+    for (let i = 0; i < 100_000; i++) recent.set(`k${i % 3}`, i);
+    expect(recent.size).to.equal(3);
+    expect([recent.get('k0'), recent.get('k1'), recent.get('k2')]).to.deep.equal([99_999, 99_997, 99_998]);
+    // Its queue was rebuilt as it went: a fourth and fifth key push out the oldest of the three.
+    recent.set('k3', 0);
+    recent.set('k4', 0);
+    expect(recent.size).to.equal(4);
+    expect(recent.get('k1')).to.equal(undefined);
+    recent.clear();
+    expect(recent.size).to.equal(0);
   });
 });
