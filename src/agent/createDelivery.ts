@@ -450,7 +450,6 @@ class DeliveryGuarantees implements Delivery {
           this.outputHashes.delete(version);
           this.hashesAhead.delete(version);
           this.hashesAhead.delete(`copy:${version}`);
-          this.dropKept(version);
           // A reduced copy that was not delivered is redone from the original next time.
           if (outcome instanceof GatewayError && sendsCopy) await unlink(body).catch(() => undefined);
           return outcome;
@@ -460,7 +459,10 @@ class DeliveryGuarantees implements Delivery {
     };
   }
 
-  /** An admitted version is through (sent, failed, or its upload abandoned): the next file may be admitted. */
+  /**
+   * An admitted version is through (sent, failed, or its upload abandoned): its kept bytes go,
+   * and the next file may be admitted.
+   */
   private release(item: FileItem): void {
     this.dropKept(versionKey(item));
     if (!this.outstanding.delete(versionKey(item))) return;

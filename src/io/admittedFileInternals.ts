@@ -16,13 +16,7 @@ export async function openAdmitted(admitted: AdmittedIdentity): Promise<Admitted
   const handle = await open(admitted.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const stats = await handle.stat();
-    const differs = describeDifference(admitted, stats);
-    if (differs !== undefined) {
-      throw new FileChangedError(`${admitted.path} is not the file that was admitted (${differs}); not read`, {
-        path: admitted.path,
-        superseded: stats.isFile(),
-      });
-    }
+    refuseIfChanged(admitted, stats, 'not read');
     return { handle, stats };
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -36,20 +30,22 @@ export async function openAdmitted(admitted: AdmittedIdentity): Promise<Admitted
  * {@link openAdmitted} would. A symlink swapped in is not a regular file, so it is refused too.
  */
 export async function checkAdmitted(admitted: AdmittedIdentity): Promise<void> {
-  const stats = await lstat(admitted.path);
-  const differs = describeDifference(admitted, stats);
-  if (differs !== undefined) {
-    throw new FileChangedError(`${admitted.path} is not the file that was admitted (${differs}); not sent`, {
-      path: admitted.path,
-      superseded: stats.isFile(),
-    });
-  }
+  refuseIfChanged(admitted, await lstat(admitted.path), 'not sent');
 }
 
-function describeDifference(
-  admitted: AdmittedIdentity,
-  stats: { isFile(): boolean; dev: number; ino: number; size: number; mtimeMs: number },
-): string | undefined {
+type IdentityStats = { isFile(): boolean; dev: number; ino: number; size: number; mtimeMs: number };
+
+/** Throws a FileChangedError saying how `stats` differ from what was admitted, and what was not done. */
+function refuseIfChanged(admitted: AdmittedIdentity, stats: IdentityStats, consequence: string): void {
+  const differs = describeDifference(admitted, stats);
+  if (differs === undefined) return;
+  throw new FileChangedError(`${admitted.path} is not the file that was admitted (${differs}); ${consequence}`, {
+    path: admitted.path,
+    superseded: stats.isFile(),
+  });
+}
+
+function describeDifference(admitted: AdmittedIdentity, stats: IdentityStats): string | undefined {
   if (!stats.isFile()) return 'no longer a regular file';
   if (admitted.dev !== undefined && admitted.dev !== stats.dev) return 'another device';
   if (admitted.ino !== undefined && admitted.ino !== stats.ino) return 'another inode';
