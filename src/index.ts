@@ -127,6 +127,8 @@ export type { RenderStatusBlockOptions } from './observe/renderStatusBlock.js';
 export { reportProgress } from './observe/reportProgress.js';
 export type { ReportProgressOptions } from './observe/reportProgress.js';
 export { formatLogLine } from './observe/formatLogLine.js';
+export { summarizeSkipped } from './observe/summarizeSkipped.js';
+export type { SkippedSummary, SummarizeSkippedOptions } from './observe/summarizeSkipped.js';
 export { formatNotice } from './observe/formatNotice.js';
 export type { Notice } from './observe/formatNotice.js';
 export { startMetricsServer } from './observe/startMetricsServer.js';

@@ -11,6 +11,7 @@ import type { AgentEvent } from '../observe/AgentEvent.js';
 import type { AgentStats } from '../observe/AgentStats.js';
 import { emptyStats } from '../observe/emptyStats.js';
 import { formatLogLine } from '../observe/formatLogLine.js';
+import { summarizeSkipped, type SkippedSummary } from '../observe/summarizeSkipped.js';
 import { formatBytes } from '../observe/formatQuantities.js';
 import type { MetricsServer } from '../observe/MetricsServer.js';
 import { reportProgress } from '../observe/reportProgress.js';
@@ -28,10 +29,11 @@ import { createCliLog, type CliLog } from './createCliLog.js';
 import { agentDefaults, collectList, defaultStateDir, stateDirProblem } from './agentCommandInternals.js';
 import { addNatsOptions, openConfiguredBucket } from './natsSinkOptions.js';
 
-/** Events worth a line without --verbose: what an operator must know about. */
-const alwaysLogged = new Set<AgentEvent['type']>(['uploaded', 'failed', 'retried', 'ledger-degraded', 'ledger-recovered', 'ledger-repaired']);
+type Logged = AgentEvent | SkippedSummary;
+/** Events worth a line without --verbose: what an operator must know about (a summary of skips says a restart is walking old files). */
+const alwaysLogged = new Set<Logged['type']>(['uploaded', 'failed', 'retried', 'ledger-degraded', 'ledger-recovered', 'ledger-repaired', 'skipped-summary']);
 /** Events printed even with --quiet: trouble an operator must see. */
-const loggedWhenQuiet = new Set<AgentEvent['type']>(['failed', 'ledger-degraded', 'ledger-recovered', 'ledger-repaired']);
+const loggedWhenQuiet = new Set<Logged['type']>(['failed', 'ledger-degraded', 'ledger-recovered', 'ledger-repaired']);
 
 /**
  * Adds the agent itself to the program: `haste-agent <path> [options]`, the original HASTE
@@ -385,11 +387,14 @@ function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, m
     // Subscribed first so that, for each event, the stats (and the block) are updated before the
     // log line is printed, and the final state is drawn before completion tears the block down.
     const statsSubscription = stats$.subscribe({ error: () => undefined });
+    // A restart on a folder of a million delivered files skips each with an event: the log gets
+    // a summary a second, not a million lines. Subscribed before the run's own subscription, so
+    // the last summary is written before the run is seen to end.
+    const logSubscription = events$.pipe(summarizeSkipped()).subscribe({ next: (event) => logEvent(event, config, log), error: () => undefined });
     subscription = events$.subscribe({
       next: (event) => {
         metrics?.record(event);
         if (event.type === 'failed') failedFiles += 1;
-        logEvent(event, config, log);
       },
       error: (error: unknown) => {
         cliLog.fail(error instanceof Error ? error.message : String(error));
@@ -398,12 +403,13 @@ function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, m
       complete: finish,
     });
     subscription.add(statsSubscription);
+    subscription.add(logSubscription);
     subscription.add(events$.connect());
   });
 }
 
 /** Logs an event when the verbosity asks for it: `--quiet` keeps only trouble, `--verbose` and JSON keep every event. */
-function logEvent(event: AgentEvent, config: AgentConfig, log: (line: string) => void): void {
+function logEvent(event: Logged, config: AgentConfig, log: (line: string) => void): void {
   if (config.quiet && !loggedWhenQuiet.has(event.type)) return;
   if (config.verbose || config.logFormat === 'json' || alwaysLogged.has(event.type)) log(formatLogLine(event, config.logFormat));
 }

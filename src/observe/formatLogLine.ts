@@ -1,11 +1,12 @@
 import type { AgentEvent } from './AgentEvent.js';
 import { formatBytes, formatRate, formatWait } from './formatQuantities.js';
+import type { SkippedSummary } from './summarizeSkipped.js';
 
 /** Keys never written to a log, however they got into an event. */
 const secretKey = /^(password|authorization|proxy-authorization)$/i;
 
 /**
- * Formats one agent event as one log line, for people or for log shippers.
+ * Formats one agent event (or a {@link SkippedSummary}) as one log line, for people or for log shippers.
  *
  * `'human'` gives an ISO time, a verb, the path and the figures that matter in human units;
  * `'json'` gives one JSON object with an ISO `time` followed by every field of the event.
@@ -24,7 +25,7 @@ const secretKey = /^(password|authorization|proxy-authorization)$/i;
  * @param format `'human'` or `'json'`.
  * @returns The line, without a line ending.
  */
-export function formatLogLine(event: AgentEvent, format: 'human' | 'json'): string {
+export function formatLogLine(event: AgentEvent | SkippedSummary, format: 'human' | 'json'): string {
   if (format !== 'human' && format !== 'json') {
     throw new TypeError(`Expected \`format\` to be 'human' or 'json', got ${JSON.stringify(format)}`);
   }
@@ -43,8 +44,10 @@ export function formatLogLine(event: AgentEvent, format: 'human' | 'json'): stri
   return `${time ?? String(event.at)} ${oneLine(describe(event))}`;
 }
 
-function describe(event: AgentEvent): string {
+function describe(event: AgentEvent | SkippedSummary): string {
   switch (event.type) {
+    case 'skipped-summary':
+      return `skipped ${event.files} files (${formatBytes(event.bytes)}): ${event.reason}`;
     case 'seen':
       return `seen ${event.path} ${formatBytes(event.bytes)}`;
     case 'skipped':
@@ -84,7 +87,7 @@ function describe(event: AgentEvent): string {
 }
 
 /** Whether the event has no nested value (an error, an object) and no key the log must drop. */
-function isPlain(event: AgentEvent): boolean {
+function isPlain(event: AgentEvent | SkippedSummary): boolean {
   for (const key in event) {
     const value = (event as unknown as Record<string, unknown>)[key];
     if ((typeof value === 'object' && value !== null) || secretKey.test(key)) return false;

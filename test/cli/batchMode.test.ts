@@ -98,6 +98,26 @@ describe('haste-agent --once and --idle-exit', function () {
     expect(records.at(-1)).to.include({ type: 'done', acknowledged: 1 });
   });
 
+  it('should log the files an earlier run delivered as a summary of skips, not a line each', async () => {
+    gateway = await startGateway({ port: 0, username: 'lab', password, store: join(root, 'store') });
+    const files = await writeFiles(Array.from({ length: 40 }, (_, i) => `f${i}.bin`));
+    await fakeCli({ env: { HASTE_PASSWORD: password } }).run(...target(gateway), '--once');
+    expect(process.exitCode ?? 0).to.equal(0);
+    const again = fakeCli({ env: { HASTE_PASSWORD: password } });
+    await again.run(...target(gateway), '--once', '--log-format', 'json');
+    expect(process.exitCode ?? 0).to.equal(0);
+    await expectStored(gateway, files);
+    const records = again.output().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.filter((record) => record.type === 'skipped'), 'one line per old file').to.deep.equal([]);
+    const summaries = records.filter((record) => record.type === 'skipped-summary');
+    expect(summaries.length).to.be.at.least(1);
+    const bytes = [...files.values()].reduce((total, data) => total + data.length, 0);
+    expect(summaries.reduce((total, record) => total + (record.files as number), 0)).to.equal(40);
+    expect(summaries.reduce((total, record) => total + (record.bytes as number), 0)).to.equal(bytes);
+    expect(summaries[0]).to.include({ reason: 'acknowledged in an earlier run' });
+    expect(records.at(-1)).to.include({ type: 'done', uploaded: 0, skipped: 40 });
+  });
+
   it('should exit 1 when a file could not be delivered', async () => {
     // The tag is refused per file only for 5xx; a gateway that is not there fails each attempt.
     const files = await writeFiles(['a.bin']);

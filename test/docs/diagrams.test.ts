@@ -26,6 +26,7 @@ import {
   rescanDirectory,
   retryUploads,
   routeDecisions,
+  summarizeSkipped,
   trackStats,
   createUploader,
   type AgentEvent,
@@ -116,6 +117,15 @@ const registry: readonly Entry[] = [
       'last error  /data/a.png: HTTP 503',
     ],
     assertion: { notAsserted: 'terminal output, not an Observable (test/observe/renderStatusBlock.test.ts covers the text)' },
+  },
+  {
+    unit: 'summarizeSkipped',
+    file: 'src/observe/summarizeSkipped.ts',
+    lines: [
+      'source:  -a-s-s-b---------s-|      intervalMs = 6 frames; s: skipped, one reason',
+      'result:  -a-----b-S---------(s|)   S: { files: 2 }; the lone s is passed on as it is',
+    ],
+    assertion: here,
   },
   {
     unit: 'reportProgress',
@@ -572,6 +582,25 @@ describe('JSDoc diagrams, run', () => {
           .map((m): [number, number] => [m.frame, (m.notification as { value: AgentStats }).value.filesSeen]);
       });
       expect(drawn).to.deep.equal(expected);
+    });
+  });
+
+  describe('summarizeSkipped', () => {
+    const d = diagramOf('summarizeSkipped');
+
+    it('should hand on other events at once, sum the skips of an interval, and pass a lone skip on as it is', () => {
+      const values = {
+        a: { type: 'seen', at: 0, path: '/d/a', bytes: 1 } as AgentEvent,
+        b: { type: 'seen', at: 0, path: '/d/b', bytes: 1 } as AgentEvent,
+        s: { type: 'skipped', at: 0, path: '/d/s', bytes: 3, reason: 'acknowledged in an earlier run' } as AgentEvent,
+      };
+      testScheduler.run(({ cold, expectObservable }) => {
+        const source = cold(lane(d, 'source'), values);
+        expectObservable(source.pipe(summarizeSkipped({ intervalMs: 6, scheduler: testScheduler }))).toBe(lane(d, 'result'), {
+          ...values,
+          S: { type: 'skipped-summary', at: 9, files: 2, bytes: 6, reason: 'acknowledged in an earlier run' },
+        });
+      });
     });
   });
 

@@ -48,6 +48,12 @@ describe('formatLogLine', () => {
     ]);
   });
 
+  it('should count the files of a summary of skips, with their bytes and reason, in both formats', () => {
+    const summary = { type: 'skipped-summary', at, files: 6512, bytes: 6_668_288, reason: 'acknowledged in an earlier run' } as const;
+    expect(formatLogLine(summary, 'human')).to.equal(`${iso} skipped 6512 files (6.4 MiB): acknowledged in an earlier run`);
+    expect(JSON.parse(formatLogLine(summary, 'json'))).to.deep.equal({ time: iso, ...summary });
+  });
+
   it('should say why a file was not reduced and show an HTTP status on failure', () => {
     const skipped: AgentEvent = { type: 'reduced', at, path: 'b.tif', bytesIn: 9, bytesOut: 9, cpuMs: 2, reduced: false, reason: 'would grow' };
     expect(formatLogLine(skipped, 'human')).to.equal(`${iso} not reduced b.tif (would grow) in 2ms CPU`);
