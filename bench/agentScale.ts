@@ -26,7 +26,9 @@
  * `--cpu-prof DIR` writes the agent's CPU profiles there, `--heap-snapshot DIR` a heap snapshot
  * taken half way. `--waiting S` measures memory with files waiting instead: the agent runs S
  * seconds on the folder (with `--uplink B`, the gateway reads at most B bytes/s, so most files
- * wait), then its peak RSS and the files uploaded meanwhile are printed; with `--reuse DIR` (a
+ * wait), then its peak RSS (and, at the highest RSS sampled once a second, its anonymous,
+ * file-backed and LevelDB-table shares), the files uploaded and the old files it walked past
+ * meanwhile are printed; with `--reuse DIR` (a
  * folder kept by `--preload N --keep`) the files to wait go into a new folder inside it, beside
  * the N files its ledger has acknowledged, and are removed afterwards. `--node-options="…"`
  * passes flags to the agent's node (e.g. the systemd unit's `--max-old-space-size=1024`).
@@ -94,6 +96,43 @@ function procFigures(pid: number): ProcFigures {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   return { peakRss: peakKb * 1024, writeBytes, cpuSeconds: ticks / 100 };
+}
+
+interface MemorySample {
+  readonly rss: number;
+  readonly anon: number;
+  readonly file: number;
+  /** Resident pages of LevelDB's memory-mapped table files (`*.ldb`). */
+  readonly tables: number;
+}
+
+/** Samples the process's resident memory every `everyMs`; `stop()` gives the sample with the largest RSS. */
+function sampleMemory(pid: number, everyMs: number): { stop(): MemorySample } {
+  const kb = (text: string, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? 0) * 1024;
+  let peak: MemorySample = { rss: 0, anon: 0, file: 0, tables: 0 };
+  const timer = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const rss = kb(status, 'VmRSS');
+      if (rss <= peak.rss) return;
+      // The tables' share only when the RSS is a new high: smaps is long to read.
+      let tables = 0;
+      let inTable = false;
+      for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+        if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inTable = line.endsWith('.ldb');
+        else if (inTable && line.startsWith('Rss:')) tables += kb(line, 'Rss');
+      }
+      peak = { rss, anon: kb(status, 'RssAnon'), file: kb(status, 'RssFile'), tables };
+    } catch {
+      // The process is gone.
+    }
+  }, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak;
+    },
+  };
 }
 
 async function writeFolder(dir: string, count: number): Promise<void> {
@@ -238,8 +277,8 @@ if (values.waiting !== undefined) {
   const seconds = Number(values.waiting);
   if (!(seconds > 0)) throw new Error(`--waiting: expected a number of seconds > 0, got ${values.waiting}`);
   console.log(`files waiting: the agent on a folder of ${bytes}-byte files for ${seconds} s, uplink ${values.uplink ?? 'unlimited'} B/s, agent node options ${JSON.stringify(values['node-options'])}`);
-  console.log('| files | uploaded in that time | agent peak RSS MB | agent CPU s |');
-  console.log('|---:|---:|---:|---:|');
+  console.log('| files | uploaded in that time | old files walked past | agent peak RSS MB | at that peak: anonymous, file-backed, LevelDB tables MB | agent CPU s |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
   for (const size of sizes) {
     // With --reuse, the files to wait go into a folder of their own beside a kept --preload
     // folder, whose ledger has all its files acknowledged: files waiting and a big ledger at once.
@@ -251,14 +290,22 @@ if (values.waiting !== undefined) {
       try {
         const agent = startAgent(join(root, 'data'), join(root, 'state'), sink.host, values['cpu-prof'], values['heap-snapshot']);
         let uploaded = 0;
+        let walkedPast = 0;
         void agent.uploads({ count: size }).catch(() => undefined);
         createInterface({ input: agent.child.stdout! }).on('line', (line) => {
           if (line.includes('"type":"uploaded"')) uploaded += 1;
+          else if (line.includes('"type":"skipped-summary"')) walkedPast += (JSON.parse(line) as { files: number }).files;
+          else if (line.includes('"type":"skipped"')) walkedPast += 1;
         });
+        const memory = sampleMemory(agent.child.pid!, 1000);
         await new Promise((done) => setTimeout(done, seconds * 1000));
         const figures = procFigures(agent.child.pid!);
+        const atPeak = memory.stop();
         await stop(agent);
-        console.log(`| ${size.toLocaleString('en')} | ${uploaded.toLocaleString('en')} | ${mb(figures.peakRss)} | ${figures.cpuSeconds.toFixed(1)} |`);
+        console.log(
+          `| ${size.toLocaleString('en')} | ${uploaded.toLocaleString('en')} | ${walkedPast.toLocaleString('en')} | ${mb(figures.peakRss)} | ` +
+            `${mb(atPeak.anon)}, ${mb(atPeak.file)}, ${mb(atPeak.tables)} | ${figures.cpuSeconds.toFixed(1)} |`,
+        );
       } finally {
         await sink.close();
       }
