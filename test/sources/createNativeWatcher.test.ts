@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -77,6 +77,25 @@ describe('createNativeWatcher', () => {
     await waitFor(() => recording!.added.length >= 2, 'both files');
 
     expect([...recording.added].sort()).to.deep.equal([join(dir, 'a', 'b', 'deep.png'), join(dir, 'top.png')]);
+  });
+
+  it('should look in the newest folders first at start, where files written while it was down are', async () => {
+    const hour = 3_600_000;
+    const names = ['b-oldest', 'c-newest', 'a-middle', 'd-older'];
+    const ages = [4, 0, 2, 3];
+    for (const [index, name] of names.entries()) {
+      await mkdir(join(dir, name, 'inner'), { recursive: true });
+      for (let i = 0; i < 5; i += 1) await writeFile(join(dir, name, `f${i}.png`), 'x');
+      await writeFile(join(dir, name, 'inner', 'deep.png'), 'x');
+      const when = new Date(Date.now() - ages[index]! * hour);
+      await utimes(join(dir, name), when, when);
+    }
+    recording = record(dir);
+    await recording.ready;
+    await waitFor(() => recording!.added.length >= 24, 'every file');
+
+    const folderOrder = [...new Set(recording.added.map((path) => path.slice(dir.length + 1).split('/')[0]))];
+    expect(folderOrder).to.deep.equal(['c-newest', 'a-middle', 'd-older', 'b-oldest']);
   });
 
   it('should catch files written into a new subfolder straight after it was made', async () => {
