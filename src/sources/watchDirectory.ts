@@ -81,7 +81,9 @@ export interface WatchDirectoryOptions {
  * Hidden and partially written files are ignored, a file is reported once per (size, mtimeMs),
  * and `index` counts emissions from 0 per subscription. Events come from the OS per folder
  * (`fs.watch`), and each one costs an lstat of the entry it names, however full the folder is;
- * with `usePolling`, chokidar polls instead (network shares send no events).
+ * with `usePolling`, chokidar polls instead (network shares send no events). At start the
+ * native watcher reads each folder's subfolders newest first, so files written while the agent
+ * was down are found before a tree of old ones.
  *
  * ```
  * disk:    --a.png--a.png(appended)--.tmp--b.tif--a.png(rewritten)--
