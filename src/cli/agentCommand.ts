@@ -388,9 +388,11 @@ function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, m
     // log line is printed, and the final state is drawn before completion tears the block down.
     const statsSubscription = stats$.subscribe({ error: () => undefined });
     // A restart on a folder of a million delivered files skips each with an event: the log gets
-    // a summary a second, not a million lines. Subscribed before the run's own subscription, so
-    // the last summary is written before the run is seen to end.
-    const logSubscription = events$.pipe(summarizeSkipped()).subscribe({ next: (event) => logEvent(event, config, log), error: () => undefined });
+    // a summary a second, not a million lines (--verbose asks for every event, and gets them).
+    // Subscribed before the run's own subscription, so the last summary is written before the
+    // run is seen to end.
+    const logged: Observable<Logged> = config.verbose ? events$ : events$.pipe(summarizeSkipped());
+    const logSubscription = logged.subscribe({ next: (event) => logEvent(event, config, log), error: () => undefined });
     subscription = events$.subscribe({
       next: (event) => {
         metrics?.record(event);

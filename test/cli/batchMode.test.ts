@@ -116,6 +116,14 @@ describe('haste-agent --once and --idle-exit', function () {
     expect(summaries.reduce((total, record) => total + (record.bytes as number), 0)).to.equal(bytes);
     expect(summaries[0]).to.include({ reason: 'acknowledged in an earlier run' });
     expect(records.at(-1)).to.include({ type: 'done', uploaded: 0, skipped: 40 });
+
+    // --verbose asks for every event: a line per file again.
+    const verbose = fakeCli({ env: { HASTE_PASSWORD: password } });
+    await verbose.run(...target(gateway), '--once', '--log-format', 'json', '--verbose');
+    const lines = verbose.output().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const skippedPaths = lines.filter((record) => record.type === 'skipped').map((record) => record.path as string);
+    expect(skippedPaths.sort()).to.deep.equal([...files.keys()].map((name) => join(watched, name)).sort());
+    expect(lines.filter((record) => record.type === 'skipped-summary')).to.deep.equal([]);
   });
 
   it('should exit 1 when a file could not be delivered', async () => {
