@@ -410,7 +410,7 @@ function untilStopped({ config, io, log: cliLog, events$, stats$, halt, above, m
   });
 }
 
-/** Logs an event when the verbosity asks for it: `--quiet` keeps only trouble, `--verbose` and JSON keep every event. */
+/** Logs an event when the verbosity asks for it: `--quiet` keeps only trouble, `--verbose` and JSON keep every event (JSON with skips summed, unless `--verbose`). */
 function logEvent(event: Logged, config: AgentConfig, log: (line: string) => void): void {
   if (config.quiet && !loggedWhenQuiet.has(event.type)) return;
   if (config.verbose || config.logFormat === 'json' || alwaysLogged.has(event.type)) log(formatLogLine(event, config.logFormat));
