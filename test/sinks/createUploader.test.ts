@@ -69,6 +69,19 @@ async function startRecorder(answer: { status: number; body: string } | 'never')
   };
 }
 
+/** Runs `body` against a recorder answering as told, closing the recorder however it ends. */
+async function withRecorder(
+  answer: Parameters<typeof startRecorder>[0],
+  body: (recorder: Awaited<ReturnType<typeof startRecorder>>) => Promise<void>,
+): Promise<void> {
+  const recorder = await startRecorder(answer);
+  try {
+    await body(recorder);
+  } finally {
+    await recorder.close();
+  }
+}
+
 const sha256Of = async (path: string): Promise<string> => {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) {
@@ -101,8 +114,7 @@ describe('createUploader', () => {
   });
 
   it('should send the exact HASTE headers, Basic auth and Content-Length', async () => {
-    const recorder = await startRecorder({ status: 200, body: '{"result": "OK!"}' });
-    try {
+    await withRecorder({ status: 200, body: '{"result": "OK!"}' }, async (recorder) => {
       const path = join(dir, 'a.tif');
       await writeFile(path, 'hello world');
       let t = 0;
@@ -120,9 +132,7 @@ describe('createUploader', () => {
       expect(request?.headers['content-length']).to.equal('11');
       expect(request?.headers['transfer-encoding']).to.equal(undefined);
       expect(request?.bytes).to.equal(11);
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should derive the stream id from startedAt and tag', async () => {
@@ -158,8 +168,7 @@ describe('createUploader', () => {
   });
 
   it('should send the body from bodyPath while naming the original file', async () => {
-    const recorder = await startRecorder({ status: 200, body: 'ok' });
-    try {
+    await withRecorder({ status: 200, body: 'ok' }, async (recorder) => {
       const original = join(dir, 'big.tif');
       const reduced = join(dir, 'small.png');
       await writeFile(original, 'x'.repeat(100));
@@ -169,14 +178,11 @@ describe('createUploader', () => {
       expect(result.bytes).to.equal(4);
       expect(recorder.seen[0]?.headers['x-haste-original_filename']).to.equal(original);
       expect(recorder.seen[0]?.sha256).to.equal(createHash('sha256').update('tiny').digest('hex'));
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should send the bytes a job brought for its original, without reading the file again, and never for a copy', async () => {
-    const recorder = await startRecorder({ status: 200, body: 'ok' });
-    try {
+    await withRecorder({ status: 200, body: 'ok' }, async (recorder) => {
       const original = join(dir, 'frame.dat');
       await writeFile(original, 'admitted');
       const admitted = item(original);
@@ -191,14 +197,11 @@ describe('createUploader', () => {
       await writeFile(copy, 'copy');
       await firstValueFrom(upload({ item: admitted, bodyPath: copy, bodySize: 4, bodyBytes: Buffer.from('admitted') }));
       expect(recorder.seen[1]?.sha256).to.equal(createHash('sha256').update('copy').digest('hex'));
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should send no bytes a job brought once the path no longer holds the admitted file', async () => {
-    const recorder = await startRecorder({ status: 200, body: 'ok' });
-    try {
+    await withRecorder({ status: 200, body: 'ok' }, async (recorder) => {
       const original = join(dir, 'frame.dat');
       await writeFile(original, 'admitted');
       const admitted = item(original);
@@ -216,14 +219,11 @@ describe('createUploader', () => {
       const gone = await firstValueFrom(upload({ item: admitted, bodyBytes: Buffer.from('admitted') }));
       expect((gone as GatewayError).cause).to.include({ code: 'ENOENT' });
       expect(recorder.seen).to.deep.equal([]);
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should stream a 64 MiB file byte-identical with Content-Length, not chunked', async () => {
-    const recorder = await startRecorder({ status: 200, body: 'ok' });
-    try {
+    await withRecorder({ status: 200, body: 'ok' }, async (recorder) => {
       const path = join(dir, 'large.bin');
       const size = 64 * 1024 * 1024;
       const handle = await open(path, 'w');
@@ -241,9 +241,7 @@ describe('createUploader', () => {
       expect(request?.headers['transfer-encoding']).to.equal(undefined);
       expect(request?.bytes).to.equal(size);
       expect(request?.sha256).to.equal(await sha256Of(path));
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should percent-encode a non-ASCII or control-character name and store it safely', async () => {
@@ -329,16 +327,13 @@ describe('createUploader', () => {
   });
 
   it('should include a snippet of the body for other statuses', async () => {
-    const recorder = await startRecorder({ status: 503, body: 'upstream\nbusy' });
-    try {
+    await withRecorder({ status: 503, body: 'upstream\nbusy' }, async (recorder) => {
       const path = join(dir, 'a.tif');
       await writeFile(path, 'a');
       const result = await firstValueFrom(createUploader({ host: recorder.host, ...credentials, streamId: sid })({ item: item(path, 1) }));
       expect((result as GatewayError).status).to.equal(503);
       expect((result as GatewayError).message).to.include('503').and.include('upstream busy');
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should carry Retry-After as retryAfterMs, in seconds or as an HTTP date', async () => {
@@ -383,8 +378,7 @@ describe('createUploader', () => {
   });
 
   it('should say that a body is a reduced copy, and of what format, while naming the original', async () => {
-    const recorder = await startRecorder({ status: 200, body: 'ok' });
-    try {
+    await withRecorder({ status: 200, body: 'ok' }, async (recorder) => {
       const original = join(dir, 'frame.tif');
       const reduced = join(dir, 'frame.png');
       await writeFile(original, 'x'.repeat(100));
@@ -399,9 +393,7 @@ describe('createUploader', () => {
       expect(copy?.headers['x-haste-reduction']).to.equal('reducer=reduceImage; tolerance=30; compressionLevel=6; note=a%20b%3Bc');
       expect(plain?.headers['content-type']).to.equal(undefined);
       expect(plain?.headers['x-haste-reduction']).to.equal(undefined);
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should mark a copy made by a reducer that names no settings as reducer=unknown', async () => {
@@ -421,8 +413,7 @@ describe('createUploader', () => {
   });
 
   it('should not send one byte of a symlink swapped in for an admitted file', async () => {
-    const recorder = await startRecorder({ status: 200, body: 'ok' });
-    try {
+    await withRecorder({ status: 200, body: 'ok' }, async (recorder) => {
       const secret = join(dir, 'secret.txt');
       const path = join(dir, 'a.tif');
       await writeFile(secret, 'TOP-SECRET');
@@ -436,14 +427,11 @@ describe('createUploader', () => {
       expect((result as GatewayError).status).to.equal(0);
       expect(((result as GatewayError).cause as NodeJS.ErrnoException).code).to.equal('ELOOP');
       expect(recorder.seen).to.deep.equal([]);
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should not send a file that replaced the admitted one, even with the same size and mtime', async () => {
-    const recorder = await startRecorder({ status: 200, body: 'ok' });
-    try {
+    await withRecorder({ status: 200, body: 'ok' }, async (recorder) => {
       const other = join(dir, 'other.txt');
       const path = join(dir, 'a.tif');
       await writeFile(path, 'instrument');
@@ -461,9 +449,7 @@ describe('createUploader', () => {
       expect(((result as GatewayError).cause as { code?: string }).code).to.equal('ECHANGED');
       expect((result as GatewayError).message).to.contain('another inode');
       expect(recorder.seen).to.deep.equal([]);
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should report a vanished file as a GatewayError with status 0', async () => {
@@ -487,8 +473,7 @@ describe('createUploader', () => {
   });
 
   it('should abort the request when unsubscribed early', async () => {
-    const recorder = await startRecorder('never');
-    try {
+    await withRecorder('never', async (recorder) => {
       const path = join(dir, 'slow.tif');
       await writeFile(path, 'slow');
       const values: unknown[] = [];
@@ -499,9 +484,7 @@ describe('createUploader', () => {
       subscription.unsubscribe();
       await within(recorder.aborted, 5000, 'server to see the request aborted');
       expect(values).to.deep.equal([]);
-    } finally {
-      await recorder.close();
-    }
+    });
   });
 
   it('should turn an injected post that throws or ends silently into a status 0 GatewayError', async () => {
