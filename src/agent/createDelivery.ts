@@ -5,6 +5,8 @@ import {
   concatMap,
   defer,
   filter,
+  BehaviorSubject,
+  distinctUntilChanged,
   finalize,
   from,
   map,
@@ -57,7 +59,8 @@ export interface CreateDeliveryOptions {
    * item, so a folder of 100,000 files costs little memory. The schedule chooses among the
    * admitted ones. Every admitted file must reach `uploadWith`, or admission stops once this
    * many are outstanding. While files wait, `events$` reports how many (`waiting`), at most
-   * every quarter second, on `scheduler`. @default 4096
+   * every quarter second, on `scheduler`; once `admitAhead` of them wait, `backlogged$` says
+   * so. @default 4096
    */
   readonly admitAhead?: number;
   /** Clock for the events' `at`. @default asyncScheduler */
@@ -77,6 +80,13 @@ export interface Delivery {
    * it as seen before it goes on. Emits the admitted files numbered from 0.
    */
   readonly admit: OperatorFunction<FileItem, FileItem>;
+  /**
+   * True once `admitAhead` files wait before admission, false again once half as many do
+   * (and at first): a source that can wait, such as `watchDirectory`'s first scan (`holdScan`),
+   * holds off while it is true, so a backlog of any size waits on disk rather than in memory.
+   * Emits its current value on subscription, then only changes.
+   */
+  readonly backlogged$: Observable<boolean>;
   /** Wraps a reducer: the ledger records `reducing`, then `reduced` with the copy's hash, or `seen`. */
   reduceWith(reduce: (item: FileItem) => Observable<Reduction>): (item: FileItem) => Observable<Reduction>;
   /**
@@ -171,6 +181,8 @@ class DeliveryGuarantees implements Delivery {
   // Admitted versions not yet through uploadWith; each one's end lets one more file in.
   private readonly outstanding = new Set<string>();
   private readonly settled = new Subject<void>();
+  private readonly backlog = new BehaviorSubject<boolean>(false);
+  readonly backlogged$ = this.backlog.pipe(distinctUntilChanged());
   // Files held before admission, and what was last reported of them.
   private readonly waiting: { files: number; bytes: number; reported: number; report: Subscription | undefined } = {
     files: 0,
@@ -236,11 +248,13 @@ class DeliveryGuarantees implements Delivery {
           tap((item) => {
             waiting.files += 1;
             waiting.bytes += item.size;
+            if (waiting.files >= this.admitAhead && !this.backlog.value) this.backlog.next(true);
           }),
           hold,
           tap((item) => {
             waiting.files -= 1;
             waiting.bytes -= item.size;
+            if (waiting.files <= this.admitAhead / 2 && this.backlog.value) this.backlog.next(false);
           }),
         )
         .subscribe(subscriber);

@@ -107,14 +107,16 @@ export interface RunAgentOptions {
   readonly resend?: boolean;
   /**
    * Files taken into the schedule and not yet sent, at most: the strategy chooses among these;
-   * the others wait in arrival order, costing little memory. @default 4096
+   * the others wait in arrival order, costing little memory, and once as many wait, the
+   * watcher's first scan of the folder holds off (`holdScan`), so a backlog of any size waits
+   * on disk. @default 4096
    */
   readonly admitAhead?: number;
   /** Delete each original once the gateway acknowledged it. @default false */
   readonly deleteAfterUpload?: boolean;
   /**
-   * Milliseconds between full walks of the folder that catch files whose watcher event was lost;
-   * 0 turns them off. Files found twice (by the watcher and a walk) are taken once. A walk takes
+   * Milliseconds between walks of the folder that catch files whose watcher event was lost, the
+   * first this long after the watcher's first scan is done; 0 turns them off. Files found twice (by the watcher and a walk) are taken once. A walk takes
    * every settled file at any depth, including those `watch.ignoreInitial` or `watch.depth`
    * left out; turn walks off to keep such files out.
    * @default 30000
@@ -232,7 +234,7 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
     };
     const scanned = new Subject<void>();
     const work$ = from(start()).pipe(
-      switchMap(() => foundFiles(options, settings, scanned)),
+      switchMap(() => foundFiles(options, settings, scanned, delivery.backlogged$)),
       settings.idleExitMs === undefined ? identity : takeUntilIdle({ idleMs: batchIdleMs(options, settings.idleExitMs), ready: scanned, scheduler }),
       takeUntil(options.stop ?? NEVER),
       delivery.admit,
@@ -282,11 +284,16 @@ function normalise(options: RunAgentOptions) {
   };
 }
 
-/** The watcher's files, and the periodic walks that catch what its events missed; `scanned` emits once the watcher's first scan is done. */
+/**
+ * The watcher's files, and the periodic walks that catch what its events missed, the first one
+ * interval after the watcher's first scan is done (`scanned` emits then). The scan is held
+ * while `backlogged` says enough files wait.
+ */
 function foundFiles(
   options: RunAgentOptions,
   settings: { readonly rescanIntervalMs: number; readonly scheduler: SchedulerLike },
   scanned: Subject<void>,
+  backlogged: Observable<boolean>,
 ): Observable<FileItem> {
   const include = options.include === undefined ? {} : { include: options.include };
   const { rescanIntervalMs, scheduler } = settings;
@@ -294,14 +301,23 @@ function foundFiles(
     options.watch?.onReady?.();
     scanned.next();
   };
+  // The walks are subscribed first, so they hear the watcher's first scan end however soon it does.
   return merge(
-    watchDirectory(options.path, { ...options.watch, ...include, onReady }),
     rescanIntervalMs === 0
       ? EMPTY
-      : rescanDirectory(options.path, { ...include, intervalMs: rescanIntervalMs, minAgeMs: rescanMinAgeMs(options.watch), scheduler }).pipe(
+      : rescanDirectory(options.path, {
+          ...include,
+          intervalMs: rescanIntervalMs,
+          minAgeMs: rescanMinAgeMs(options.watch),
+          // A walk beside the first scan would go over the same files again (on a million, minutes of it).
+          startAfter: scanned,
+          scheduler,
+        }).pipe(
           // A walk finds what the ledger has delivered again and again: not news, so not an event.
           filter((item) => !isDelivered(options.ledger, item)),
         ),
+    // The first scan waits while enough files wait for admission: a backlog of any size stays on disk.
+    watchDirectory(options.path, { holdScan: backlogged, ...options.watch, ...include, onReady }),
   );
 }
 

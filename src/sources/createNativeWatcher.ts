@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import type { Observable, Subscription } from 'rxjs';
 import { settleStep, type SettleState } from './settleRule.js';
 import { describe, isVanished, type WatcherLike } from './watchDirectoryInternals.js';
 
@@ -25,6 +26,10 @@ export interface NativeWatcherOptions {
   readonly depth: number | undefined;
   /** How often to look for a root that does not exist yet. @default 500 */
   readonly rootPollMs?: number;
+  /** While its latest value is true, reading a folder's files waits (see `watchDirectory`'s `holdScan`). @default never */
+  readonly holdScan?: Observable<boolean>;
+  /** Files settling at once, beyond which reading folders waits. @default 4096 */
+  readonly settlingAtOnce?: number;
 }
 
 interface Settling {
@@ -54,6 +59,10 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
   /** lstats of settling files in flight, and reads of folders waiting for fewer. */
   private looking = 0;
   private readonly waitingToLook: (() => void)[] = [];
+  /** Whether `holdScan` holds reading, and the reads waiting for it to let go (or for fewer files settling). */
+  private held = false;
+  private readonly waitingToRead: (() => void)[] = [];
+  private holding: Subscription | undefined;
   private rootPoll: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -74,6 +83,8 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     this.settling.clear();
     this.changed.clear();
     for (const wake of this.waitingToLook.splice(0)) wake();
+    this.holding?.unsubscribe();
+    for (const wake of this.waitingToRead.splice(0)) wake();
     if (this.flushing !== undefined) clearImmediate(this.flushing);
     clearTimeout(this.rootPoll);
     return Promise.resolve();
@@ -81,6 +92,13 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
 
   private async start(): Promise<void> {
     if (this.closed) return;
+    this.holding = this.options.holdScan?.subscribe({
+      next: (held) => {
+        this.held = held;
+        this.wakeReaders();
+      },
+      error: (error: unknown) => this.fail(error),
+    });
     try {
       const stats = await lstat(this.root).catch((error: unknown) => {
         if (isVanished(error)) return undefined;
@@ -181,9 +199,14 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
         // A file present at start may be half written too (the agent started mid-write): it
         // settles like a new one, except that an mtime older than the threshold counts.
         if (!initial || !this.options.ignoreInitial) {
-          // Paced: a folder of a million files must not queue a million lstats at once (memory,
-          // and a new file's own lstat would wait behind all of them).
-          if (this.looking >= looksAtOnce) await new Promise<void>((wake) => this.waitingToLook.push(wake));
+          // Held while the caller has enough files waiting, or while many settle (a folder of fresh
+          // files moved in: each settles for the threshold): the rest wait on disk, not in memory.
+          // Paced too: a folder of a million files must not queue a million lstats at once
+          // (memory, and a new file's own lstat would wait behind all of them).
+          while (!this.closed && (!this.mayRead() || this.looking >= looksAtOnce)) {
+            if (!this.mayRead()) await new Promise<void>((wake) => this.waitingToRead.push(wake));
+            else await new Promise<void>((wake) => this.waitingToLook.push(wake));
+          }
           if (this.closed) return;
           this.fileChanged(path);
         }
@@ -259,6 +282,20 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     }
   }
 
+  private mayRead(): boolean {
+    return !this.held && this.settling.size < (this.options.settlingAtOnce ?? settlingAtOnce);
+  }
+
+  private wakeReaders(): void {
+    if (this.waitingToRead.length > 0 && this.mayRead()) for (const wake of this.waitingToRead.splice(0)) wake();
+  }
+
+  /** A file is no longer settling: it settled, vanished or turned out not to be a file. */
+  private settlingDone(path: string): void {
+    this.settling.delete(path);
+    this.wakeReaders();
+  }
+
   private lookDone(): void {
     this.looking -= 1;
     if (this.looking < looksAtOnce) this.waitingToLook.shift()?.();
@@ -276,13 +313,13 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
       (stats) => {
         if (this.closed || this.settling.get(path) !== entry) return;
         if (!stats.isFile()) {
-          this.settling.delete(path);
+          this.settlingDone(path);
           return;
         }
         const { state, settled } = settleStep(entry.seen, stats, Date.now(), stabilityThreshold);
         entry.seen = state;
         if (settled) {
-          this.settling.delete(path);
+          this.settlingDone(path);
           // The lstat it settled on goes along, so nobody needs to look at the file again.
           this.emit('add', path, stats);
           return;
@@ -291,7 +328,7 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
       },
       (error: unknown) => {
         if (this.settling.get(path) !== entry) return;
-        this.settling.delete(path);
+        this.settlingDone(path);
         if (!isVanished(error)) this.fail(error);
       },
     );
@@ -304,6 +341,9 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
  * files held a new file's upload behind batches of ~70 ms (2.2 s to its upload instead of 1.5 s).
  */
 const looksAtOnce = 32;
+
+/** Files settling at once (each an entry and a timer), beyond which reading folders waits. */
+const settlingAtOnce = 4096;
 
 /**
  * Folders in order of their mtime, newest first. A file created or renamed into a folder sets

@@ -1,6 +1,6 @@
 import { readdir, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, type Observable, tap, timer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, isObservable, of, type Observable, take, tap, timer, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import { fileItemOf, isIgnoredName, matchesInclude, normaliseInclude } from './watchDirectoryInternals.js';
 import { functionOption, integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
@@ -14,11 +14,20 @@ export interface RescanDirectoryOptions {
    */
   readonly include?: readonly string[];
   /**
-   * Milliseconds between walks; the first walk happens one interval after subscribing, since
-   * the watcher's own initial scan covers the start.
+   * Milliseconds between walks; the first walk happens one interval after subscribing (or after
+   * `startAfter`), since the watcher's own initial scan covers the start.
    * @default 30000
    */
   readonly intervalMs?: number;
+  /**
+   * The first walk comes one interval after this first emits rather than after subscribing:
+   * give it the watcher's "first scan done" (runAgent does), so that a walk does not go over a
+   * tree the watcher is still reading. On a million files that first scan takes minutes, and a
+   * walk beside it doubled the work (an lstat and a ledger lookup per file) and the memory.
+   * An error from it passes through; if it completes without emitting, nothing is walked.
+   * @default undefined (the first walk is one interval after subscribing)
+   */
+  readonly startAfter?: Observable<unknown>;
   /**
    * A file whose mtime is younger than this many milliseconds is left for the next walk: it may
    * still be being written, and the watcher waits for such files to settle anyway.
@@ -83,13 +92,18 @@ export function rescanDirectory(path: string, options: RescanDirectoryOptions = 
   const minAgeMs = integerAtLeast('minAgeMs', options.minAgeMs ?? 2000, 0);
   const fullEvery = integerAtLeast('fullEvery', options.fullEvery ?? 10, 1);
   if (options.walk !== undefined) functionOption('walk', options.walk);
+  if (options.startAfter !== undefined && !isObservable(options.startAfter)) {
+    throw new TypeError(`Expected \`startAfter\` to be an Observable, got ${typeof options.startAfter}`);
+  }
+  const started$ = options.startAfter === undefined ? of(null) : options.startAfter.pipe(take(1));
   const scheduler = options.scheduler ?? asyncScheduler;
   const root = resolve(path);
 
   return defer(() => {
     let index = 0;
     const walk = options.walk ?? createChangedFolderWalk({ fullEvery, minAgeMs, scheduler });
-    return timer(intervalMs, intervalMs, scheduler).pipe(
+    return started$.pipe(
+      concatMap(() => timer(intervalMs, intervalMs, scheduler)),
       // A slow walk (a huge folder on a share) must not pile up behind itself.
       exhaustMap(() => walk(root)),
       concatMap((file) =>

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { watch } from 'chokidar';
-import { Observable, defer, filter, from } from 'rxjs';
+import { Observable, defer, filter, from, isObservable } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import {
   isIgnoredPath,
@@ -73,6 +73,16 @@ export interface WatchDirectoryOptions {
    * @default undefined
    */
   onReady?: () => void;
+  /**
+   * While its latest value is true, reading folders waits between files: the first scan of a
+   * folder of 100,000 files waiting to be sent stops where it is, and the files it has not read
+   * wait on disk instead of in memory. Files that events report (new and changed ones) are
+   * still reported. runAgent holds the scan while as many files wait as it admits at once.
+   * Has no effect with `usePolling` (chokidar reads the whole tree at start). An error from it
+   * ends the stream as a watcher error does.
+   * @default undefined (never held)
+   */
+  holdScan?: Observable<boolean>;
 }
 
 /**
@@ -83,7 +93,8 @@ export interface WatchDirectoryOptions {
  * (`fs.watch`), and each one costs an lstat of the entry it names, however full the folder is;
  * with `usePolling`, chokidar polls instead (network shares send no events). At start the
  * native watcher reads each folder's subfolders newest first, so files written while the agent
- * was down are found before a tree of old ones.
+ * was down are found before a tree of old ones, and it reads no further while 4,096 files are
+ * settling (a folder of fresh files moved in) or while `holdScan` says so.
  *
  * ```
  * disk:    --a.png--a.png(appended)--.tmp--b.tif--a.png(rewritten)--
@@ -114,7 +125,10 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
   if (options.depth !== undefined) {
     integerAtLeast('depth', options.depth, 0);
   }
-  const { ignoreInitial = false, usePolling = false, depth, onReady } = options;
+  if (options.holdScan !== undefined && !isObservable(options.holdScan)) {
+    throw new TypeError(`Expected \`holdScan\` to be an Observable, got ${typeof options.holdScan}`);
+  }
+  const { ignoreInitial = false, usePolling = false, depth, onReady, holdScan } = options;
   const requestedRoot = resolve(path);
 
   return defer(() => {
@@ -145,6 +159,7 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
             ignoreInitial,
             awaitWriteFinish,
             depth,
+            ...(holdScan === undefined ? {} : { holdScan }),
           });
     return watcherEvents(root, createWatcher, onReady, !usePolling);
   }).pipe(

@@ -215,6 +215,36 @@ describe('createDelivery', () => {
     expect(admitted.map((item) => item.path)).to.deep.equal(files.map((file) => file.path));
   });
 
+  it('should say it is backlogged once admitAhead files wait, and not once half as many do', async () => {
+    const delivery = createDelivery({ admitAhead: 2 });
+    const backlogged: boolean[] = [];
+    delivery.backlogged$.subscribe((value) => backlogged.push(value));
+    const files: FileItem[] = [];
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) files.push(await fileWith(`${name}.dat`, name));
+    const admitted: FileItem[] = [];
+    const found = new Subject<FileItem>();
+    found.pipe(delivery.admit).subscribe((item) => admitted.push(item));
+    // a and b are admitted at once; c waits (1 waiting), d makes 2: backlogged.
+    for (const file of files.slice(0, 3)) found.next(file);
+    await until(() => admitted.length === 2);
+    expect(backlogged).to.deep.equal([false]);
+    found.next(files[3]!);
+    found.next(files[4]!);
+    expect(backlogged).to.deep.equal([false, true]); // and e (3 waiting) says nothing new
+    const send = (item: FileItem) => firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item }));
+    await send(admitted[0]!); // c goes in: 2 wait, still backlogged
+    await until(() => admitted.length === 3);
+    expect(backlogged).to.deep.equal([false, true]);
+    await send(admitted[1]!); // d goes in: 1 waits, half of admitAhead
+    await until(() => admitted.length === 4);
+    expect(backlogged).to.deep.equal([false, true, false]);
+    found.next(files[5]!); // 2 wait again
+    expect(backlogged).to.deep.equal([false, true, false, true]);
+    // A late subscriber hears the current value.
+    expect(await firstValueFrom(delivery.backlogged$)).to.equal(true);
+    found.complete();
+  });
+
   it('should report the last count of files waiting at once when admission is unsubscribed', async () => {
     const scheduler = new VirtualTimeScheduler();
     const delivery = createDelivery({ admitAhead: 1, scheduler });

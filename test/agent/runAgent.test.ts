@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
@@ -98,6 +98,26 @@ describe('runAgent', () => {
     expect((error as GatewayError).message).to.include('credentials').and.not.include('wrong');
     expect(ledger.pending().map((entry) => entry.path)).to.deep.equal([join(watched, 'a.dat')]);
     await ledger.close();
+  });
+
+  it('should leave a backlog on disk: the first scan holds off while admitAhead files wait', async () => {
+    // 300 files an hour old (settled at the first look, as at a restart), read far faster than one upload slot sends them.
+    const sub = join(watched, 'plate');
+    await mkdir(sub);
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const path = join(sub, `f${String(i).padStart(3, '0')}.dat`);
+        await writeFile(path, `file ${i}`);
+        await utimes(path, anHourAgo, anHourAgo);
+      }),
+    );
+    const events = await runUntil({ ...base(), strategy: 'none', uploadSlots: 1, admitAhead: 4, rescanIntervalMs: 0 }, 300);
+    const waiting = events.flatMap((event) => (event.type === 'waiting' ? [event.files] : []));
+    // Held at 4 waiting; the lstats already under way (at most 32) still arrive. Unheld, ~270 wait.
+    expect(Math.max(0, ...waiting)).to.be.at.most(50);
+    expect(events.filter((event) => event.type === 'uploaded')).to.have.length(300);
+    expect(new Set(gateway.received.map((blob) => blob.originalFilename)).size).to.equal(300);
   });
 
   it('should validate its options before anything runs', () => {

@@ -157,6 +157,17 @@ describe('createNativeWatcher', () => {
     expect(new Set(recording.added)).to.deep.equal(new Set([join(dir, 'one', 'kept.png')]));
   });
 
+  it('should read no further while settlingAtOnce files settle, and report every file in the end', async () => {
+    // Fresh files (as in a folder moved in) each settle for the whole threshold.
+    for (let i = 0; i < 20; i += 1) await writeFile(join(dir, `fresh_${i}.png`), 'x');
+    const started = Date.now();
+    recording = record(dir, { awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 }, settlingAtOnce: 5 });
+    await waitFor(() => recording!.added.length === 20, 'all 20 files');
+    // Four rounds of five, each at least the threshold; all at once would take one.
+    expect(Date.now() - started).to.be.at.least(300);
+    expect(new Set(recording.added).size).to.equal(20);
+  });
+
   it('should report a file once it kept its size for the stability threshold', async () => {
     recording = record(dir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 30 } });
     await recording.ready;

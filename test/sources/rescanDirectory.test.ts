@@ -32,6 +32,32 @@ describe('rescanDirectory', () => {
     });
   });
 
+  it('should start walking one interval after startAfter first emits, not after subscribing', () => {
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const walk$ = cold('(a|)', { a: file('/w/a.png') });
+      const scanned = hot('------x---x');
+      const result = rescanDirectory('/w', { intervalMs: 3, minAgeMs: 0, startAfter: scanned, walk: () => walk$, scheduler: testScheduler });
+      expectObservable(result, '^-------------!').toBe('---------a--b-', {
+        a: { ...file('/w/a.png'), index: 0 },
+        b: { ...file('/w/a.png'), index: 1 },
+      });
+      expectSubscriptions(walk$.subscriptions).toBe(['---------(^!)', '------------(^!)']);
+    });
+  });
+
+  it('should never walk when startAfter completes without emitting, and pass its error on', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const walk$ = cold('(a|)', { a: file('/w/a.png') });
+      expectObservable(rescanDirectory('/w', { intervalMs: 2, startAfter: cold('--|'), walk: () => walk$, scheduler: testScheduler }), '^-------!').toBe('--|');
+      expectObservable(rescanDirectory('/w', { intervalMs: 2, startAfter: cold('--#', {}, new Error('no scan')), walk: () => walk$, scheduler: testScheduler })).toBe(
+        '--#',
+        {},
+        new Error('no scan'),
+      );
+      expectSubscriptions(walk$.subscriptions).toBe([]);
+    });
+  });
+
   it('should emit nothing for an empty folder and never complete', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const walk$ = cold<FileItem>('|');
@@ -85,6 +111,7 @@ describe('rescanDirectory', () => {
     expect(() => rescanDirectory('/w', { intervalMs: 0 })).to.throw(TypeError, 'Expected `intervalMs` to be an integer >= 1, got 0');
     expect(() => rescanDirectory('/w', { minAgeMs: -1 })).to.throw(TypeError, 'Expected `minAgeMs` to be an integer >= 0, got -1');
     expect(() => rescanDirectory('/w', { include: ['.'] })).to.throw(TypeError, '`include`');
+    expect(() => rescanDirectory('/w', { startAfter: 5 as never })).to.throw(TypeError, 'Expected `startAfter` to be an Observable, got number');
   });
 
   describe('on a real folder', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import type { Subscription } from 'rxjs';
+import { BehaviorSubject, type Subscription } from 'rxjs';
 import type { FileItem } from '../../src/model/FileItem.js';
 import { watchDirectory } from '../../src/sources/watchDirectory.js';
 import type { WatchDirectoryOptions } from '../../src/sources/watchDirectory.js';
@@ -199,6 +199,29 @@ describe('watchDirectory', () => {
     expect(watching.items[0]!.index).to.equal(0);
   });
 
+  it('should hold the first scan while holdScan says so, still reporting new files, and read the rest once it lets go', async () => {
+    await mkdir(join(dir, 'sub'));
+    for (let n = 0; n < 40; n += 1) await writeFile(join(dir, 'sub', `old${String(n).padStart(2, '0')}.png`), 'old');
+    const hold = new BehaviorSubject(true);
+    let ready = false;
+    const items: FileItem[] = [];
+    const subscription = watchDirectory(dir, { awaitWriteFinish: settle, holdScan: hold, onReady: () => (ready = true) }).subscribe((item) => items.push(item));
+    watching = { items, errors: [], subscription };
+    await sleep(quietMs);
+    expect(items, 'nothing read while held').to.deep.equal([]);
+    expect(ready).to.equal(false);
+    // The root is watched before it is read, so a new file is reported though the scan is held.
+    await writeFile(join(dir, 'new.png'), 'new');
+    await waitFor(() => items.length === 1, 'new.png while held');
+    expect(names(items, dir)).to.deep.equal(['new.png']);
+    hold.next(false);
+    await waitFor(() => items.length === 41 && ready, 'the rest of the scan');
+    expect(names(items, dir).filter((name) => name.startsWith('sub/')).sort()).to.have.length(40);
+    expect(hold.observed, 'unsubscribed with the watcher').to.equal(true);
+    subscription.unsubscribe();
+    expect(hold.observed).to.equal(false);
+  });
+
   it('should ignore hidden files and folders and partially written names', async () => {
     watching = await startWatching(dir);
     await mkdir(join(dir, '.cache'));
@@ -344,5 +367,6 @@ describe('watchDirectory', () => {
       'Expected `pollInterval` to be an integer >= 1, got 0',
     );
     expect(() => watchDirectory(dir, { include: [''] })).to.throw(TypeError, /include/);
+    expect(() => watchDirectory(dir, { holdScan: true as never })).to.throw(TypeError, 'Expected `holdScan` to be an Observable, got boolean');
   });
 });
