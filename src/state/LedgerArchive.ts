@@ -198,5 +198,8 @@ export class LedgerArchive {
 
 /** The entries stored under a path's key, each with that path again. */
 function withPath(path: string, text: string): LedgerEntry[] {
-  return (JSON.parse(text) as Omit<LedgerEntry, 'path'>[]).map((entry) => ({ ...entry, path }));
+  // The parsed objects are new and ours: the path goes onto them rather than into copies.
+  const entries = JSON.parse(text) as { path?: string }[];
+  for (const entry of entries) entry.path = path;
+  return entries as LedgerEntry[];
 }

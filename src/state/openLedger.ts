@@ -181,6 +181,8 @@ class FileLedger implements Ledger {
     const inMemory = this.newestInMemory(path);
     const archived = this.archive.newest(path);
     if (archived === undefined || (inMemory !== undefined && inMemory.createdAt >= archived.createdAt)) return inMemory;
+    // No version of the path in memory (a restart's walk over old files, a million times): no key to build.
+    if (inMemory === undefined) return deepFreeze(archived);
     return this.entriesByKey.get(entryKey(archived)) ?? deepFreeze(archived);
   }
 
