@@ -1,5 +1,6 @@
 // One home for argument validation: every option check in the library throws the same kind of
 // message, `Expected \`name\` to be …, got …`, so a user reads one idiom everywhere.
+import { isObservable, type Observable } from 'rxjs';
 
 /** The value as a user would recognise it in a message. */
 export function shown(value: unknown): string {
@@ -28,6 +29,14 @@ export function functionOption<F extends (...args: never[]) => unknown>(name: st
     throw new TypeError(`Expected \`${name}\` to be a function, got ${typeof value}`);
   }
   return value as F;
+}
+
+/** Throws `TypeError('Expected `name` to be an Observable, got <type>')` unless it is one. */
+export function observableOption<T>(name: string, value: Observable<T> | undefined): Observable<T> {
+  if (!isObservable(value)) {
+    throw new TypeError(`Expected \`${name}\` to be an Observable, got ${typeof value}`);
+  }
+  return value;
 }
 
 /** Throws `TypeError('Expected `name` to be an object, got value')` unless it is a non-null object. */

@@ -116,9 +116,10 @@ export interface RunAgentOptions {
   readonly deleteAfterUpload?: boolean;
   /**
    * Milliseconds between walks of the folder that catch files whose watcher event was lost, the
-   * first this long after the watcher's first scan is done; 0 turns them off. Files found twice (by the watcher and a walk) are taken once. A walk takes
-   * every settled file at any depth, including those `watch.ignoreInitial` or `watch.depth`
-   * left out; turn walks off to keep such files out.
+   * first this long after the watcher's first scan is done; 0 turns them off. Files found twice
+   * (by the watcher and a walk) are taken once. A walk takes every settled file at any depth,
+   * including those `watch.ignoreInitial` or `watch.depth` left out; turn walks off to keep
+   * such files out.
    * @default 30000
    */
   readonly rescanIntervalMs?: number;

@@ -1,5 +1,5 @@
-import { isObservable, Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { integerAtLeast, objectOption } from '../validation.js';
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { integerAtLeast, objectOption, observableOption } from '../validation.js';
 import { Fifo } from './internals/orderedStructures.js';
 
 /** Options for {@link limitOutstanding}. */
@@ -95,8 +95,5 @@ export function limitOutstanding<T>(options: LimitOutstandingOptions): MonoTypeO
 function normalise(options: LimitOutstandingOptions) {
   objectOption('options', options);
   const limit = options.limit === Number.POSITIVE_INFINITY ? options.limit : integerAtLeast('limit', options.limit, 1);
-  if (!isObservable(options.settled)) {
-    throw new TypeError(`Expected \`settled\` to be an Observable, got ${typeof options.settled}`);
-  }
-  return { limit, settled: options.settled };
+  return { limit, settled: observableOption('settled', options.settled) };
 }

@@ -1,9 +1,9 @@
 import { readdir, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, isObservable, of, type Observable, take, tap, timer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, concatMap, defer, EMPTY, exhaustMap, from, of, type Observable, take, tap, timer, type SchedulerLike } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import { fileItemOf, isIgnoredName, matchesInclude, normaliseInclude } from './watchDirectoryInternals.js';
-import { functionOption, integerAtLeast, nonEmptyString, objectOption } from '../validation.js';
+import { functionOption, integerAtLeast, nonEmptyString, objectOption, observableOption } from '../validation.js';
 
 /** Options for {@link rescanDirectory}. */
 export interface RescanDirectoryOptions {
@@ -92,10 +92,7 @@ export function rescanDirectory(path: string, options: RescanDirectoryOptions = 
   const minAgeMs = integerAtLeast('minAgeMs', options.minAgeMs ?? 2000, 0);
   const fullEvery = integerAtLeast('fullEvery', options.fullEvery ?? 10, 1);
   if (options.walk !== undefined) functionOption('walk', options.walk);
-  if (options.startAfter !== undefined && !isObservable(options.startAfter)) {
-    throw new TypeError(`Expected \`startAfter\` to be an Observable, got ${typeof options.startAfter}`);
-  }
-  const started$ = options.startAfter === undefined ? of(null) : options.startAfter.pipe(take(1));
+  const started$ = options.startAfter === undefined ? of(null) : observableOption('startAfter', options.startAfter).pipe(take(1));
   const scheduler = options.scheduler ?? asyncScheduler;
   const root = resolve(path);
 

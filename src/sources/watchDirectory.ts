@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { watch } from 'chokidar';
-import { Observable, defer, filter, from, isObservable } from 'rxjs';
+import { Observable, defer, filter, from } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import {
   isIgnoredPath,
@@ -13,7 +13,7 @@ import {
 } from './watchDirectoryInternals.js';
 import { createNativeWatcher } from './createNativeWatcher.js';
 import { settleInitialAdds } from './settleInitialAdds.js';
-import { integerAtLeast, nonEmptyString } from '../validation.js';
+import { integerAtLeast, nonEmptyString, observableOption } from '../validation.js';
 
 /** How long a file must stay the same size before it counts as written. */
 export interface AwaitWriteFinishOptions {
@@ -125,9 +125,7 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
   if (options.depth !== undefined) {
     integerAtLeast('depth', options.depth, 0);
   }
-  if (options.holdScan !== undefined && !isObservable(options.holdScan)) {
-    throw new TypeError(`Expected \`holdScan\` to be an Observable, got ${typeof options.holdScan}`);
-  }
+  if (options.holdScan !== undefined) observableOption('holdScan', options.holdScan);
   const { ignoreInitial = false, usePolling = false, depth, onReady, holdScan } = options;
   const requestedRoot = resolve(path);
 
