@@ -16,7 +16,7 @@
 // bytes written per file.
 //
 // LevelDB keeps its write buffer and block cache in memory, and maps the tables it holds open
-// (at most 64 here, of at most ~420 KB each), and answers a lookup from those or one table read (a Bloom
+// (at least 64; compactions' tables of ≤256 KiB, the write buffer's flushes of ~1.4 MB), and answers a lookup from those or one table read (a Bloom
 // filter skips tables for a key that is not there), so lookups are synchronous (`getSync`) and
 // neither their cost nor the memory grows with the number of entries. A store is
 // one batch, written with `sync` when the ledger fsyncs: durable before the compaction that
@@ -178,10 +178,11 @@ export class LedgerArchive {
       // LevelDB memory-maps each table it holds open (up to 1,000 on 64-bit), and the pages a
       // lookup touches count in the agent's RSS: a restart's walk over a million files mapped a
       // 101 MB archive in 2 MB tables. It holds at least 64 tables open whatever maxOpenFiles
-      // says, so small tables are what bounds the mapped memory. A flush of the write buffer
-      // is one table (1 MiB of entries: ~420 KB), a compaction's tables are cut at 256 KiB:
-      // at most 64 × ~420 KB ≈ 27 MB mapped.
-      writeBufferSize: 2 ** 20,
+      // says, so small tables are what bounds the mapped memory: a compaction's tables are cut
+      // at 256 KiB. The write buffer stays at LevelDB's 4 MiB (its flushes, ~1.4 MB tables, are
+      // the few in level 0): at 1 MiB the ledger wrote 1,078 bytes a file over 100,000 files
+      // instead of 1,000, each small flush adding a compaction.
+      writeBufferSize: 4 * 2 ** 20,
       maxOpenFiles: 74,
       maxFileSize: 256 * 2 ** 10,
     });
