@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { lstat, unlink } from 'node:fs/promises';
 import {
   asyncScheduler,
+  BehaviorSubject,
   concatMap,
   defer,
-  filter,
-  BehaviorSubject,
   distinctUntilChanged,
+  filter,
   finalize,
   from,
   map,

@@ -16,11 +16,11 @@
 // bytes written per file.
 //
 // LevelDB keeps its write buffer and block cache in memory, and maps the tables it holds open
-// (at least 64; compactions' tables of ≤256 KiB, the write buffer's flushes of ~1.4 MB), and answers a lookup from those or one table read (a Bloom
-// filter skips tables for a key that is not there), so lookups are synchronous (`getSync`) and
-// neither their cost nor the memory grows with the number of entries. A store is
-// one batch, written with `sync` when the ledger fsyncs: durable before the compaction that
-// moved the entries drops them from the snapshot.
+// (at least 64; compactions' tables of ≤256 KiB, the write buffer's flushes of ~1.4 MB), and
+// answers a lookup from those or one table read (a Bloom filter skips tables for a key that is
+// not there), so lookups are synchronous (`getSync`) and neither their cost nor the memory
+// grows with the number of entries. A store is one batch, written with `sync` when the ledger
+// fsyncs: durable before the compaction that moved the entries drops them from the snapshot.
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
