@@ -6,9 +6,9 @@
 // A LevelDB database (classic-level: its prebuilt binary ships inside the npm package) in
 // `<state dir>/archive`, with string keys:
 //
-//   p<path>       the archived versions of that path, as a JSON array of entries (usually one),
-//                 each without its `path` (the key has it; stored once, it costs LevelDB's log,
-//                 its tables and each compaction of them once). Entries archived with it are read too.
+//   p<path>       the archived versions of that path (usually one), each a compact tuple
+//                 without its `path` (the key has it): see archivedVersions.ts. Entries archived
+//                 before as JSON objects, with their path or without it, are read too.
 //   m             the archive's totals: counts by state, total, last error (JSON)
 //
 // One key a path, and nothing indexed by hash: keys that arrive in the order files do (paths)
@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { LedgerKey } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
+import { decodeVersions, encodeVersions } from './archivedVersions.js';
 import { entryKey, LEDGER_STATES } from './journal.js';
 
 /** Totals of what the archive holds. */
@@ -106,13 +107,13 @@ export class LedgerArchive {
   async *entries(): AsyncIterable<LedgerEntry> {
     if (this.db === undefined) return;
     for await (const [key, text] of this.db.iterator({ gte: 'p', lt: 'q' })) {
-      yield* withPath(key.slice(1), text);
+      yield* decodeVersions(key.slice(1), text);
     }
   }
 
   private versions(path: string): LedgerEntry[] {
     const text = this.db?.getSync(`p${path}`);
-    return text === undefined ? [] : withPath(path, text);
+    return text === undefined ? [] : decodeVersions(path, text);
   }
 
   /**
@@ -152,7 +153,7 @@ export class LedgerArchive {
       const operations = [...byPath].map(([path, versions]) => ({
         type: 'put' as const,
         key: `p${path}`,
-        value: JSON.stringify(versions.map(({ path: _path, ...rest }) => rest)),
+        value: encodeVersions(versions),
       }));
       const totals: ArchiveTotals = { total, counts, ...(lastError === undefined ? {} : { lastError }) };
       operations.push({ type: 'put', key: 'm', value: JSON.stringify(totals) });
@@ -195,12 +196,4 @@ export class LedgerArchive {
     const meta = db.getSync('m');
     this.totals = meta === undefined ? emptyTotals() : (JSON.parse(meta) as ArchiveTotals);
   }
-}
-
-/** The entries stored under a path's key, each with that path again. */
-function withPath(path: string, text: string): LedgerEntry[] {
-  // The parsed objects are new and ours: the path goes onto them rather than into copies.
-  const entries = JSON.parse(text) as { path?: string }[];
-  for (const entry of entries) entry.path = path;
-  return entries as LedgerEntry[];
 }

@@ -80,7 +80,7 @@ describe('openLedger: the archive of settled entries', () => {
     expect(await readLedgerSummary(dir!)).to.deep.include({ total: 10, counts: summary.counts, pending: 0 });
   });
 
-  it('should store each archived entry without its path (the key has it) and read entries archived with one', async () => {
+  it('should store each archived entry as a tuple without its path (the key has it) and read entries archived before as objects', async () => {
     ledger = await open();
     for (const name of names.slice(0, 4)) await deliver(ledger, fileKey(name));
     await ledger.compact();
@@ -89,14 +89,17 @@ describe('openLedger: the archive of settled entries', () => {
     ledger = undefined;
     const db = new ClassicLevel<string, string>(join(dir!, 'archive'));
     await db.open();
-    const stored = JSON.parse((await db.get('p/data/in/f0.tif'))!) as Record<string, unknown>[];
-    expect(stored[0]).to.not.have.property('path');
-    // As an archive written before paths were left out has it.
+    const stored = JSON.parse((await db.get('p/data/in/f0.tif'))!) as unknown[];
+    expect(stored[0]).to.be.an('array').that.does.not.include('/data/in/f0.tif');
+    // As archives written before tuples have them: an object with its path, and one without.
     await db.put('p/data/in/f1.tif', JSON.stringify([archived.find((entry) => entry.path === '/data/in/f1.tif')]));
+    const { path: _path, ...withoutPath } = archived.find((entry) => entry.path === '/data/in/f0.tif')!;
+    await db.put('p/data/in/f0.tif', JSON.stringify([withoutPath]));
     await db.close();
     ledger = await open();
     expect(await collect(ledger.archivedEntries())).to.deep.equal(archived);
     expect(ledger.getByKey(fileKey('f1.tif'))).to.include({ path: '/data/in/f1.tif', state: 'acknowledged' });
+    expect(ledger.getByKey(fileKey('f0.tif'))).to.include({ path: '/data/in/f0.tif', state: 'acknowledged' });
   });
 
   it('should count an archived entry once while it is sent again, and archive its new state', async () => {
