@@ -67,23 +67,26 @@ describe('openLedger', () => {
     expect(ledger.entries()).to.deep.equal(before);
   });
 
-  it('should wait for four times as many journal lines as the ledger holds entries before the next snapshot', async () => {
+  it('should wait for eight times as many journal lines as the ledger holds entries before the next snapshot', async () => {
     // A snapshot writes every entry; taken every `compactAfter` lines, a growing ledger would
-    // write more per record the larger it gets. Taken after four lines an entry, it costs each
-    // record a constant share (a quarter of an entry).
+    // write more per record the larger it gets. Taken after eight lines an entry, it costs each
+    // record a constant share (an eighth of an entry).
     ledger = await openLedger({ dir: dir!, fsync: false, compactAfter: 3 });
     const names = Array.from({ length: 10 }, (_, i) => `f${i}`);
     for (const name of names) await ledger.record(fileKey(name));
     await ledger.compact();
     const journalLines = async () => (await readFile(join(dir!, JOURNAL), 'utf8')).split('\n').filter(Boolean).length;
-    for (let round = 0; round < 4; round += 1) {
+    for (let round = 0; round < 7; round += 1) {
       for (const name of names) await ledger.record({ ...fileKey(name), attempts: round + 1 });
     }
     await ledger.flush();
-    expect(await journalLines()).to.equal(0); // the 40th line paid for the snapshot
+    expect(await journalLines()).to.equal(70); // 70 < 80: no snapshot yet, though 70 > 3
+    for (const name of names) await ledger.record({ ...fileKey(name), attempts: 8 });
+    await ledger.flush();
+    expect(await journalLines()).to.equal(0); // the 80th line paid for the snapshot
     for (const name of names.slice(0, 9)) await ledger.transition(fileKey(name), 'uploading');
     await ledger.flush();
-    expect(await journalLines()).to.equal(9); // 9 < 40: no snapshot yet, though 9 > 3
+    expect(await journalLines()).to.equal(9); // 9 < 80: no snapshot yet, though 9 > 3
   });
 
   it('should journal a change of state as a short line naming the whole one, and read it back identically', async () => {
