@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { nonEmptyString } from '../validation.js';
 
 /** Options for {@link svgToPng}. */
@@ -37,8 +36,12 @@ export function svgToPng(svg: string, outPath: string, options: SvgToPngOptions 
   if (typeof density !== 'number' || !Number.isFinite(density) || density < 1 || density > 2400) {
     throw new TypeError(`Expected \`density\` to be a number from 1 to 2400, got ${density}`);
   }
-  return sharp(Buffer.from(svg), { density })
-    .png()
-    .toFile(outPath)
-    .then(({ width, height }) => ({ width, height }));
+  // Loaded here, not with this module: the CLI imports every command's code, and libvips costs
+  // an agent ~20 MB of RSS it need not pay for a chart it never draws.
+  return import('sharp').then(({ default: sharp }) =>
+    sharp(Buffer.from(svg), { density })
+      .png()
+      .toFile(outPath)
+      .then(({ width, height }) => ({ width, height })),
+  );
 }

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import {
   drawDriftModel,
   frameShape,
@@ -144,6 +143,9 @@ function paintGainless(pixels: Uint8Array, random: () => number): void {
 
 async function writeDataset({ out, count, seed, size, segments, onProgress }: NormalisedOptions): Promise<SynthesizedFile[]> {
   await mkdir(out, { recursive: true });
+  // Loaded here, not with this module: the CLI imports every command's code, and libvips costs
+  // an agent ~20 MB of RSS it need not pay when it never writes a frame.
+  const { default: sharp } = await import('sharp');
 
   const datasetRandom = mulberry32(seed);
   const model = drawDriftModel(datasetRandom);

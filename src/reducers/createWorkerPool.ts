@@ -3,9 +3,6 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Observable } from 'rxjs';
-// On glibc Linux, libvips must be loaded by the main thread before any worker loads it, or its
-// shared libraries can be unloaded under a still-running worker when that worker exits.
-import 'sharp';
 import type { FileItem } from '../model/FileItem.js';
 import type { Reduction } from '../model/Reduction.js';
 import { startWorkerPool } from './startWorkerPool.js';
@@ -73,6 +70,7 @@ export function createWorkerPool(options: CreateWorkerPoolOptions = {}): WorkerP
 }
 
 function spawnReduceWorker(): Worker {
+  loadSharpHere();
   if (import.meta.url.endsWith('.ts')) {
     // Running from source under tsx (tests, benchmarks): a fresh thread knows nothing of the
     // parent's loader, so register tsx inside it before importing the TypeScript entry point.
@@ -83,6 +81,20 @@ function spawnReduceWorker(): Worker {
     return new Worker(shim, { eval: true });
   }
   return new Worker(new URL('./reduceWorker.js', import.meta.url));
+}
+
+let sharpLoaded = false;
+
+/**
+ * On glibc Linux, libvips must be loaded by the main thread before any worker loads it, or its
+ * shared libraries can be unloaded under a still-running worker when that worker exits. Loaded
+ * with the first worker rather than with this module: libvips costs the process ~20 MB of RSS,
+ * which an agent whose streams hold no image (or that never reduces) need not pay.
+ */
+function loadSharpHere(): void {
+  if (sharpLoaded) return;
+  createRequire(import.meta.url)('sharp');
+  sharpLoaded = true;
 }
 
 /**

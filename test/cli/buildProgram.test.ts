@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { fakeCli, isolateExitCode } from './cliHarness.js';
 
@@ -52,5 +54,21 @@ describe('buildProgram', () => {
     const error = await commanderError(cli.run('demo', '--host', 'x:1'));
     expect(error.code).to.equal('commander.unknownOption');
     expect(cli.stderr.text).to.match(/^error: unknown option '--host'\n/);
+  });
+
+  it('should not load sharp (libvips, ~20 MB of RSS) with the commands, only when an image is reduced or written', () => {
+    // A fresh process: this one has loaded sharp for other tests already.
+    const modules = ['../../src/cli/buildProgram.ts', '../../src/agent/runAgent.ts', '../../src/reducers/createWorkerPool.ts'].map((name) =>
+      fileURLToPath(new URL(name, import.meta.url)),
+    );
+    const script = [
+      "import { createRequire } from 'node:module';",
+      ...modules.map((file) => `await import(${JSON.stringify(file)});`),
+      'const loaded = Object.keys(createRequire(import.meta.url).cache).filter((name) => /[\\/]sharp[\\/]|[\\/]sharp-[a-z]/.test(name));',
+      'console.log(JSON.stringify(loaded));',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).to.equal('');
+    expect(JSON.parse(child.stdout)).to.deep.equal([]);
   });
 });
