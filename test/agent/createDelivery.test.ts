@@ -66,6 +66,27 @@ describe('createDelivery', () => {
     expect(ledger.get(b.path)?.state).to.equal('seen');
   });
 
+  it('should leave a version an earlier run delivered to the ledger, not to the versions remembered: found again, skipped again', async () => {
+    // A restart's walk over a million old files must not churn through the versions remembered
+    // (rememberVersions 1 here: remembering each skipped file would push the one sent out).
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const old = await fileWith('old.dat', 'acknowledged before');
+    // With its device and inode, as an earlier run records it: recognised without being read.
+    await ledger.record({ path: old.path, size: old.size, mtimeMs: old.mtimeMs, dev: old.dev!, ino: old.ino!, hash: sha256('acknowledged before'), state: 'acknowledged', lastError: null });
+    const delivery = createDelivery({ ledger, rememberVersions: 1 });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const [sent] = await lastValueFrom(of(await fileWith('new.dat', 'new')).pipe(delivery.admit, toArray()));
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: sent! }));
+    expect(await lastValueFrom(from([old, sent!, old]).pipe(delivery.admit, toArray()))).to.deep.equal([]);
+    expect(events.map((event) => [event.type, 'path' in event ? event.path : undefined])).to.deep.equal([
+      ['seen', sent!.path],
+      ['skipped', old.path],
+      // new.dat, found again, is still remembered: dropped without an event.
+      ['skipped', old.path],
+    ]);
+  });
+
   it('should acknowledge only after a 2xx, label the body with its hash, and remove the reduced copy', async () => {
     ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
     const delivery = createDelivery({ ledger });
