@@ -89,7 +89,8 @@ let sharpLoaded = false;
  * On glibc Linux, libvips must be loaded by the main thread before any worker loads it, or its
  * shared libraries can be unloaded under a still-running worker when that worker exits. Loaded
  * with the first worker rather than with this module: libvips costs the process ~20 MB of RSS,
- * which an agent whose streams hold no image (or that never reduces) need not pay.
+ * which a process that never starts a reducer thread (an agent run with `--no-reduce`, the
+ * gateway, `status`) need not pay.
  */
 function loadSharpHere(): void {
   if (sharpLoaded) return;
