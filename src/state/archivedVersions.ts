@@ -12,12 +12,12 @@
 // - `state` is its index in STATE_CODES below, a list that only ever grows at its end;
 // - `dev` and `ino` are null when the entry has none;
 // - `rest`, only when there is one, holds the fields most entries lack (`lastError`,
-//   `lastErrorAt`, `permanent`, `reduction`) under their own names, and whatever the tuple
-//   cannot hold exactly (a hash that is not 64 hex digits, an `updatedAt` the difference
-//   would round), which then overrides the tuple's slot.
+//   `lastErrorAt`, `permanent`, `reduction`, and any field added later) under their own
+//   names, and whatever the tuple cannot hold exactly (a hash that is not 64 hex digits, an
+//   `updatedAt` the difference would round), which then overrides the tuple's slot.
 //
-// A tuple takes a third of what the entry's JSON object took (with its 64-digit hash). Versions
-// stored before as objects (with their path, or without it) are read as they are.
+// A tuple takes less than half of what the entry's JSON object took (with its 64-digit hash).
+// Versions stored before as objects (with their path, or without it) are read as they are.
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 
 /** Each state's code in a stored tuple: the order is the format, so new states go at the end. */
@@ -45,29 +45,27 @@ export function decodeVersions(path: string, text: string): LedgerEntry[] {
 }
 
 function toTuple(entry: LedgerEntry): unknown[] {
-  const { lastError, lastErrorAt, permanent, reduction } = entry;
-  const hexHash = HEX_HASH.test(entry.hash);
-  const updatedAfter = entry.updatedAt - entry.createdAt;
-  const exactAfter = entry.createdAt + updatedAfter === entry.updatedAt;
-  const rest = {
-    ...(lastError === undefined ? {} : { lastError }),
-    ...(lastErrorAt === undefined ? {} : { lastErrorAt }),
-    ...(permanent === undefined ? {} : { permanent }),
-    ...(reduction === undefined ? {} : { reduction }),
-    // What the tuple cannot hold exactly goes here whole, and wins over the tuple's slot.
-    ...(hexHash ? {} : { hash: entry.hash }),
-    ...(exactAfter ? {} : { updatedAt: entry.updatedAt }),
-  };
+  // Every field the tuple has no slot for goes into `rest` by its name, a field added to
+  // LedgerEntry later included: nothing is dropped on the way to the archive.
+  const { path: _path, size, mtimeMs, hash, state, attempts, createdAt, updatedAt, dev, ino, ...others } = entry;
+  const hexHash = HEX_HASH.test(hash);
+  const updatedAfter = updatedAt - createdAt;
+  const exactAfter = createdAt + updatedAfter === updatedAt;
+  const rest: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(others)) if (value !== undefined) rest[name] = value;
+  // What the tuple cannot hold exactly goes here whole, and wins over the tuple's slot.
+  if (!hexHash) rest['hash'] = hash;
+  if (!exactAfter) rest['updatedAt'] = updatedAt;
   const tuple: unknown[] = [
-    entry.size,
-    entry.mtimeMs,
-    hexHash ? Buffer.from(entry.hash, 'hex').toString('base64url') : '',
-    STATE_CODES.indexOf(entry.state),
-    entry.attempts,
-    entry.createdAt,
+    size,
+    mtimeMs,
+    hexHash ? Buffer.from(hash, 'hex').toString('base64url') : '',
+    STATE_CODES.indexOf(state),
+    attempts,
+    createdAt,
     exactAfter ? updatedAfter : 0,
-    entry.dev ?? null,
-    entry.ino ?? null,
+    dev ?? null,
+    ino ?? null,
   ];
   if (Object.keys(rest).length > 0) tuple.push(rest);
   return tuple;

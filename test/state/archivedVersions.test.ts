@@ -32,7 +32,7 @@ describe('archivedVersions', () => {
     expect(text).to.not.include('/data/in/a.tif');
   });
 
-  it('should store a version as a tuple with its hash in base64url, a third of its JSON object', () => {
+  it('should store a version as a tuple with its hash in base64url, less than half its JSON object', () => {
     const text = encodeVersions([acknowledged]);
     const [tuple] = JSON.parse(text) as unknown[][];
     expect(tuple).to.deep.equal([100, 1_700_000_000_000, Buffer.from(acknowledged.hash, 'hex').toString('base64url'), 4, 1, 1_764_000_000_123, 864, 2049, 1_234_567]);
@@ -56,6 +56,14 @@ describe('archivedVersions', () => {
     expect(decoded).to.deep.equal(odd);
     expect(decoded).to.not.have.property('dev');
     expect(decoded).to.not.have.property('ino');
+  });
+
+  it('should keep a field the tuple has no slot for under its own name, one added to entries later included', () => {
+    const withNewField = { ...acknowledged, lastError: undefined, checkedAt: 1_764_000_002_000 } as LedgerEntry;
+    const text = encodeVersions([withNewField]);
+    const [decoded] = decodeVersions('/data/in/a.tif', text);
+    expect(decoded).to.deep.equal({ ...acknowledged, checkedAt: 1_764_000_002_000 });
+    expect(decoded).to.not.have.property('lastError');
   });
 
   it('should read versions stored as JSON objects, with their path or without it', () => {
