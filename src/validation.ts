@@ -2,6 +2,13 @@
 // message, `Expected \`name\` to be …, got …`, so a user reads one idiom everywhere.
 import { isObservable, type Observable } from 'rxjs';
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** A sha256 as the ledger, the uploads and the gateway write it: 64 lowercase hex digits. */
+export function isSha256Hex(value: string): boolean {
+  return SHA256_HEX.test(value);
+}
+
 /** The value as a user would recognise it in a message. */
 export function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { decodePercent, header } from './gatewayInternals.js';
 import { BadReductionHeader, readReduction, type BlobReduction } from './reducedCopy.js';
+import { isSha256Hex } from '../validation.js';
 
 /** The protocol headers of one upload, checked. */
 export interface BlobHeaders {
@@ -44,7 +45,7 @@ export function readBlobHeaders(req: IncomingMessage, tags: readonly string[], m
     return { refusal: [413, `The body exceeds ${maxBodyBytes} bytes.`, { Connection: 'close' }] };
   }
   const claimedHash = header(req, 'x-haste-content-sha256')?.toLowerCase();
-  if (claimedHash !== undefined && !/^[0-9a-f]{64}$/.test(claimedHash)) {
+  if (claimedHash !== undefined && !isSha256Hex(claimedHash)) {
     return { refusal: [400, 'X-HASTE-content-sha256 must be 64 hex digits.'] };
   }
   let reduction: BlobReduction | undefined;

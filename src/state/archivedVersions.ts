@@ -19,10 +19,10 @@
 // A tuple takes less than half of what the entry's JSON object took (with its 64-digit hash).
 // Versions stored before as objects (with their path, or without it) are read as they are.
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
+import { isSha256Hex } from '../validation.js';
 
 /** Each state's code in a stored tuple: the order is the format, so new states go at the end. */
 const STATE_CODES: readonly LedgerState[] = ['seen', 'reducing', 'reduced', 'uploading', 'acknowledged', 'failed'];
-const HEX_HASH = /^[0-9a-f]{64}$/;
 
 type StoredVersion = readonly unknown[] | Record<string, unknown>;
 
@@ -48,7 +48,7 @@ function toTuple(entry: LedgerEntry): unknown[] {
   // Every field the tuple has no slot for goes into `rest` by its name, a field added to
   // LedgerEntry later included: nothing is dropped on the way to the archive.
   const { path: _path, size, mtimeMs, hash, state, attempts, createdAt, updatedAt, dev, ino, ...others } = entry;
-  const hexHash = HEX_HASH.test(hash);
+  const hexHash = isSha256Hex(hash);
   const updatedAfter = updatedAt - createdAt;
   const exactAfter = createdAt + updatedAfter === updatedAt;
   const rest: Record<string, unknown> = {};

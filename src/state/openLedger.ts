@@ -33,7 +33,7 @@ import {
 import { acquireLock, releaseLock } from './ledgerLock.js';
 import { describeError } from './describeError.js';
 import { isPending, summarize, withArchived } from './pendingEntries.js';
-import { booleanOption, functionOption, integerAtLeast, nonEmptyString } from '../validation.js';
+import { booleanOption, functionOption, integerAtLeast, isSha256Hex, nonEmptyString } from '../validation.js';
 
 /** Options of {@link openLedger}. */
 export interface OpenLedgerOptions {
@@ -80,7 +80,6 @@ interface QueueItem {
   readonly reject: (error: Error) => void;
 }
 
-const HASH = /^[0-9a-f]{64}$/;
 /**
  * Journal lines between snapshots, per entry a snapshot writes. At 4 the snapshots were ~190 of
  * the ~1,100 bytes a delivered file cost (three lines a file, an entry ~250 bytes); at 8 they
@@ -103,7 +102,7 @@ function validateKey(key: LedgerKey | undefined): string | undefined {
   if (typeof key.mtimeMs !== 'number' || !Number.isFinite(key.mtimeMs)) {
     return `Expected \`mtimeMs\` to be a finite number, got ${String(key.mtimeMs)}`;
   }
-  if (typeof key.hash !== 'string' || !HASH.test(key.hash)) {
+  if (typeof key.hash !== 'string' || !isSha256Hex(key.hash)) {
     return `Expected \`hash\` to be 64 lowercase hex digits, got ${JSON.stringify(key.hash)}`;
   }
   return undefined;
