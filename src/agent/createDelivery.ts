@@ -5,7 +5,6 @@ import {
   BehaviorSubject,
   concatMap,
   defer,
-  distinctUntilChanged,
   filter,
   finalize,
   from,
@@ -183,8 +182,9 @@ class DeliveryGuarantees implements Delivery {
   // Admitted versions not yet through uploadWith; each one's end lets one more file in.
   private readonly outstanding = new Set<string>();
   private readonly settled = new Subject<void>();
+  // Changed only where it flips (see countingWaiting), so it emits changes alone.
   private readonly backlog = new BehaviorSubject<boolean>(false);
-  readonly backlogged$ = this.backlog.pipe(distinctUntilChanged());
+  readonly backlogged$ = this.backlog.asObservable();
   // Files held before admission, and what was last reported of them.
   private readonly waiting: { files: number; bytes: number; reported: number; report: Subscription | undefined } = {
     files: 0,
