@@ -33,6 +33,7 @@ import { limitOutstanding } from '../operators/limitOutstanding.js';
 import { RecentVersions } from './RecentVersions.js';
 import { integerAtLeast, messageOf } from '../validation.js';
 import type { Ledger, LedgerKey } from '../state/Ledger.js';
+import type { LedgerEntry } from '../state/LedgerEntry.js';
 import { isFatalStatus, versionKey } from './runAgentInternals.js';
 
 /** Options for {@link createDelivery}. */
@@ -48,10 +49,12 @@ export interface CreateDeliveryOptions {
   /**
    * File versions remembered as taken, so the same version found again (by the watcher and a
    * walk) is dropped silently. With a ledger, one found again after it was forgotten is
-   * recognised there (skipped, with an event); without one nothing is forgotten, so memory grows
-   * with the files seen. A version skipped because an earlier run delivered it is not
-   * remembered at all: the ledger is what recognises it, and runAgent's walks drop such files
-   * before they get here. @default 65536 with a ledger, unlimited without
+   * recognised there: acknowledged by this delivery, or refused by the gateway during it (a
+   * 413, say), it is dropped silently too; delivered by an earlier run, it is skipped with an
+   * event. Without a ledger nothing is forgotten, so memory grows with the files seen. A version
+   * skipped because an earlier run delivered it is not remembered at all: the ledger is what
+   * recognises it, and runAgent's walks drop such files before they get here.
+   * @default 4096 with a ledger, unlimited without
    */
   readonly rememberVersions?: number;
   /**
@@ -104,8 +107,12 @@ export interface Delivery {
   complete(): void;
 }
 
-/** Versions remembered as taken, with a ledger (about 100 bytes each). */
-const recentVersionsKept = 65_536;
+/**
+ * Versions remembered as taken, with a ledger (about 100 bytes each): what the watcher and a
+ * walk both report, close together. Older ones are recognised by the ledger, so a larger number
+ * buys nothing but churn: with 65,536, a restart's whole run measured ~45 MB more.
+ */
+const recentVersionsKept = 4096;
 
 /** Files admitted and not yet sent, at most, by default: the schedule's choice, not every file found. */
 const admitAheadDefault = 4096;
@@ -177,6 +184,13 @@ class DeliveryGuarantees implements Delivery {
   // With a ledger, a version forgotten here and found again is recognised there; without one,
   // nothing else remembers what this run took, so nothing is forgotten.
   private readonly taken: RecentVersions;
+  // With a ledger: versions the gateway refused during this delivery (a 413, retries used up),
+  // by version key. They stay pending in the ledger, for the next run, and are not taken again
+  // in this one however long ago they were forgotten above. As many as the ledger's own pending
+  // entries at most, which it holds in memory anyway.
+  private readonly refusedHere = new Set<string>();
+  // The ledger's clock when this delivery began: an entry acknowledged since was acknowledged by it.
+  private readonly since: number;
   private admitted = 0;
   private readonly admitAhead: number;
   // Admitted versions not yet through uploadWith; each one's end lets one more file in.
@@ -199,6 +213,7 @@ class DeliveryGuarantees implements Delivery {
     const remember = options.rememberVersions ?? (options.ledger === undefined ? Number.POSITIVE_INFINITY : recentVersionsKept);
     if (remember !== Number.POSITIVE_INFINITY) integerAtLeast('rememberVersions', remember, 1);
     this.taken = new RecentVersions(remember);
+    this.since = options.ledger?.now() ?? 0;
     this.admitAhead = integerAtLeast('admitAhead', options.admitAhead ?? admitAheadDefault, 1);
   }
 
@@ -214,9 +229,10 @@ class DeliveryGuarantees implements Delivery {
     files$.pipe(
       // The watcher and the walks report the same files; each version is taken once.
       filter((item) => this.taken.add(item)),
-      // Files an earlier run delivered, unchanged, leave at once, without waiting their turn: a
-      // restart on a folder of a million of them must not hold a new file up behind them.
-      filter((item) => !this.deliveredBefore(item)),
+      // Versions this delivery settled and forgot are dropped, as remembered ones are. Files an
+      // earlier run delivered, unchanged, leave at once, without waiting their turn: a restart on
+      // a folder of a million of them must not hold a new file up behind them.
+      filter((item) => !this.settledAlready(item)),
       // What waits beyond this costs its file item only: no record, no hash, no place in the schedule.
       (found$) => this.countingWaiting(found$, limitOutstanding({ limit: this.admitAhead, settled: this.settled })),
       // Admissions overlap, so one journal fsync records many files, but leave in arrival order.
@@ -367,9 +383,14 @@ class DeliveryGuarantees implements Delivery {
         return [];
       }
       const key = { path: item.path, size: item.size, mtimeMs: item.mtimeMs, hash };
-      if (!this.options.resend && book.getByKey(key)?.state === 'acknowledged') {
+      // Recognised by its content (a source without device and inode numbers).
+      const before = book.getByKey(key);
+      if (before?.state === 'acknowledged' && (this.acknowledgedHere(before) || !this.options.resend)) {
         this.dropKept(versionKey(item));
-        return this.skipAcknowledged(item);
+        if (!this.acknowledgedHere(before)) return this.skipAcknowledged(item);
+        this.dropSettled(item);
+        this.settled.next();
+        return [];
       }
       try {
         await book.record({ ...key, ...identityOf(item), state: 'seen', lastError: null });
@@ -382,10 +403,32 @@ class DeliveryGuarantees implements Delivery {
     }).pipe(concatMap((items) => from(items)));
   }
 
-  /** Whether the ledger has this very file (device, inode, size, mtime) acknowledged; if so it is skipped, with its event. */
-  private deliveredBefore(item: FileItem): boolean {
-    if (this.options.resend === true || this.ledger?.findUnchanged(item)?.state !== 'acknowledged') return false;
+  /**
+   * Whether this version, forgotten as taken, needs no admission: refused by the gateway or
+   * acknowledged (this very file: device, inode, size, mtime) during this delivery, dropped
+   * silently as a remembered version is, even with `resend`; or acknowledged by an earlier run,
+   * skipped with its event unless `resend`.
+   */
+  private settledAlready(item: FileItem): boolean {
+    const ledger = this.ledger;
+    if (ledger === undefined) return false;
+    if (this.refusedHere.size > 0 && this.refusedHere.has(versionKey(item))) return this.dropSettled(item);
+    const known = ledger.findUnchanged(item);
+    if (known?.state !== 'acknowledged') return false;
+    if (this.acknowledgedHere(known)) return this.dropSettled(item);
+    if (this.options.resend === true) return false;
     this.reportDelivered(item);
+    return true;
+  }
+
+  /** Whether this delivery acknowledged `entry` (an acknowledged one), as opposed to an earlier run. */
+  private acknowledgedHere(entry: LedgerEntry): boolean {
+    return entry.updatedAt > this.since;
+  }
+
+  /** Drops a version this delivery settled, without an event; the ledger recognises it again next time. */
+  private dropSettled(item: FileItem): true {
+    this.taken.delete(item);
     return true;
   }
 
@@ -502,6 +545,8 @@ class DeliveryGuarantees implements Delivery {
         } else {
           const permanent = localFileCodes.has(errorCodeOf(outcome.cause) ?? '');
           await ledger.transition(key, 'failed', { lastError: outcome.message, permanent });
+          // Pending for the next run (the gateway's limit may be raised), but not sent again in this one.
+          if (!permanent) this.refusedHere.add(versionKey(item));
         }
       }
       return outcome;

@@ -78,6 +78,8 @@ export interface LedgerSummary {
 export interface Ledger {
   /** The state directory. */
   readonly dir: string;
+  /** The ledger's clock, ms since the epoch: what it stamps `createdAt`, `updatedAt` and `lastErrorAt` with. */
+  now(): number;
   /** What opening the ledger dropped as damaged, or undefined when it read back whole. */
   readonly repair: LedgerRepair | undefined;
   /** Whether writes are reaching the disk right now. */

@@ -149,7 +149,7 @@ class FileLedger implements Ledger {
   private closeRequested = false;
   private readonly fsync: boolean;
   private readonly compactAfter: number;
-  private readonly now: () => number;
+  readonly now: () => number;
   readonly healthChanges: Observable<LedgerHealth>;
   repair: LedgerRepair | undefined;
 

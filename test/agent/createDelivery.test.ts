@@ -162,7 +162,7 @@ describe('createDelivery', () => {
     expect(await lastValueFrom(of(replaced).pipe(third.admit, toArray()))).to.have.length(1);
   });
 
-  it('should take a file again once it fell out of the versions remembered (the latest done with), and the ledger skips it', async () => {
+  it('should take a file again once it fell out of the versions remembered (the latest done with), and the ledger recognises it as sent by this run', async () => {
     ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
     const delivery = createDelivery({ ledger, rememberVersions: 2 });
     const a = await fileWith('a.dat', 'aaa');
@@ -180,7 +180,58 @@ describe('createDelivery', () => {
     await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: c! }));
     events.length = 0;
     expect(await lastValueFrom(of(a).pipe(delivery.admit, toArray()))).to.deep.equal([]);
-    expect(events.filter((event) => 'path' in event && event.path === a.path).map((event) => event.type)).to.deep.equal(['skipped']);
+    // Acknowledged by this run, not an earlier one: dropped as a remembered version is, no `skipped`.
+    expect(events).to.deep.equal([]);
+    // The next run's delivery says it was delivered before.
+    const next = createDelivery({ ledger });
+    next.events$.subscribe((event) => events.push(event));
+    expect(await lastValueFrom(of(a).pipe(next.admit, toArray()))).to.deep.equal([]);
+    expect(events.map((event) => [event.type, event.type === 'skipped' ? event.reason : undefined])).to.deep.equal([['skipped', 'acknowledged in an earlier run']]);
+  });
+
+  it('should not send again in the same run a version the gateway refused (413), however long ago it was forgotten, and send it in the next', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger, rememberVersions: 1 });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const big = await fileWith('big.dat', 'too large for the gateway');
+    const tooLarge = (job: UploadJob) => of(new GatewayError('413 Payload Too Large', { status: 413, path: job.item.path, item: job.item }));
+    const [admitted] = await lastValueFrom(of(big).pipe(delivery.admit, toArray()));
+    expect(await firstValueFrom(delivery.uploadWith(tooLarge)({ item: admitted! }))).to.be.instanceOf(GatewayError);
+    // Two other files sent: big.dat is forgotten as taken.
+    for (const name of ['b.dat', 'c.dat']) {
+      const [other] = await lastValueFrom(of(await fileWith(name, name)).pipe(delivery.admit, toArray()));
+      await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: other! }));
+    }
+    events.length = 0;
+    // A walk finds it again, twice.
+    expect(await lastValueFrom(from([big, big]).pipe(delivery.admit, toArray()))).to.deep.equal([]);
+    expect(events).to.deep.equal([]);
+    expect(ledger.get(big.path)).to.include({ state: 'failed', attempts: 1 });
+    expect(ledger.get(big.path)?.permanent).to.not.equal(true);
+    // Still pending: the next run takes it (the gateway's limit may have been raised).
+    const next = createDelivery({ ledger });
+    expect((await lastValueFrom(of(big).pipe(next.admit, toArray()))).map((item) => item.path)).to.deep.equal([big.path]);
+  });
+
+  it('should not send a version again that this run acknowledged and forgot, even with `resend`, nor one from a source without device and inode', async () => {
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
+    const delivery = createDelivery({ ledger, rememberVersions: 1, resend: true });
+    const a = await fileWith('a.dat', 'aaa');
+    const bare = await fileWith('bare.dat', 'no identity');
+    const { dev: _dev, ino: _ino, ...withoutIdentity } = bare;
+    for (const item of [a, withoutIdentity as FileItem, await fileWith('b.dat', 'b'), await fileWith('c.dat', 'c')]) {
+      const [admitted] = await lastValueFrom(of(item).pipe(delivery.admit, toArray()));
+      await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: admitted! }));
+    }
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    expect(await lastValueFrom(from([a, withoutIdentity as FileItem]).pipe(delivery.admit, toArray()))).to.deep.equal([]);
+    expect(events).to.deep.equal([]);
+    expect(ledger.get(a.path)?.attempts).to.equal(1);
+    // A later resend run sends them again, as asked.
+    const next = createDelivery({ ledger, resend: true });
+    expect(await lastValueFrom(from([a, withoutIdentity as FileItem]).pipe(next.admit, toArray()))).to.have.length(2);
   });
 
   it('should admit no more than `admitAhead` files ahead of the uploads, and the next as each upload ends', async () => {
