@@ -11,6 +11,7 @@ import { notReduced } from '../reducers/reduceImageInternals.js';
 import { reduceWithChosenPngEffort } from '../reducers/reduceWithChosenPngEffort.js';
 import type { Ledger } from '../state/Ledger.js';
 import { isReducibleImage } from './runAgentInternals.js';
+import { booleanOption } from '../validation.js';
 
 /** Options for {@link openSpool}. */
 export interface OpenSpoolOptions {
@@ -29,6 +30,12 @@ export interface OpenSpoolOptions {
   readonly pngEffort?: PngEffort | 'auto';
   /** The uplink's current estimate in bytes per second, for `pngEffort: 'auto'`. @default unknown */
   readonly bandwidth?: () => number | undefined;
+  /**
+   * Start the worker threads as the spool opens. `false` leaves them to `warm()`, or to the
+   * first image: a stream with no images then never pays for them (libvips and a thread, about
+   * 30 MB), at the price of a first image that waits for its thread. @default true
+   */
+  readonly warmAtOpen?: boolean;
 }
 
 /** The folder reduced copies go to and the workers that write them; see {@link openSpool}. */
@@ -37,13 +44,16 @@ export interface Spool {
   readonly dir: string;
   /** Reduces a `.png`/`.tif` on a worker; any other file comes back `reduced: false`. */
   readonly reduce: (item: FileItem) => Observable<Reduction>;
+  /** Starts the worker threads now, if they have not started, so the next image finds them ready. */
+  warm(): void;
   /** Stops the workers, and removes the folder if it was a temporary one. */
   close(): Promise<void>;
 }
 
 /**
  * Opens the agent's spool: picks the folder for reduced copies, starts the image reducer's
- * worker threads and warms them up, so the first files of a run do not find the cores cold.
+ * worker threads and warms them up (at once, or when told: `warmAtOpen`), so the first images
+ * of a run do not find the cores cold.
  *
  * With a ledger the folder is `<state dir>/spool`, and what an earlier run left there is
  * removed: those copies were never acknowledged, their originals are pending and will be
@@ -60,6 +70,7 @@ export interface Spool {
  */
 export async function openSpool(options: OpenSpoolOptions = {}): Promise<Spool> {
   const cores = options.cores ?? 1;
+  const warmAtOpen = options.warmAtOpen === undefined ? true : booleanOption('warmAtOpen', options.warmAtOpen);
   const { ledger } = options;
   let dir: string;
   let owned = false;
@@ -82,14 +93,21 @@ export async function openSpool(options: OpenSpoolOptions = {}): Promise<Spool> 
         })
       : (item: FileItem) => pool.reduce(item);
   // A thread starts only when first given a file and needs a few hundred ms to load sharp.
-  // Asking each for a file that does not exist starts them all now; the answer is dropped.
-  for (let slot = 0; slot < cores; slot += 1) {
-    const absent: FileItem = { path: join(dir, `.warm-up-${slot}.png`), size: 0, mtimeMs: 0, index: -1 };
-    pool.reduce(absent).subscribe({ error: () => undefined });
-  }
+  // Asking each for a file that does not exist starts them all; the answer is dropped.
+  let warmed = false;
+  const warm = (): void => {
+    if (warmed) return;
+    warmed = true;
+    for (let slot = 0; slot < cores; slot += 1) {
+      const absent: FileItem = { path: join(dir, `.warm-up-${slot}.png`), size: 0, mtimeMs: 0, index: -1 };
+      pool.reduce(absent).subscribe({ error: () => undefined });
+    }
+  };
+  if (warmAtOpen) warm();
   return {
     dir,
     reduce: (item) => (isReducibleImage(item.path) ? reduceImageFile(item) : of(notReduced(item, item.size, 0, 'not an image the reducer knows'))),
+    warm,
     close: async () => {
       await pool.close();
       if (owned) await rm(dir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ import { finiteNumberAtLeast, integerAtLeast, nonEmptyString, objectOption } fro
 import { createDelivery, type Delivery } from './createDelivery.js';
 import { ledgerEvents } from './ledgerEvents.js';
 import { openSpool, type Spool } from './openSpool.js';
-import { isFatalStatus, measuringUplink } from './runAgentInternals.js';
+import { isFatalStatus, isReducibleImage, measuringUplink } from './runAgentInternals.js';
 
 /** Options for {@link runAgent}. */
 export interface RunAgentOptions {
@@ -229,13 +229,22 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
           ...(ledger === undefined ? {} : { ledger }),
           ...pngEffortOf(options),
           bandwidth: () => uplink.rate(scheduler.now()) ?? options.initialBandwidth,
+          // Only images to come (`include`): the threads start now. Otherwise with the first image
+          // noticed, while it is still being written, and a stream with none never pays for them.
+          warmAtOpen: onlyImages(options.include),
         });
       }
       await delivery.forgetVanished();
     };
+    let warmed = false;
+    const noticed = (path: string): void => {
+      if (warmed || spool === undefined || !isReducibleImage(path)) return;
+      warmed = true;
+      spool.warm();
+    };
     const scanned = new Subject<void>();
     const work$ = from(start()).pipe(
-      switchMap(() => foundFiles(options, settings, scanned, delivery.backlogged$)),
+      switchMap(() => foundFiles(options, settings, { scanned, backlogged: delivery.backlogged$, noticed })),
       settings.idleExitMs === undefined ? identity : takeUntilIdle({ idleMs: batchIdleMs(options, settings.idleExitMs), ready: scanned, scheduler }),
       takeUntil(options.stop ?? NEVER),
       delivery.admit,
@@ -259,6 +268,15 @@ export function runAgent(options: RunAgentOptions): Observable<AgentEvent> {
       ledger === undefined ? EMPTY : ledgerEvents(ledger, () => scheduler.now()).pipe(takeUntil(delivery.events$.pipe(ignoreElements(), endWith(null))));
     return merge(delivery.events$, ledgerNews$, work$).pipe(finalize(() => void spool?.close().catch(() => undefined)));
   });
+}
+
+/** Whether `include` lets nothing but images the reducer knows through (watchDirectory checks its entries). */
+function onlyImages(include: readonly string[] | undefined): boolean {
+  return (
+    Array.isArray(include) &&
+    include.length > 0 &&
+    include.every((extension) => typeof extension === 'string' && isReducibleImage(`file${extension.startsWith('.') ? '' : '.'}${extension}`))
+  );
 }
 
 /** `auto` unless the reducer's own settings fix the PNG encoder. */
@@ -288,19 +306,24 @@ function normalise(options: RunAgentOptions) {
 /**
  * The watcher's files, and the periodic walks that catch what its events missed, the first one
  * interval after the watcher's first scan is done (`scanned` emits then). The scan is held
- * while `backlogged` says enough files wait.
+ * while `backlogged` says enough files wait; `noticed` hears each file the watcher notices,
+ * before it settles.
  */
 function foundFiles(
   options: RunAgentOptions,
   settings: { readonly rescanIntervalMs: number; readonly scheduler: SchedulerLike },
-  scanned: Subject<void>,
-  backlogged: Observable<boolean>,
+  hooks: { readonly scanned: Subject<void>; readonly backlogged: Observable<boolean>; readonly noticed: (path: string) => void },
 ): Observable<FileItem> {
+  const { scanned, backlogged } = hooks;
   const include = options.include === undefined ? {} : { include: options.include };
   const { rescanIntervalMs, scheduler } = settings;
   const onReady = (): void => {
     options.watch?.onReady?.();
     scanned.next();
+  };
+  const onNoticed = (path: string): void => {
+    options.watch?.onNoticed?.(path);
+    hooks.noticed(path);
   };
   // The walks are subscribed first, so they hear the watcher's first scan end however soon it does.
   return merge(
@@ -318,7 +341,7 @@ function foundFiles(
           filter((item) => !isDelivered(options.ledger, item)),
         ),
     // The first scan waits while enough files wait for admission: a backlog of any size stays on disk.
-    watchDirectory(options.path, { holdScan: backlogged, ...options.watch, ...include, onReady }),
+    watchDirectory(options.path, { holdScan: backlogged, ...options.watch, ...include, onReady, onNoticed }),
   );
 }
 

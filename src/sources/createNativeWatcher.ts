@@ -40,8 +40,9 @@ interface Settling {
 
 /**
  * A watcher over `root` and its subfolders that emits `add` with the path of each file that
- * appeared or changed (after it settled, with `awaitWriteFinish`), `ready` once the files
- * present at start were reported, and `error` when the root cannot be watched.
+ * appeared or changed (after it settled, with `awaitWriteFinish`), `noticed` with its path as
+ * soon as it is seen (before it settles), `ready` once the files present at start were
+ * reported, and `error` when the root cannot be watched.
  *
  * A file is reported again on every later change; telling versions apart is the caller's job.
  * Symlinks are never followed or reported. A subfolder that vanishes is dropped quietly; events
@@ -266,6 +267,7 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
   private fileChanged(path: string): void {
     if (this.options.awaitWriteFinish === false) {
       // A burst of writes to one file within one turn of the event loop is reported once.
+      if (!this.changed.has(path)) this.emit('noticed', path);
       this.changed.add(path);
       this.flushing ??= setImmediate(() => {
         this.flushing = undefined;
@@ -277,6 +279,7 @@ class NativeWatcher extends EventEmitter implements WatcherLike {
     }
     // Already settling: the next poll sees the change.
     if (!this.settling.has(path)) {
+      this.emit('noticed', path);
       this.settling.set(path, { seen: undefined, timer: undefined });
       this.pollSettling(path);
     }

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { watch } from 'chokidar';
-import { Observable, defer, filter, from } from 'rxjs';
+import { Observable, defer, filter, from, identity, tap } from 'rxjs';
 import type { FileItem } from '../model/FileItem.js';
 import {
   isIgnoredPath,
@@ -13,7 +13,7 @@ import {
 } from './watchDirectoryInternals.js';
 import { createNativeWatcher } from './createNativeWatcher.js';
 import { settleInitialAdds } from './settleInitialAdds.js';
-import { integerAtLeast, nonEmptyString, observableOption } from '../validation.js';
+import { functionOption, integerAtLeast, nonEmptyString, observableOption } from '../validation.js';
 
 /** How long a file must stay the same size before it counts as written. */
 export interface AwaitWriteFinishOptions {
@@ -74,6 +74,15 @@ export interface WatchDirectoryOptions {
    */
   onReady?: () => void;
   /**
+   * Called with a file's path as soon as the watcher notices it, before it settles, so a caller
+   * can get ready for it while it is still being written (runAgent starts the image reducer's
+   * thread on the first image). With `usePolling`, just before the file is reported (chokidar
+   * says nothing sooner). Called again when a settled file changes; if it throws, the stream
+   * errors with what it threw.
+   * @default undefined
+   */
+  onNoticed?: (path: string) => void;
+  /**
    * While its latest value is true, reading folders waits between files: the first scan of a
    * folder of 100,000 files waiting to be sent stops where it is, and the files it has not read
    * wait on disk instead of in memory. Files that events report (new and changed ones) are
@@ -126,7 +135,8 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
     integerAtLeast('depth', options.depth, 0);
   }
   if (options.holdScan !== undefined) observableOption('holdScan', options.holdScan);
-  const { ignoreInitial = false, usePolling = false, depth, onReady, holdScan } = options;
+  const { ignoreInitial = false, usePolling = false, depth, onReady, onNoticed, holdScan } = options;
+  if (onNoticed !== undefined) functionOption('onNoticed', onNoticed);
   const requestedRoot = resolve(path);
 
   return defer(() => {
@@ -159,9 +169,15 @@ export function watchDirectory(path: string, options: WatchDirectoryOptions = {}
             depth,
             ...(holdScan === undefined ? {} : { holdScan }),
           });
-    return watcherEvents(root, createWatcher, onReady, !usePolling);
+    return watcherEvents(root, createWatcher, {
+      ...(onReady === undefined ? {} : { onReady }),
+      ...(onNoticed === undefined || usePolling ? {} : { onNoticed }),
+      withStats: !usePolling,
+    });
   }).pipe(
     filter((candidate) => matchesInclude(candidate.path, include)),
+    // chokidar says nothing before a file settled: polling notices a file as it reports it.
+    usePolling && onNoticed !== undefined ? tap((candidate) => onNoticed(candidate.path)) : identity,
     // lstat, not stat: a symlink must never be reported as the file it points to.
     toFileItems((candidate) => from(lstat(candidate))),
   );

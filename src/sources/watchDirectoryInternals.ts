@@ -94,22 +94,30 @@ export interface WatcherLike {
   on(event: 'add' | 'change', listener: (path: string, stats?: FileStat) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
   on(event: 'error', listener: (error: unknown) => void): unknown;
+  /** A file first noticed, before it settles (the native watcher; chokidar never emits it). */
+  on(event: 'noticed', listener: (path: string) => void): unknown;
   close(): Promise<unknown>;
+}
+
+/** Options for {@link watcherEvents}. */
+export interface WatcherEventsOptions {
+  /** Called once the watcher is ready; if it throws, the stream errors with what it threw. @default none */
+  readonly onReady?: () => void;
+  /** Called with each path the watcher's `noticed` names; if it throws, the stream errors with what it threw. @default none */
+  readonly onNoticed?: (path: string) => void;
+  /** Pass on the stats the watcher settled on (the native watcher's, not chokidar's). @default false */
+  readonly withStats?: boolean;
 }
 
 /**
  * Paths of `add` and `change` events from the watcher `createWatcher` builds on subscribe, with
- * the stats the watcher settled on when `withStats` (the native watcher's, not chokidar's).
+ * the stats the watcher settled on when `withStats`.
  *
  * A watcher error ends the stream with an Error naming `root`; unsubscribing closes the
  * watcher so its fs handles no longer keep the process alive.
  */
-export function watcherEvents(
-  root: string,
-  createWatcher: () => WatcherLike,
-  onReady?: () => void,
-  withStats = false,
-): Observable<WatchedFile> {
+export function watcherEvents(root: string, createWatcher: () => WatcherLike, options: WatcherEventsOptions = {}): Observable<WatchedFile> {
+  const { onReady, onNoticed, withStats = false } = options;
   return new Observable<WatchedFile>((subscriber) => {
     let watcher: WatcherLike;
     try {
@@ -124,16 +132,17 @@ export function watcherEvents(
     watcher.on('error', (error) => {
       subscriber.error(new Error(`Watching ${root} failed: ${describe(error)}`, { cause: error }));
     });
-    watcher.on('ready', () => {
-      if (onReady === undefined || subscriber.closed) {
-        return;
-      }
+    // A caller's hook that throws ends the stream with what it threw.
+    const call = (hook: () => void): void => {
+      if (subscriber.closed) return;
       try {
-        onReady();
+        hook();
       } catch (error) {
         subscriber.error(error);
       }
-    });
+    };
+    if (onReady !== undefined) watcher.on('ready', () => call(onReady));
+    if (onNoticed !== undefined) watcher.on('noticed', (path) => call(() => onNoticed(path)));
     return () => {
       // Closing is best effort: a rejection here has nobody left to hear it.
       let closing: Promise<unknown>;

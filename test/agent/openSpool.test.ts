@@ -42,6 +42,14 @@ describe('openSpool', function () {
     }
   });
 
+  it('should refuse a `warmAtOpen` that is not a boolean, before it makes a folder', async () => {
+    let error: unknown;
+    await openSpool({ warmAtOpen: 'yes' as never, reducer: { spoolDir: join(dir, 'never') } }).catch((caught: unknown) => (error = caught));
+    expect(error).to.be.instanceOf(TypeError);
+    expect((error as Error).message).to.equal('Expected `warmAtOpen` to be a boolean, got yes');
+    expect(await readdir(dir)).to.deep.equal([]);
+  });
+
   it('should make a temporary folder without a ledger and remove it on close', async () => {
     const spool = await openSpool();
     await access(spool.dir);

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,5 +127,57 @@ describe('runAgent', () => {
     expect(() => runAgent({ ...base(), uploadSlots: 1.5 })).to.throw(TypeError, '`uploadSlots`');
     expect(() => runAgent({ ...base(), path: '' })).to.throw(TypeError, '`path`');
     expect(() => runAgent({ ...base(), host: 'ftp://x' })).to.throw(TypeError, 'http');
+  });
+});
+
+describe('runAgent and the reducer threads', function () {
+  // Each case is a fresh process (this one has loaded sharp for other tests), running from source.
+  this.timeout(30_000);
+  const runAgentModule = fileURLToPath(new URL('../../src/agent/runAgent.ts', import.meta.url));
+
+  /** Runs `body` in a child after the shared preamble; returns what it printed as JSON. */
+  const inChild = (body: string[]): unknown => {
+    const script = [
+      "import { createRequire } from 'node:module';",
+      "import { mkdtemp, rm, writeFile } from 'node:fs/promises';",
+      "import { tmpdir } from 'node:os';",
+      "import { join } from 'node:path';",
+      "import { of, Subject } from 'rxjs';",
+      `const { runAgent } = await import(${JSON.stringify(runAgentModule)});`,
+      'const sharpLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((name) => /[\\/]sharp[\\/]/.test(name));',
+      "const dir = await mkdtemp(join(tmpdir(), 'haste-warm-'));",
+      'const stop = new Subject();',
+      'const upload = (job) => of({ item: job.item, status: 200, bytes: job.bodySize ?? job.item.size, startedAt: 0, finishedAt: 0 });',
+      'const seen = {};',
+      ...body,
+      'await rm(dir, { recursive: true, force: true });',
+      'console.log(JSON.stringify(seen));',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).to.equal('');
+    return JSON.parse(child.stdout);
+  };
+
+  it('should not start them for a stream with no images, and start them as the first image is noticed, before it settles', () => {
+    const seen = inChild([
+      "await writeFile(join(dir, 'a.dat'), 'not an image');",
+      'await new Promise((done, fail) => runAgent({ path: dir, host: "unused:1", username: "u", password: "p", upload, stop, rescanIntervalMs: 0,',
+      '  watch: { awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 50 }, onNoticed: (path) => { if (path.endsWith(".png")) seen.atNotice = sharpLoaded(); } } })',
+      '  .subscribe({ error: fail, complete: done, next: (event) => {',
+      "    if (event.type === 'uploaded' && event.path.endsWith('a.dat')) { seen.afterDat = sharpLoaded(); writeFile(join(dir, 'b.png'), 'fake png, sent as it is').catch(fail); }",
+      "    if (event.type === 'seen' && event.path.endsWith('b.png')) seen.whenPngSeen = sharpLoaded();",
+      "    if (event.type === 'uploaded' && event.path.endsWith('b.png')) stop.next();",
+      '  } }));',
+    ]);
+    // The caller's own hook runs first, so at the notice the threads had not started yet.
+    expect(seen).to.deep.equal({ afterDat: false, atNotice: false, whenPngSeen: true });
+  });
+
+  it('should start them with the agent when `include` lets only images through', () => {
+    const seen = inChild([
+      'await new Promise((done, fail) => runAgent({ path: dir, include: ["png", ".TIF"], host: "unused:1", username: "u", password: "p", upload, stop, rescanIntervalMs: 0,',
+      '  watch: { onReady: () => { seen.whenReady = sharpLoaded(); stop.next(); } } }).subscribe({ error: fail, complete: done }));',
+    ]);
+    expect(seen).to.deep.equal({ whenReady: true });
   });
 });

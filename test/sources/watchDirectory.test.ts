@@ -319,6 +319,43 @@ describe('watchDirectory', () => {
     expect(names(watching.items, dir)).to.deep.equal(['polled.tif']);
   });
 
+  it('should call onNoticed as soon as a file appears, before it settles, and with polling as it is reported', async () => {
+    const noticed: { path: string; reported: number }[] = [];
+    watching = await startWatching(dir, {
+      awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 30 },
+      include: ['png'],
+      onNoticed: (path) => noticed.push({ path, reported: watching?.items.length ?? 0 }),
+    });
+    await writeFile(join(dir, 'skipped.txt'), 'not included');
+    await writeFile(join(dir, 'frame.png'), 'frame');
+    await waitFor(() => noticed.length > 0, 'frame.png noticed');
+    // Noticed while settling: nothing reported yet, and the settle time not over.
+    expect(noticed).to.deep.equal([{ path: join(dir, 'frame.png'), reported: 0 }]);
+    expect(watching.items).to.deep.equal([]);
+    await waitFor(() => watching!.items.length > 0, 'frame.png');
+    expect(names(watching.items, dir)).to.deep.equal(['frame.png']);
+    watching.subscription.unsubscribe();
+
+    const polled: string[] = [];
+    watching = await startWatching(dir, { usePolling: true, interval: 50, ignoreInitial: true, onNoticed: (path) => polled.push(path) });
+    await writeFile(join(dir, 'polled.tif'), 'polled');
+    await waitFor(() => watching!.items.length > 0, 'polled.tif');
+    expect(polled).to.deep.equal([join(dir, 'polled.tif')]);
+  });
+
+  it('should end with what onNoticed threw', async () => {
+    const failure = new Error('hook failed');
+    watching = await startWatching(dir, {
+      onNoticed: () => {
+        throw failure;
+      },
+    });
+    await writeFile(join(dir, 'a.png'), 'a');
+    await waitFor(() => watching!.errors.length > 0, 'the error');
+    expect(watching.errors).to.deep.equal([failure]);
+    expect(watching.items).to.deep.equal([]);
+  });
+
   it('should emit nothing after unsubscribe', async () => {
     watching = await startWatching(dir);
     await writeFile(join(dir, 'before.png'), 'before');
@@ -368,5 +405,6 @@ describe('watchDirectory', () => {
     );
     expect(() => watchDirectory(dir, { include: [''] })).to.throw(TypeError, /include/);
     expect(() => watchDirectory(dir, { holdScan: true as never })).to.throw(TypeError, 'Expected `holdScan` to be an Observable, got boolean');
+    expect(() => watchDirectory(dir, { onNoticed: 'log' as never })).to.throw(TypeError, 'Expected `onNoticed` to be a function, got string');
   });
 });

@@ -321,15 +321,38 @@ describe('watcherEvents', () => {
     let readyCalls = 0;
     const failure = new Error('test setup failed');
     let received: unknown;
-    watcherEvents('/d', () => watcher, () => {
-      readyCalls += 1;
-      throw failure;
+    watcherEvents('/d', () => watcher, {
+      onReady: () => {
+        readyCalls += 1;
+        throw failure;
+      },
     }).subscribe({ error: (error) => (received = error) });
     expect(readyCalls).to.equal(0);
     watcher.emit('ready');
     expect(readyCalls).to.equal(1);
     expect(received).to.equal(failure);
     expect(watcher.closeCalls).to.equal(1);
+  });
+
+  it('should hand each noticed path to onNoticed, and error if onNoticed throws', () => {
+    const watcher = new FakeWatcher();
+    const noticed: string[] = [];
+    const failure = new Error('hook failed');
+    let received: unknown;
+    watcherEvents('/d', () => watcher, {
+      onNoticed: (path) => {
+        noticed.push(path);
+        if (path.endsWith('bad.png')) throw failure;
+      },
+    }).subscribe({ error: (error) => (received = error) });
+    watcher.emit('noticed', '/d/a.png');
+    expect(noticed).to.deep.equal(['/d/a.png']);
+    expect(received).to.equal(undefined);
+    watcher.emit('noticed', '/d/bad.png');
+    expect(received).to.equal(failure);
+    expect(watcher.closeCalls).to.equal(1);
+    watcher.emit('noticed', '/d/after.png');
+    expect(noticed).to.deep.equal(['/d/a.png', '/d/bad.png']);
   });
 
   it('should never complete on its own', () => {
