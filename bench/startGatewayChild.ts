@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 export interface GatewayChild {
   /** `http://127.0.0.1:PORT`, as the gateway printed it. */
   readonly host: string;
+  /** The gateway's process, for reading its CPU and memory from /proc. */
+  readonly pid: number;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startGatewayChild(cli: string, env: Readonly<Record<string
     if (url !== undefined) {
       return {
         host: url,
+        pid: child.pid!,
         close: async () => {
           child.kill('SIGINT');
           await once(child, 'exit');
