@@ -320,7 +320,7 @@ class DeliveryGuarantees implements Delivery {
     try {
       const { handle } = await openAdmitted(item);
       try {
-        bytes = await readWhole(handle, size, item.path);
+        bytes = await readWhole({ handle, size, path: item.path, held: true });
       } finally {
         await handle.close();
       }

@@ -74,7 +74,7 @@ function fetchPostWith(request: GatewayRequest, httpsAgent: HttpsAgent | undefin
         if (size > 0 && size <= bufferedBodyBytes) {
           // A small body is read whole and sent as a buffer: a read stream and its pipeline cost
           // more than the request itself at a thousand small files a second.
-          bytes = await readWhole(handle, size, request.bodyPath);
+          bytes = await readWhole({ handle, size, path: request.bodyPath });
         } else if (size > 0 && !controller.signal.aborted) {
           // The stream owns the handle from here (autoClose), so it closes on end or destroy.
           body = handle.createReadStream({ start: 0, end: size - 1 });

@@ -22,7 +22,24 @@ describe('admittedFileInternals', () => {
     try {
       expect(stats.size).to.equal(3);
       expect(stats.isFile()).to.equal(true);
-      expect([...(await readWhole(handle, stats.size, path))]).to.deep.equal([1, 2, 3]);
+      expect([...(await readWhole({ handle, size: stats.size, path }))]).to.deep.equal([1, 2, 3]);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('should read bytes to be held into memory of their own, not a slice of a shared pool slab', async () => {
+    const path = join(dir!, 'small.bin');
+    await writeFile(path, Buffer.alloc(1024, 7));
+    const { handle, stats } = await openAdmitted({ path });
+    try {
+      const pooled = await readWhole({ handle, size: stats.size, path });
+      const held = await readWhole({ handle, size: stats.size, path, held: true });
+      expect(held.equals(pooled)).to.equal(true);
+      expect(held.byteOffset).to.equal(0);
+      expect(held.buffer.byteLength).to.equal(1024);
+      // The default is Node's pool, which is why holding needs saying.
+      expect(pooled.buffer.byteLength).to.be.greaterThan(1024);
     } finally {
       await handle.close();
     }
@@ -34,7 +51,7 @@ describe('admittedFileInternals', () => {
     const { handle } = await openAdmitted({ path });
     try {
       // As if the file had been truncated to 10 bytes after an fstat that saw 4,096.
-      const error = await readWhole(handle, 4096, path).then(() => undefined, (e: unknown) => e);
+      const error = await readWhole({ handle, size: 4096, path }).then(() => undefined, (e: unknown) => e);
       expect(error).to.include({ name: 'FileChangedError', code: 'ECHANGED', path });
       expect((error as Error).message).to.equal(`${path} shrank to 10 bytes while it was read (4096 expected); not read`);
     } finally {
