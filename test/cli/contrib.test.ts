@@ -61,15 +61,15 @@ describe('contrib', () => {
     const environment = Object.fromEntries(
       unit.get('Environment')!.map((setting) => /^"?([A-Z_]+)=(.*?)"?$/.exec(setting)!.slice(1, 3) as [string, string]),
     );
-    expect(environment).to.deep.equal({ NODE_OPTIONS: '--max-old-space-size=1024 --max-semi-space-size=2', MALLOC_ARENA_MAX: '2' });
+    expect(environment).to.deep.equal({ NODE_OPTIONS: '--max-old-space-size=256 --max-semi-space-size=2', MALLOC_ARENA_MAX: '2' });
     const child = spawnSync(process.execPath, ['-e', 'const v8 = require("node:v8"); console.log(v8.getHeapStatistics().heap_size_limit)'], {
       env: { ...process.env, ...environment },
       encoding: 'utf8',
     });
     expect(child.stderr).to.equal('');
     expect(child.status).to.equal(0);
-    // The ceiling took: about 1 GiB of old space plus the young generation's share.
-    expect(Number(child.stdout) / 2 ** 20).to.be.within(1024, 1100);
+    // The ceiling took: 256 MB of old space plus the young generation's share.
+    expect(Number(child.stdout) / 2 ** 20).to.be.within(256, 300);
   });
 
   it('should keep state in the StateDirectory, secrets in an EnvironmentFile, and run confined as its own user', async () => {
