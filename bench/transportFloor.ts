@@ -8,11 +8,11 @@
  * and answers `{"result": "OK!"}` as the gateway does, and `gateway`, the embedded gateway as a
  * user starts it (`haste-agent gateway`, not storing, as bench/agentScale.ts runs it; the built
  * CLI, so `npm run build` first). This process is the client, with nothing of the agent but
- * its transport: `--files` POSTs of one buffer of `--bytes` random bytes, `--in-flight` at once
- * (the agent's default upload slots: 2), each sent by node-fetch with the agent's headers,
- * `Content-Length`, `redirect: 'manual'` and an AbortController's signal, and each answer read
- * with `response.text()`. No file is read, no ledger written: whatever the agent adds comes on
- * top of these figures.
+ * its upload: `--files` POSTs of one file of `--bytes` random bytes, `--in-flight` at once (the
+ * agent's default upload slots: 2), each by the agent's own uploader (`createUploader` with its
+ * node-fetch transport) given the file's bytes as admission keeps them, so each request makes
+ * the one `lstat` the agent's does and reads nothing. No ledger is written: whatever else the
+ * agent does comes on top of these figures.
  *
  * For `--rounds` rounds, each server in turn (the order alternating, so the machine's drift
  * spreads over both): 500 requests to warm up, then the measured ones. Per round and server:
@@ -25,12 +25,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import fetch from 'node-fetch';
+import { firstValueFrom } from 'rxjs';
+import type { FileItem } from '../src/model/FileItem.js';
+import { GatewayError } from '../src/model/GatewayError.js';
+import { createUploader } from '../src/sinks/createUploader.js';
 import { startGatewayChild } from './startGatewayChild.js';
 
 interface BenchOptions {
@@ -44,7 +47,7 @@ const usage = 'usage: npm run build && npx tsx bench/transportFloor.ts [--files 
 const warmUpRequests = 500;
 const cores = 2;
 const credentials = { HASTE_USERNAME: 'bench', HASTE_PASSWORD: 'bench' };
-const streamPath = '/stream/2026_12_02__00_00_00_vironova';
+const streamId = '2026_12_02__00_00_00_vironova';
 const cli = resolve('dist/cli.js');
 
 function positiveInteger(flag: string, text: string): number {
@@ -184,44 +187,35 @@ function ownCpuMs(): number {
 /** Answers other than 2xx (`HTTP 401: …`) and failed requests (`failed: …`), counted by kind. */
 type ErrorCounts = Map<string, number>;
 
-const authorization = `Basic ${Buffer.from('bench:bench', 'utf8').toString('base64')}`;
+/** The file every request sends, as the agent holds an admitted one: its item and kept bytes. */
+interface BenchBody {
+  readonly item: FileItem;
+  readonly bytes: Buffer;
+}
 
-/** One upload as the agent's transport sends it (src/sinks/fetchPost.ts, createUploader.ts). */
-async function postOne(url: string, index: number, body: Buffer, errors: ErrorCounts): Promise<void> {
-  const controller = new AbortController();
-  let problem: string | undefined;
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        Authorization: authorization,
-        'X-HASTE-original_filename': `/data/bench/frame${String(index).padStart(7, '0')}.dat`,
-        'X-HASTE-tag': 'vironova',
-        'X-HASTE-unixtime': String(Date.now() / 1000),
-        'Content-Length': String(body.length),
-      },
-      body,
-      signal: controller.signal,
-      redirect: 'manual',
-    });
-    const text = await response.text();
-    if (response.status < 200 || response.status >= 300) problem = `HTTP ${response.status}: ${text.slice(0, 120)}`;
-  } catch (error) {
-    problem = `failed: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  if (problem !== undefined) errors.set(problem, (errors.get(problem) ?? 0) + 1);
+/** A file of `size` random bytes in the temp folder, with the identity the agent would admit it by. */
+function benchBody(size: number): BenchBody {
+  tempDir ??= mkdtempSync(join(tmpdir(), 'haste-agent-transport-'));
+  const path = join(tempDir, 'frame.dat');
+  const bytes = randomBytes(size);
+  writeFileSync(path, bytes);
+  const stats = lstatSync(path);
+  return { item: { path, size: stats.size, mtimeMs: stats.mtimeMs, dev: stats.dev, ino: stats.ino, index: 0 }, bytes };
 }
 
 /** `count` uploads, `inFlight` at a time, as the agent's upload slots send them. */
-async function postMany(host: string, count: number, inFlight: number, body: Buffer): Promise<ErrorCounts> {
-  const url = `${host}${streamPath}`;
+async function postMany(host: string, count: number, inFlight: number, body: BenchBody): Promise<ErrorCounts> {
+  const upload = createUploader({ host, username: credentials.HASTE_USERNAME, password: credentials.HASTE_PASSWORD, streamId });
   const errors: ErrorCounts = new Map();
   let next = 0;
   const slot = async (): Promise<void> => {
     while (next < count) {
-      const index = next;
       next += 1;
-      await postOne(url, index, body, errors);
+      const outcome = await firstValueFrom(upload({ item: body.item, bodyBytes: body.bytes }));
+      if (outcome instanceof GatewayError) {
+        const problem = outcome.status === 0 ? `failed: ${outcome.message}` : `HTTP ${outcome.status}: ${outcome.message.slice(0, 120)}`;
+        errors.set(problem, (errors.get(problem) ?? 0) + 1);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, slot));
@@ -235,7 +229,7 @@ interface RoundFigures {
   readonly errors: ErrorCounts;
 }
 
-async function measureRound(server: ServerChild, options: BenchOptions, body: Buffer): Promise<RoundFigures> {
+async function measureRound(server: ServerChild, options: BenchOptions, body: BenchBody): Promise<RoundFigures> {
   const warmUpErrors = await postMany(server.host, warmUpRequests, options.inFlight, body);
   const serverBefore = processCpuMs(server.pid);
   const clientBefore = ownCpuMs();
@@ -291,7 +285,7 @@ async function run(options: BenchOptions): Promise<void> {
       `${options.files.toLocaleString('en')} a round after ${warmUpRequests} to warm up, ${options.rounds} rounds; ` +
       `${availableParallelism()} CPUs, ${clockTicksPerSecond} ticks/s, load average ${loadText()}`,
   );
-  const body = randomBytes(options.bytes);
+  const body = benchBody(options.bytes);
   const servers: ServerChild[] = [];
   try {
     servers.push(await startBareServer());
