@@ -46,9 +46,12 @@ export interface LedgerSummary {
   /** Entries of every state, superseded versions included. */
   readonly total: number;
   readonly counts: Readonly<Record<LedgerState, number>>;
-  /** How many entries `pending()` returns. */
+  /** How many entries `pending()` and `archivedPending()` give. */
   readonly pending: number;
-  /** The pending entry first recorded longest ago. */
+  /**
+   * The pending entry first recorded longest ago. Of the archived ones only the archive's oldest
+   * is weighed, and none while memory holds that one again (until the next compaction).
+   */
   readonly oldestPending?: { readonly path: string; readonly state: LedgerState; readonly createdAt: number };
   /** The most recently recorded error. */
   readonly lastError?: { readonly path: string; readonly message: string; readonly at: number };
@@ -99,13 +102,20 @@ export interface Ledger {
   findUnchanged(file: FileIdentity): LedgerEntry | undefined;
   /**
    * The entries held in memory, superseded versions included, in the order they were first
-   * recorded: every pending one, and the settled ones (acknowledged, failed for good) not yet
-   * moved to the archive. A compaction moves settled entries beyond `keepSettled` there, so
-   * memory is bounded by the files in flight; `archivedEntries()` lists the rest.
+   * recorded: every one in flight, and the settled ones (acknowledged, failed) not yet moved to
+   * the archive. A compaction moves settled entries beyond `keepSettled` there, refused ones
+   * (failed, not for good, still pending) included, so memory is bounded by the files in
+   * flight; `archivedEntries()` lists the rest.
    */
   entries(): LedgerEntry[];
   /** The settled entries moved to the archive, in no particular order. */
   archivedEntries(): AsyncIterable<LedgerEntry>;
+  /**
+   * The archived entries still to deliver (refused by the gateway in an earlier compaction's
+   * time, the newest version of their path, none newer in memory), first recorded first. With
+   * `pending()`, every entry still to deliver.
+   */
+  archivedPending(): AsyncIterable<LedgerEntry>;
   /**
    * Creates or updates the entry of `update`'s key, setting the given fields as they are (it does
    * not count attempts; `transition` does). Rejects with a TypeError on a malformed update.
@@ -124,8 +134,9 @@ export interface Ledger {
    */
   isAcknowledgedByHash(hash: string): boolean;
   /**
-   * Entries still to deliver: not `acknowledged`, not permanently `failed`, and not superseded
-   * by a newer version of the same path (its old content no longer exists to send).
+   * Entries in memory still to deliver: not `acknowledged`, not permanently `failed`, and not
+   * superseded by a newer version of the same path (its old content no longer exists to send).
+   * Refused ones moved to the archive are in `archivedPending()`.
    */
   pending(): LedgerEntry[];
   summary(): LedgerSummary;

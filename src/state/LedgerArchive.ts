@@ -1,7 +1,8 @@
-// The ledger's archive: settled entries (acknowledged, or failed for good) that no longer need
-// to be in memory. The journal and snapshot hold what is in flight and what changed lately; once
-// a settled entry is old enough, a compaction moves it here, so the agent's memory and its
-// snapshots stay the size of the work in flight whatever number of files it has ever sent.
+// The ledger's archive: entries this run is done with (acknowledged, failed for good, or refused
+// by the gateway and left for a later run) that no longer need to be in memory. The journal and
+// snapshot hold what is in flight and what changed lately; once such an entry is old enough, a
+// compaction moves it here, so the agent's memory and its snapshots stay the size of the work in
+// flight whatever number of files it has ever sent or been refused.
 //
 // A LevelDB database (classic-level: its prebuilt binary ships inside the npm package) in
 // `<state dir>/archive`, with string keys:
@@ -9,7 +10,11 @@
 //   p<path>       the archived versions of that path (usually one), each a compact tuple
 //                 without its `path` (the key has it): see archivedVersions.ts. Entries archived
 //                 before as JSON objects, with their path or without it, are read too.
-//   m             the archive's totals: counts by state, total, last error (JSON)
+//   r<createdAt><NUL><path>
+//                 an index of the paths whose newest archived version is still pending (refused
+//                 by the gateway, for a later run), oldest first; createdAt is 16 zero-padded
+//                 digits, the value empty. A restart checks these for files removed meanwhile.
+//   m             the archive's totals: counts by state, total, pending, last error (JSON)
 //
 // One key a path, and nothing indexed by hash: keys that arrive in the order files do (paths)
 // cost LevelDB little to compact, and random ones (hashes) a lot; an index by hash tripled the
@@ -23,16 +28,21 @@
 // fsyncs: durable before the compaction that moved the entries drops them from the snapshot.
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { type BatchOperation, ClassicLevel } from 'classic-level';
 import type { LedgerKey } from './Ledger.js';
 import type { LedgerEntry, LedgerState } from './LedgerEntry.js';
 import { decodeVersions, encodeVersions } from './archivedVersions.js';
 import { entryKey, LEDGER_STATES } from './journal.js';
+import { isPending } from './pendingEntries.js';
 
 /** Totals of what the archive holds. */
 export interface ArchiveTotals {
   readonly total: number;
   readonly counts: Readonly<Record<LedgerState, number>>;
+  /** Paths whose newest archived version is still pending (absent in archives written before it could be). */
+  readonly pending?: number;
+  /** The first recorded of those. */
+  readonly oldestPending?: { readonly path: string; readonly state: LedgerState; readonly createdAt: number };
   readonly lastError?: { readonly path: string; readonly message: string; readonly at: number };
 }
 
@@ -61,7 +71,7 @@ export function emptyTotals(): ArchiveTotals {
   return { total: 0, counts: Object.fromEntries(LEDGER_STATES.map((state) => [state, 0])) as Record<LedgerState, number> };
 }
 
-/** The settled entries of a ledger, on disk; see the comment at the top of this file. */
+/** The entries a ledger is done with for now, on disk; see the comment at the top of this file. */
 export class LedgerArchive {
   private db: ClassicLevel<string, string> | undefined;
   private totals: ArchiveTotals = emptyTotals();
@@ -96,11 +106,19 @@ export class LedgerArchive {
 
   /** The newest archived version of `path`: the latest `createdAt`, ties going to the later-archived. */
   newest(path: string): LedgerEntry | undefined {
-    let newest: LedgerEntry | undefined;
-    for (const entry of this.versions(path)) {
-      if (newest === undefined || entry.createdAt >= newest.createdAt) newest = entry;
+    return newestOf(this.versions(path));
+  }
+
+  /**
+   * The newest archived version of each path where it is still pending (refused by the gateway,
+   * for a later run), oldest first.
+   */
+  async *pendingEntries(): AsyncIterable<LedgerEntry> {
+    if (this.db === undefined) return;
+    for await (const key of this.db.keys({ gte: PENDING_PREFIX, lt: PENDING_END })) {
+      const newest = this.newest(pathOfPendingKey(key));
+      if (newest !== undefined && isPending(newest, undefined)) yield newest;
     }
-    return newest;
   }
 
   /** Every archived entry, in path order. */
@@ -132,9 +150,16 @@ export class LedgerArchive {
       const db = this.db!;
       const counts = { ...this.totals.counts };
       let { total, lastError } = this.totals;
+      let pending = this.totals.pending ?? 0;
       const byPath = new Map<string, LedgerEntry[]>();
+      // Each path's newest version before this batch, for the index of pending ones.
+      const newestBefore = new Map<string, LedgerEntry | undefined>();
       for (const entry of entries) {
-        const versions = byPath.get(entry.path) ?? this.versions(entry.path);
+        let versions = byPath.get(entry.path);
+        if (versions === undefined) {
+          versions = this.versions(entry.path);
+          newestBefore.set(entry.path, newestOf(versions));
+        }
         const key = entryKey(entry);
         const at = versions.findIndex((version) => entryKey(version) === key);
         if (at === -1) {
@@ -150,15 +175,24 @@ export class LedgerArchive {
           lastError = { path: entry.path, message: entry.lastError, at: entry.lastErrorAt };
         }
       }
-      const operations = [...byPath].map(([path, versions]) => ({
-        type: 'put' as const,
-        key: `p${path}`,
-        value: encodeVersions(versions),
-      }));
-      const totals: ArchiveTotals = { total, counts, ...(lastError === undefined ? {} : { lastError }) };
+      const operations: BatchOperation<ClassicLevel<string, string>, string, string>[] = [];
+      for (const [path, versions] of byPath) {
+        operations.push({ type: 'put', key: `p${path}`, value: encodeVersions(versions) });
+        const before = newestBefore.get(path);
+        const after = newestOf(versions)!;
+        if (before !== undefined && isPending(before, undefined)) {
+          operations.push({ type: 'del', key: pendingKey(before) });
+          pending -= 1;
+        }
+        if (isPending(after, undefined)) {
+          operations.push({ type: 'put', key: pendingKey(after), value: '' });
+          pending += 1;
+        }
+      }
+      const totals: ArchiveTotals = { total, counts, pending, ...(lastError === undefined ? {} : { lastError }) };
       operations.push({ type: 'put', key: 'm', value: JSON.stringify(totals) });
       await db.batch(operations, { sync: this.sync });
-      this.totals = totals;
+      this.totals = await this.withOldestPending(totals);
     } catch (error) {
       this.mustReopen = true;
       throw withErrnoCode(error);
@@ -194,6 +228,39 @@ export class LedgerArchive {
     }
     this.db = db;
     const meta = db.getSync('m');
-    this.totals = meta === undefined ? emptyTotals() : (JSON.parse(meta) as ArchiveTotals);
+    this.totals = await this.withOldestPending(meta === undefined ? emptyTotals() : (JSON.parse(meta) as ArchiveTotals));
   }
+
+  /** `totals` with the first recorded of the pending paths, read from the index (its first key). */
+  private async withOldestPending(totals: ArchiveTotals): Promise<ArchiveTotals> {
+    const { oldestPending: _stale, ...rest } = totals;
+    if ((totals.pending ?? 0) === 0 || this.db === undefined) return rest;
+    const [first] = await this.db.keys({ gte: PENDING_PREFIX, lt: PENDING_END, limit: 1 }).all();
+    const newest = first === undefined ? undefined : this.newest(pathOfPendingKey(first));
+    if (newest === undefined) return rest;
+    return { ...rest, oldestPending: { path: newest.path, state: newest.state, createdAt: newest.createdAt } };
+  }
+}
+
+const PENDING_PREFIX = 'r';
+const PENDING_END = 's';
+/** Digits of a pending index key's createdAt: ms since the epoch until the year 318857. */
+const CREATED_DIGITS = 16;
+
+/** The index key of a pending archived version: by when it was first recorded, then by path. */
+function pendingKey(entry: LedgerEntry): string {
+  return `${PENDING_PREFIX}${String(Math.max(0, Math.trunc(entry.createdAt))).padStart(CREATED_DIGITS, '0')}\u0000${entry.path}`;
+}
+
+function pathOfPendingKey(key: string): string {
+  return key.slice(PENDING_PREFIX.length + CREATED_DIGITS + 1);
+}
+
+/** The newest of one path's versions: the latest `createdAt`, ties going to the later-stored. */
+function newestOf(versions: readonly LedgerEntry[]): LedgerEntry | undefined {
+  let newest: LedgerEntry | undefined;
+  for (const entry of versions) {
+    if (newest === undefined || entry.createdAt >= newest.createdAt) newest = entry;
+  }
+  return newest;
 }

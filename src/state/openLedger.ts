@@ -50,10 +50,10 @@ export interface OpenLedgerOptions {
    */
   readonly compactAfter?: number;
   /**
-   * Settled entries (acknowledged, or failed for good) kept in memory and in the snapshot; a
-   * compaction moves older ones to the archive (a LevelDB database in the state dir), where
-   * lookups still find them. Bounds memory and snapshot size by the files in flight instead of
-   * every file ever sent. @default 1000
+   * Settled entries (acknowledged, or failed: for good, or refused and left for a later run)
+   * kept in memory and in the snapshot; a compaction moves older ones to the archive (a LevelDB
+   * database in the state dir), where lookups still find them. Bounds memory and snapshot size
+   * by the files in flight instead of every file ever sent or refused. @default 1000
    */
   readonly keepSettled?: number;
   /** Wall clock for `createdAt`/`updatedAt`, ms since the epoch. @default Date.now */
@@ -304,13 +304,45 @@ class FileLedger implements Ledger {
     return newest === undefined ? undefined : entryKey(newest);
   }
 
-  /** The archive's totals without the entries memory holds newer states of. */
+  /**
+   * The archive's totals without the entries memory holds newer states of, and without the
+   * archived pending versions that memory holds the same or a newer version of.
+   */
   private archivedOnly(): ArchiveTotals {
-    const totals = this.archive.summary();
-    if (this.shadowed.size === 0) return totals;
-    const counts = { ...totals.counts };
-    for (const state of this.shadowed.values()) counts[state] -= 1;
-    return { ...totals, total: totals.total - this.shadowed.size, counts };
+    let totals = this.archive.summary();
+    if (this.shadowed.size > 0) {
+      const counts = { ...totals.counts };
+      for (const state of this.shadowed.values()) counts[state] -= 1;
+      totals = { ...totals, total: totals.total - this.shadowed.size, counts };
+    }
+    if ((totals.pending ?? 0) === 0) return totals;
+    let overridden = 0;
+    let oldestPending = totals.oldestPending;
+    for (const path of this.keysByPath.keys()) {
+      const archived = this.archive.newest(path);
+      if (archived === undefined || !isPending(archived, undefined)) continue;
+      // Still the newest version of its path: memory holds only older ones.
+      if (this.newestInMemory(path)!.createdAt < archived.createdAt) continue;
+      overridden += 1;
+      // The next oldest is left to the next compaction's index read: the oldest in memory stands in.
+      if (oldestPending?.path === path) oldestPending = undefined;
+    }
+    const { oldestPending: _archived, ...rest } = totals;
+    return { ...rest, pending: totals.pending! - overridden, ...(oldestPending === undefined ? {} : { oldestPending }) };
+  }
+
+  /** The archived version of `path` if it is pending and memory holds no version as new. */
+  private archivedPendingOf(path: string): LedgerEntry | undefined {
+    const archived = this.archive.newest(path);
+    if (archived === undefined || !isPending(archived, undefined)) return undefined;
+    const inMemory = this.newestInMemory(path);
+    return inMemory !== undefined && inMemory.createdAt >= archived.createdAt ? undefined : archived;
+  }
+
+  async *archivedPending(): AsyncIterable<LedgerEntry> {
+    for await (const entry of this.archive.pendingEntries()) {
+      if (this.archivedPendingOf(entry.path) !== undefined) yield deepFreeze(entry);
+    }
   }
 
   flush(): Promise<void> {
@@ -383,10 +415,15 @@ class FileLedger implements Ledger {
     this.mustCutBack = false;
   }
 
-  /** The entries a snapshot keeps, and the settled ones beyond `keepSettled` (least recently changed) to archive. */
+  /**
+   * The entries a snapshot keeps, and the settled ones (acknowledged, failed) beyond
+   * `keepSettled` (least recently changed) to archive.
+   */
   private partitionForArchive(): { kept: LedgerEntry[]; moved: LedgerEntry[] } {
     const all = this.entries();
-    const settled = all.filter((entry) => entry.state === 'acknowledged' || (entry.state === 'failed' && entry.permanent === true));
+    // Refused entries (failed, not for good) too: this run sends them no more, and a gateway
+    // refusing every file for days must not fill memory; the next run finds them in the archive.
+    const settled = all.filter((entry) => entry.state === 'acknowledged' || entry.state === 'failed');
     if (settled.length <= this.settings.keepSettled) return { kept: all, moved: [] };
     settled.sort((a, b) => a.updatedAt - b.updatedAt);
     const moved = settled.slice(0, settled.length - this.settings.keepSettled);

@@ -53,5 +53,14 @@ export function withArchived(summary: LedgerSummary, archived: ArchiveTotals | u
   const counts = { ...summary.counts };
   for (const state of LEDGER_STATES) counts[state] += archived.counts[state] ?? 0;
   const newer = archived.lastError !== undefined && (summary.lastError === undefined || archived.lastError.at > summary.lastError.at);
-  return { ...summary, total: summary.total + archived.total, counts, ...(newer ? { lastError: archived.lastError } : {}) };
+  const older =
+    archived.oldestPending !== undefined && (summary.oldestPending === undefined || archived.oldestPending.createdAt < summary.oldestPending.createdAt);
+  return {
+    ...summary,
+    total: summary.total + archived.total,
+    counts,
+    pending: summary.pending + (archived.pending ?? 0),
+    ...(older ? { oldestPending: archived.oldestPending } : {}),
+    ...(newer ? { lastError: archived.lastError } : {}),
+  };
 }

@@ -40,7 +40,8 @@ export async function resumeStreamId(options: ResumeStreamIdOptions): Promise<st
   }
   const file = join(ledger.dir, STREAM_ID_FILE);
   const previous = (await readFile(file, 'utf8').catch(() => '')).trim();
-  if (streamIdPattern.test(previous) && ledger.pending().length > 0) {
+  // Pending in memory or archived (refused files, for this run to send again).
+  if (streamIdPattern.test(previous) && ledger.summary().pending > 0) {
     return previous;
   }
   // Written aside and renamed, so a crash leaves either the old id or the new one, never half.

@@ -214,6 +214,42 @@ describe('createDelivery', () => {
     expect((await lastValueFrom(of(big).pipe(next.admit, toArray()))).map((item) => item.path)).to.deep.equal([big.path]);
   });
 
+  it('should not send a refused version again in the same run once the ledger has archived it, and at the next start send it, or fail it for good if it is gone', async () => {
+    // keepSettled 0: every compaction moves refused entries out of memory, as a gateway refusing
+    // every file for days makes the default one do.
+    ledger = await openLedger({ dir: join(dir, 'state'), fsync: false, keepSettled: 0 });
+    const delivery = createDelivery({ ledger, rememberVersions: 1 });
+    const events: AgentEvent[] = [];
+    delivery.events$.subscribe((event) => events.push(event));
+    const tooLarge = (job: UploadJob) => of(new GatewayError('413 Payload Too Large', { status: 413, path: job.item.path, item: job.item }));
+    const big = await fileWith('big.dat', 'too large for the gateway');
+    const bare = await fileWith('bare.dat', 'too large, found without device and inode');
+    const { dev: _dev, ino: _ino, ...withoutIdentity } = bare;
+    for (const item of [big, withoutIdentity as FileItem]) {
+      const [admitted] = await lastValueFrom(of(item).pipe(delivery.admit, toArray()));
+      await firstValueFrom(delivery.uploadWith(tooLarge)({ item: admitted! }));
+    }
+    const [other] = await lastValueFrom(of(await fileWith('c.dat', 'c')).pipe(delivery.admit, toArray()));
+    await firstValueFrom(delivery.uploadWith((job) => of(ok(job)))({ item: other! }));
+    await ledger.compact();
+    expect(ledger.entries()).to.deep.equal([]);
+    expect(ledger.summary()).to.deep.include({ pending: 2 });
+    events.length = 0;
+    // A walk finds both again: neither is taken.
+    expect(await lastValueFrom(from([big, withoutIdentity as FileItem, big]).pipe(delivery.admit, toArray()))).to.deep.equal([]);
+    expect(events).to.deep.equal([]);
+
+    // The next start: bare.dat was removed meanwhile; big.dat is taken again.
+    await rm(bare.path);
+    const next = createDelivery({ ledger });
+    next.events$.subscribe((event) => events.push(event));
+    await next.forgetVanished();
+    expect(events.map((event) => [event.type, 'path' in event ? event.path : undefined])).to.deep.equal([['failed', bare.path]]);
+    expect(ledger.get(bare.path)).to.include({ state: 'failed', permanent: true });
+    expect((await lastValueFrom(of(big).pipe(next.admit, toArray()))).map((item) => item.path)).to.deep.equal([big.path]);
+    expect(ledger.summary()).to.deep.include({ pending: 1 });
+  });
+
   it('should not send a version again that this run acknowledged and forgot, even with `resend`, nor one from a source without device and inode', async () => {
     ledger = await openLedger({ dir: join(dir, 'state'), fsync: false });
     const delivery = createDelivery({ ledger, rememberVersions: 1, resend: true });

@@ -17,6 +17,13 @@ async function collect(entries: AsyncIterable<LedgerEntry>): Promise<LedgerEntry
   return all;
 }
 
+/** What a delivery records for a file the gateway refused (a 413): failed, not for good. */
+async function refuse(ledger: Ledger, key: LedgerKey): Promise<void> {
+  await ledger.record({ ...key, state: 'seen' });
+  await ledger.transition(key, 'uploading');
+  await ledger.transition(key, 'failed', { lastError: '413: too large' });
+}
+
 async function deliver(ledger: Ledger, key: LedgerKey): Promise<void> {
   await ledger.record({ ...key, state: 'seen' });
   await ledger.transition(key, 'uploading');
@@ -197,6 +204,65 @@ describe('openLedger: the archive of settled entries', () => {
     expect(ledger.entries().length).to.be.at.most(6);
     expect(ledger.summary()).to.deep.include({ total: 301, pending: 1 });
     expect(ledger.getByKey(fileKey('n0'))).to.include({ state: 'acknowledged' });
+  });
+
+  it('should keep memory to the files in flight however many the gateway refuses, and count the refused ones pending', async () => {
+    ledger = await open(5);
+    for (let i = 0; i < 300; i += 1) await refuse(ledger, fileKey(`r${String(i).padStart(3, '0')}`));
+    await deliver(ledger, fileKey('sent'));
+    await ledger.compact();
+    expect(ledger.entries().length).to.be.at.most(6);
+    // Refused: failed, not for good, and pending for a later run wherever it is held.
+    const summary = ledger.summary();
+    expect(summary).to.deep.include({ total: 301, pending: 300 });
+    expect(summary.counts).to.include({ failed: 300, acknowledged: 1 });
+    expect(summary.oldestPending).to.deep.include({ path: '/data/in/r000', state: 'failed' });
+    expect(ledger.getByKey(fileKey('r000'))).to.include({ state: 'failed', attempts: 1, lastError: '413: too large' });
+    expect(ledger.getByKey(fileKey('r000'))?.permanent).to.not.equal(true);
+    const archived = await collect(ledger.archivedPending());
+    const inMemory = ledger.pending();
+    expect(archived.length + inMemory.length).to.equal(300);
+    expect(archived.length).to.be.at.least(295);
+    // Oldest first, each once.
+    expect(archived.map((entry) => entry.path)).to.deep.equal([...archived.map((entry) => entry.path)].sort());
+    expect(new Set([...archived, ...inMemory].map((entry) => entry.path)).size).to.equal(300);
+    // The same after a restart, and to a reader beside it.
+    await ledger.close();
+    expect(await readLedgerSummary(dir!)).to.deep.include({ total: 301, pending: 300 });
+    expect((await readLedgerSummary(dir!)).oldestPending).to.deep.include({ path: '/data/in/r000' });
+    ledger = await open(5);
+    expect(ledger.summary()).to.deep.include({ total: 301, pending: 300 });
+    expect(ledger.summary().oldestPending).to.deep.include({ path: '/data/in/r000' });
+  });
+
+  it('should stop listing an archived refused entry once memory holds it again, and once it is delivered or superseded', async () => {
+    ledger = await open(0);
+    for (const name of ['a', 'b', 'c', 'd']) await refuse(ledger, fileKey(name));
+    await ledger.compact();
+    expect(ledger.entries()).to.have.length(0);
+    expect((await collect(ledger.archivedPending())).map((entry) => entry.path)).to.deep.equal(['/data/in/a', '/data/in/b', '/data/in/c', '/data/in/d']);
+    expect(ledger.summary()).to.deep.include({ pending: 4 });
+
+    // A later run sends a again (in memory now, counted once), b is rewritten (a new version
+    // supersedes the refused one), c is acknowledged, and d is left as it was.
+    await ledger.transition(fileKey('a'), 'uploading');
+    await ledger.record(fileKey('b', 1));
+    await deliver(ledger, fileKey('c'));
+    expect((await collect(ledger.archivedPending())).map((entry) => entry.path)).to.deep.equal(['/data/in/d']);
+    expect(ledger.pending().map((entry) => entry.path).sort()).to.deep.equal(['/data/in/a', '/data/in/b']);
+    expect(ledger.summary()).to.deep.include({ pending: 3 });
+
+    await ledger.compact(); // c's new state goes to the archive: no longer pending there
+    expect(ledger.summary()).to.deep.include({ pending: 3 });
+    expect(ledger.summary().oldestPending).to.deep.include({ path: '/data/in/a' });
+    await ledger.transition(fileKey('a'), 'acknowledged');
+    await ledger.transition(fileKey('d'), 'failed', { lastError: 'gone', permanent: true });
+    await ledger.compact();
+    expect((await collect(ledger.archivedPending())).map((entry) => entry.path)).to.deep.equal([]);
+    expect(ledger.summary()).to.deep.include({ total: 5, pending: 1 });
+    expect(ledger.summary().oldestPending).to.deep.include({ path: '/data/in/b', state: 'seen' });
+    await ledger.close();
+    expect(await readLedgerSummary(dir!)).to.deep.include({ total: 5, pending: 1 });
   });
 
   it('should refuse a keepSettled that is not an integer >= 0, and a dev or ino that is not', async () => {

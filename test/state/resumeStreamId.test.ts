@@ -33,6 +33,16 @@ describe('resumeStreamId', () => {
     expect(await resumeStreamId({ ledger, fresh: 'run_2' })).to.equal('run_1');
   });
 
+  it('should continue the remembered stream while refused files wait in the archive for this run', async () => {
+    await resumeStreamId({ ledger, fresh: 'run_1' });
+    await ledger.close();
+    ledger = await openLedger({ dir, fsync: false, keepSettled: 0 });
+    await ledger.record({ path: '/w/a.dat', size: 1, mtimeMs: 1, hash, state: 'failed', lastError: '413' });
+    await ledger.compact();
+    expect(ledger.pending()).to.deep.equal([]);
+    expect(await resumeStreamId({ ledger, fresh: 'run_2' })).to.equal('run_1');
+  });
+
   it('should start a new stream once nothing is pending', async () => {
     await resumeStreamId({ ledger, fresh: 'run_1' });
     await ledger.record({ path: '/w/a.dat', size: 1, mtimeMs: 1, hash, state: 'acknowledged' });
