@@ -16,6 +16,9 @@ interface Span {
   readonly finishedAt: number;
 }
 
+/** Failures `BandwidthMeter.fail` lets pile up before it looks for those no estimate needs. */
+const FAILED_PRUNE_SLACK = 64;
+
 /** Inserts by finishedAt; uploads end in about the order they are reported, so this is O(1) mostly. */
 function insertByFinish<T extends Span>(list: T[], entry: T): void {
   let i = list.length;
@@ -61,6 +64,8 @@ export class BandwidthMeter<K = unknown> {
   private samples: Sample[] = [];
   /** Failed uploads, by finish: they shared the link (k) but say nothing of its rate. */
   private failed: Span[] = [];
+  /** The length of `failed` beyond which `fail` prunes it. */
+  private failedPruneAt = FAILED_PRUNE_SLACK;
 
   constructor(private readonly windowMs: number) {}
 
@@ -85,6 +90,36 @@ export class BandwidthMeter<K = unknown> {
     if (startedAt === undefined) return;
     this.inFlight.delete(key);
     if (Number.isFinite(at) && at >= startedAt) insertByFinish(this.failed, { startedAt, finishedAt: at });
+    if (this.failed.length > this.failedPruneAt) this.pruneFailed();
+  }
+
+  /**
+   * Forgets the failures no estimate can count any more. `rate` forgets old ones, but it may not
+   * be asked again (nothing succeeds: a gateway refusing every file, for days, after some
+   * uploads went through or none). A failure counts only while it overlaps a sample kept (they
+   * span sampleFrom..sampleTo) or an upload still to finish (started at inFlightFrom or later).
+   * Run when the list has doubled since the last time, so it costs O(1) a failure, amortised.
+   */
+  private pruneFailed(): void {
+    let sampleFrom = Number.POSITIVE_INFINITY;
+    let sampleTo = Number.NEGATIVE_INFINITY;
+    for (const sample of this.samples) {
+      sampleFrom = Math.min(sampleFrom, sample.startedAt);
+      sampleTo = Math.max(sampleTo, sample.finishedAt);
+    }
+    let inFlightFrom = Number.POSITIVE_INFINITY;
+    for (const startedAt of this.inFlight.values()) inFlightFrom = Math.min(inFlightFrom, startedAt);
+    this.failed = this.failed.filter((span) => span.finishedAt >= inFlightFrom || (span.finishedAt >= sampleFrom && span.startedAt <= sampleTo));
+    this.failedPruneAt = 2 * this.failed.length + FAILED_PRUNE_SLACK;
+  }
+
+  /**
+   * Uploads the meter holds: finished in or near its window, failed while they could still
+   * overlap one of those, and in flight. Bounded by the window and the uploads in flight, not by
+   * the uploads ever heard of.
+   */
+  get size(): number {
+    return this.samples.length + this.failed.length + this.inFlight.size;
   }
 
   /** Adds a finished upload whose start the meter did not hear of, and returns bytes/second or undefined. */

@@ -32,6 +32,39 @@ describe('BandwidthMeter', () => {
     expect(meter.finish('ok', { startedAt: 0, finishedAt: 1000, bytes: 750 }, 1000)).to.be.closeTo(1000, 1e-9);
   });
 
+  it('should hold only what can still count however many uploads fail, with or without a success before', () => {
+    for (const succeededFirst of [false, true]) {
+      const meter = new BandwidthMeter<number>(5000);
+      if (succeededFirst) {
+        meter.start(-1, 0);
+        meter.finish(-1, { startedAt: 0, finishedAt: 100, bytes: 100 }, 100);
+      }
+      // Two at a time, every one refused, and no estimate asked for (nothing succeeds).
+      for (let i = 0; i < 10_000; i += 2) {
+        meter.start(i, 100 + i);
+        meter.start(i + 1, 100 + i);
+        meter.fail(i, 101 + i);
+        meter.fail(i + 1, 101 + i);
+      }
+      // The successful one, if any, and fewer than the failures let pile up before a prune.
+      expect(meter.size).to.be.at.most(64 + 2 + (succeededFirst ? 1 : 0));
+      expect(meter.rate(100 + 10_000)).to.equal(succeededFirst ? 1000 : undefined);
+    }
+  });
+
+  it('should still count a failure that overlaps an upload in flight', () => {
+    const meter = new BandwidthMeter<string>(5000);
+    meter.start('ok', 0);
+    for (let i = 0; i < 100; i++) {
+      meter.start(`f${i}`, 0);
+      meter.fail(`f${i}`, 500);
+    }
+    // They shared 0-500 ms with it (1/101 of the link each), then it ran alone: on a 1000 B/s
+    // link it sent 500/101 + 500 bytes. Forgotten, they would put it at 505 B/s.
+    expect(meter.size).to.equal(101);
+    expect(meter.finish('ok', { startedAt: 0, finishedAt: 1000, bytes: 500 / 101 + 500 }, 1000)).to.be.closeTo(1000, 1e-9);
+  });
+
   it('should ignore failing an upload it never heard start', () => {
     const meter = new BandwidthMeter<string>(5000);
     meter.fail('unknown', 100);
