@@ -6,6 +6,7 @@
  *   npm run bench:scale -- [--files 10000,100000] [--bytes 1024] [--folder-size 1000]
  *                          [--no-restart] [--cpu-prof DIR] [--heap-snapshot DIR] [--null-sink] [--keep]
  *                          [--waiting S [--uplink B]] [--node-options="FLAGS"] [--preload N] [--cli PATH]
+ *                          [--refuse]
  *
  * For each size N: writes N files of `--bytes` random bytes (1,000 a folder, mtimes an hour
  * old, as a folder of last month's data) into a temporary folder, starts the embedded gateway
@@ -32,6 +33,11 @@
  * folder kept by `--preload N --keep`) the files to wait go into a new folder inside it, beside
  * the N files its ledger has acknowledged, and are removed afterwards. `--node-options="…"`
  * passes flags to the agent's node (e.g. the systemd unit's `--max-old-space-size=1024`).
+ * `--refuse` starts the gateway with a body limit below the files' size, so it refuses every
+ * one (413) and the agent leaves each pending for a later run; the table then counts refusals
+ * instead of uploads, measures no restart, and adds the ledger entries a restart would hold in
+ * memory and how many entries the ledger counts pending (they must stay the files in flight,
+ * and all N, however many are refused).
  * Printed figures, not assertions.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -49,6 +55,8 @@ import { lstat } from 'node:fs/promises';
 import { hashFile } from '../src/state/hashFile.js';
 import { startGatewayChild } from './startGatewayChild.js';
 import { openLedger } from '../src/state/openLedger.js';
+import { loadLedger } from '../src/state/journal.js';
+import { readLedgerSummary } from '../src/state/readLedgerSummary.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +74,7 @@ const { values } = parseArgs({
     uplink: { type: 'string' },
     waiting: { type: 'string' },
     'node-options': { type: 'string', default: '' },
+    refuse: { type: 'boolean', default: false },
   },
 });
 const sizes = values.files.split(',').map((text) => {
@@ -154,7 +163,16 @@ interface Sink {
 }
 
 function startGatewayProcess(): Promise<Sink> {
-  return startGatewayChild(cli, credentials, values.uplink === undefined ? [] : ['--max-bytes-per-second', values.uplink]);
+  return startGatewayChild(cli, credentials, [
+    ...(values.uplink === undefined ? [] : ['--max-bytes-per-second', values.uplink]),
+    // Every file a byte over the limit: each is refused with a 413.
+    ...(values.refuse ? ['--max-body-bytes', String(bytes - 1)] : []),
+  ]);
+}
+
+/** The event the run counts: an upload, or with --refuse a refusal. */
+function isCounted(event: { type?: string; status?: number }): boolean {
+  return values.refuse ? event.type === 'failed' && event.status === 413 : event.type === 'uploaded';
 }
 
 /** A bare HTTP server that reads each body and answers as the gateway does. */
@@ -194,8 +212,8 @@ function startAgent(folder: string, stateDir: string, host: string, profileDir: 
   const waiters: { until: { count?: number; path?: string }; resolve: (value: { at: number; uploaded: number; firstAt: number }) => void }[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (!line.startsWith('{')) return;
-    const event = JSON.parse(line) as { type?: string; path?: string };
-    if (event.type !== 'uploaded') return;
+    const event = JSON.parse(line) as { type?: string; path?: string; status?: number };
+    if (!isCounted(event)) return;
     const at = performance.now();
     if (uploaded === 0) firstAt = at;
     uploaded += 1;
@@ -316,9 +334,15 @@ if (values.waiting !== undefined) {
   }
   process.exit(0);
 }
-console.log(`agent scale, ${bytes}-byte files, ${values['null-sink'] ? 'null sink' : 'embedded gateway (not storing)'} on loopback, ledger on, default settings`);
-console.log('| files | files/s | agent peak RSS MB | agent CPU s | ledger bytes written per file | restart: start to new file uploaded | old files sent again |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|');
+if (values.refuse) {
+  console.log(`agent scale, ${bytes}-byte files, every one refused (413) by the embedded gateway on loopback, ledger on, default settings`);
+  console.log('| files | refused/s | agent peak RSS MB | agent CPU s | ledger entries a restart holds in memory | pending in the ledger |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+} else {
+  console.log(`agent scale, ${bytes}-byte files, ${values['null-sink'] ? 'null sink' : 'embedded gateway (not storing)'} on loopback, ledger on, default settings`);
+  console.log('| files | files/s | agent peak RSS MB | agent CPU s | ledger bytes written per file | restart: start to new file uploaded | old files sent again |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+}
 for (const size of sizes) {
   const root = await mkdtemp(join(tmpdir(), 'haste-agent-scale-'));
   const folder = join(root, 'data');
@@ -336,6 +360,14 @@ for (const size of sizes) {
     const figures = procFigures(first.child.pid!);
     const filesPerSecond = (size - 1) / ((done.at - done.firstAt) / 1000);
     await stop(first);
+    if (values.refuse) {
+      const held = (await loadLedger(stateDir)).entries.size;
+      const { pending } = await readLedgerSummary(stateDir);
+      console.log(
+        `| ${size.toLocaleString('en')} | ${filesPerSecond.toFixed(0)} | ${mb(figures.peakRss)} | ${figures.cpuSeconds.toFixed(1)} | ${held.toLocaleString('en')} | ${pending.toLocaleString('en')} |`,
+      );
+      continue;
+    }
     let restart = 'not measured';
     let again = '';
     if (!values['no-restart']) {
