@@ -139,6 +139,11 @@ async function runConfigured(config: AgentConfig, io: CliIo, log: CliLog): Promi
     outcome = await superviseAgent(config, io, log, run, ledger);
   } finally {
     await run.bucket?.close().catch(() => undefined);
+    // A last compaction, so the snapshot's archive totals are exact for `status` between runs:
+    // archived entries sent again in this run (files refused before, usually) are in the journal
+    // too, and `status`, which does not open the archive, would count them twice. A ledger that
+    // cannot write refuses it, and the journal stays as it is.
+    await ledger.compact().catch(() => undefined);
     await ledger.close();
   }
   if (process.exitCode === undefined || process.exitCode === 0) {

@@ -135,6 +135,7 @@ class FileLedger implements Ledger {
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
   private closedError: Error | undefined;
+  private closedSummary: LedgerSummary | undefined;
   private linesInJournal = 0;
   /** Journal lines after which the next compaction is due (moved on when one cannot be written). */
   private compactAt: number;
@@ -295,7 +296,7 @@ class FileLedger implements Ledger {
   }
 
   summary(): LedgerSummary {
-    return withArchived(summarize(this.entries(), this.pending()), this.archivedOnly());
+    return this.closedSummary ?? withArchived(summarize(this.entries(), this.pending()), this.archivedOnly());
   }
 
   /** The key of the newest version of `path`, in memory or archived. */
@@ -365,6 +366,8 @@ class FileLedger implements Ledger {
       try {
         await drained.catch(() => undefined);
       } finally {
+        // What summary() answers from now on: it needs the archive's lookups, and nothing changes any more.
+        this.closedSummary = this.summary();
         await this.archive.close().catch(() => undefined);
         await this.handle.close().catch(() => undefined);
         await releaseLock(this.lockPath);

@@ -265,6 +265,18 @@ describe('openLedger: the archive of settled entries', () => {
     expect(await readLedgerSummary(dir!)).to.deep.include({ total: 5, pending: 1 });
   });
 
+  it('should give the same summary once closed, with archived refused entries sent again in memory', async () => {
+    ledger = await open(0);
+    for (const name of ['a', 'b']) await refuse(ledger, fileKey(name));
+    await ledger.compact();
+    await deliver(ledger, fileKey('a')); // sent again by a later run, and acknowledged
+    const before = ledger.summary();
+    expect(before).to.deep.include({ total: 2, pending: 1 });
+    expect(before.counts).to.include({ acknowledged: 1, failed: 1 });
+    await ledger.close();
+    expect(ledger.summary()).to.deep.equal(before);
+  });
+
   it('should refuse a keepSettled that is not an integer >= 0, and a dev or ino that is not', async () => {
     expect(() => openLedger({ dir: dir!, keepSettled: -1 })).to.throw(TypeError, 'keepSettled');
     ledger = await open();
