@@ -320,10 +320,7 @@ class FileLedger implements Ledger {
     let overridden = 0;
     let oldestPending = totals.oldestPending;
     for (const path of this.keysByPath.keys()) {
-      const archived = this.archive.newest(path);
-      if (archived === undefined || !isPending(archived, undefined)) continue;
-      // Still the newest version of its path: memory holds only older ones.
-      if (this.newestInMemory(path)!.createdAt < archived.createdAt) continue;
+      if (this.archivedPendingOf(path)?.inMemory !== true) continue;
       overridden += 1;
       // The next oldest is left to the next compaction's index read: the oldest in memory stands in.
       if (oldestPending?.path === path) oldestPending = undefined;
@@ -332,17 +329,20 @@ class FileLedger implements Ledger {
     return { ...rest, pending: totals.pending! - overridden, ...(oldestPending === undefined ? {} : { oldestPending }) };
   }
 
-  /** The archived version of `path` if it is pending and memory holds no version as new. */
-  private archivedPendingOf(path: string): LedgerEntry | undefined {
+  /**
+   * The archived version of `path` if it is pending, and whether memory holds a version as new
+   * (the same one sent again, or a newer one): then memory's counts, not the archive's.
+   */
+  private archivedPendingOf(path: string): { archived: LedgerEntry; inMemory: boolean } | undefined {
     const archived = this.archive.newest(path);
     if (archived === undefined || !isPending(archived, undefined)) return undefined;
     const inMemory = this.newestInMemory(path);
-    return inMemory !== undefined && inMemory.createdAt >= archived.createdAt ? undefined : archived;
+    return { archived, inMemory: inMemory !== undefined && inMemory.createdAt >= archived.createdAt };
   }
 
   async *archivedPending(): AsyncIterable<LedgerEntry> {
     for await (const entry of this.archive.pendingEntries()) {
-      if (this.archivedPendingOf(entry.path) !== undefined) yield deepFreeze(entry);
+      if (this.archivedPendingOf(entry.path)?.inMemory === false) yield deepFreeze(entry);
     }
   }
 
