@@ -336,13 +336,19 @@ class FileLedger implements Ledger {
   private archivedPendingOf(path: string): { archived: LedgerEntry; inMemory: boolean } | undefined {
     const archived = this.archive.newest(path);
     if (archived === undefined || !isPending(archived, undefined)) return undefined;
-    const inMemory = this.newestInMemory(path);
-    return { archived, inMemory: inMemory !== undefined && inMemory.createdAt >= archived.createdAt };
+    return { archived, inMemory: this.holdsAsNew(archived) };
+  }
+
+  /** Whether memory holds a version of `archived`'s path at least as new (it, sent again, or a newer one). */
+  private holdsAsNew(archived: LedgerEntry): boolean {
+    const inMemory = this.newestInMemory(archived.path);
+    return inMemory !== undefined && inMemory.createdAt >= archived.createdAt;
   }
 
   async *archivedPending(): AsyncIterable<LedgerEntry> {
+    // The archive gives each path's newest version, pending: only memory is left to ask.
     for await (const entry of this.archive.pendingEntries()) {
-      if (this.archivedPendingOf(entry.path)?.inMemory === false) yield deepFreeze(entry);
+      if (!this.holdsAsNew(entry)) yield deepFreeze(entry);
     }
   }
 
