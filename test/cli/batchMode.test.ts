@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway } from '../../src/gateway/startGateway.js';
@@ -124,6 +124,40 @@ describe('haste-agent --once and --idle-exit', function () {
     const skippedPaths = lines.filter((record) => record.type === 'skipped').map((record) => record.path as string);
     expect(skippedPaths.sort()).to.deep.equal([...files.keys()].map((name) => join(watched, name)).sort());
     expect(lines.filter((record) => record.type === 'skipped-summary')).to.deep.equal([]);
+  });
+
+  it('should leave status agreeing with each run after more refused files than the ledger keeps in memory, and after they are sent', async function () {
+    this.timeout(120_000);
+    // Beyond the ledger's keepSettled (1,000), a compaction moves refused entries to the
+    // archive; sent again, they are journalled anew, and only the compaction at exit keeps
+    // status from counting them twice.
+    const count = 1_100;
+    const names = Array.from({ length: count }, (_, i) => `f${String(i).padStart(4, '0')}.bin`);
+    for (const name of names) await writeFile(join(watched, name), randomBytes(20));
+    const statusOf = async (): Promise<{ total: number; pending: number; counts: Record<string, number> }> => {
+      const cli = fakeCli();
+      await cli.run('status', '--state-dir', stateDir, '--json');
+      return JSON.parse(cli.stdout.text) as { total: number; pending: number; counts: Record<string, number> };
+    };
+
+    gateway = await startGateway({ port: 0, username: 'lab', password, maxBodyBytes: 10 });
+    const refused = fakeCli({ env: { HASTE_PASSWORD: password } });
+    await refused.run(...target(gateway), '--once');
+    expect(process.exitCode).to.equal(1);
+    expect(refused.stderr.text).to.match(new RegExp(`done; 0 acknowledged, ${count} pending, ${count} failed this run`));
+    expect(await statusOf()).to.deep.include({ total: count, pending: count });
+    await gateway.close();
+    process.exitCode = undefined;
+
+    for (const name of names.slice(0, 3)) await unlink(join(watched, name));
+    gateway = await startGateway({ port: 0, username: 'lab', password, store: join(root, 'store') });
+    const sent = fakeCli({ env: { HASTE_PASSWORD: password } });
+    await sent.run(...target(gateway), '--once');
+    expect(sent.stderr.text).to.match(new RegExp(`done; ${count - 3} acknowledged, 0 pending, 3 failed this run`));
+    expect(gateway.received).to.have.length(count - 3);
+    const after = await statusOf();
+    expect(after).to.deep.include({ total: count, pending: 0 });
+    expect(after.counts).to.deep.include({ acknowledged: count - 3, failed: 3 });
   });
 
   it('should exit 1 when a file could not be delivered', async () => {
