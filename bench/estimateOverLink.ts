@@ -10,17 +10,13 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { bandwidthEstimateSeries } from '../src/bench/bandwidthEstimateSeries.js';
 import { readRateTrace } from '../src/bench/readRateTrace.js';
+import { median } from '../src/bench/statistics.js';
 
 interface RunFigures {
   readonly raw: number;
   readonly over: number;
   readonly highest: number;
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
