@@ -44,6 +44,8 @@ const keyOf = (item: FileItem): string => `${item.index}\u0000${item.path}`;
 export class PriorityMerge {
   private readonly items = new Map<number, FileItem>();
   private readonly inFlight = new Map<string, number>();
+  /** Uploads in flight by seq: their body's bytes and when they started. */
+  private readonly sending = new Map<number, { bytes: number; startedAt: number }>();
   private readonly ready = new BinaryHeap<{ seq: number; job: UploadJob }>((a, b) => a.seq < b.seq);
   private readonly meter: BandwidthMeter<number>;
   private bandwidth: number | undefined;
@@ -74,6 +76,9 @@ export class PriorityMerge {
       get queuedBytes() {
         return merge.queuedBytes;
       },
+      get inFlightBytes() {
+        return merge.inFlightBytes();
+      },
       get bandwidth() {
         return merge.bandwidth;
       },
@@ -82,6 +87,18 @@ export class PriorityMerge {
       },
       sizeOf: (seq) => merge.items.get(seq)!.size,
     };
+  }
+
+  /**
+   * What the uploads in flight have still to send: each upload's bytes less its share of the
+   * bandwidth since it started (all of them while no rate is known).
+   */
+  private inFlightBytes(): number {
+    const now = this.settings.scheduler.now();
+    const share = this.bandwidth === undefined || this.uploading === 0 ? 0 : this.bandwidth / this.uploading;
+    let bytes = 0;
+    for (const upload of this.sending.values()) bytes += Math.max(0, upload.bytes - (share * (now - upload.startedAt)) / 1000);
+    return bytes;
   }
 
   /** A new file waits; `score` is its true score for the oracle. */
@@ -161,6 +178,7 @@ export class PriorityMerge {
 
   private uploaded(seq: number, result: Extract<ScheduleOutcome, { type: 'upload-end' }>['result']): void {
     this.uploading -= 1;
+    this.sending.delete(seq);
     this.items.delete(seq);
     const now = this.settings.scheduler.now();
     if (result instanceof GatewayError) this.meter.fail(seq, now);
@@ -180,6 +198,7 @@ export class PriorityMerge {
     const item = job.item;
     this.queuedBytes -= job.bodySize ?? item.size;
     this.uploading += 1;
+    this.sending.set(seq, { bytes: job.bodySize ?? item.size, startedAt: this.settings.scheduler.now() });
     // The meter must know every upload in flight to give each finished one its fair share of the link.
     this.meter.start(seq, this.settings.scheduler.now());
     this.inFlight.set(`upload\u0000${keyOf(item)}`, seq);

@@ -96,9 +96,11 @@ export interface PrioritizeOptions {
  *   candidates are always worth exploring). Otherwise, once B (`bandwidth`, by default measured,
  *   following steps of the link) and the CPU cost c (ms per input byte, over the reductions so
  *   far) are known, a core reduces the candidate when it is done sooner reduced than raw:
- *   `c * size < (Q - size + saved) / B * 1000`, where Q is the bytes waiting for the uplink and
- *   saved = score · c · size / 1000 the bytes its reduction is expected to save (raw, it goes
- *   after the other Q − size bytes; reduced, after the core and the smaller copy). While B or c
+ *   `c * size < (F + Q - size + saved) / B * 1000`, where Q is the bytes waiting for the uplink,
+ *   F the bytes the uploads in flight have still to send (their sizes less their shares of B
+ *   since they started) and saved = score · c · size / 1000 the bytes its reduction is expected
+ *   to save (raw, it goes after F and the other Q − size bytes; reduced, after the core and the
+ *   smaller copy). While B or c
  *   is unknown, it reduces only when every upload slot is busy. Otherwise the core idles until
  *   the next event.
  *

@@ -11,6 +11,8 @@ export interface ReduceContext {
   readonly freeUploadSlots: number;
   /** Bytes waiting for the uplink: reduced outputs plus raw files not taken. */
   readonly queuedBytes: number;
+  /** Bytes of the uploads in flight the uplink has still to send, as far as the bandwidth tells. */
+  readonly inFlightBytes: number;
   /** Estimated uplink rate in bytes/second, if known. */
   readonly bandwidth: number | undefined;
   /** Observed CPU milliseconds per input byte of the reductions so far, if any. */
@@ -283,13 +285,14 @@ class AdaptivePolicy extends SplinesPolicy {
     if (estimate !== undefined && estimate > bandwidth) return seq;
     if (cpuMsPerByte === undefined) return context.freeUploadSlots > 0 ? undefined : seq;
     // Otherwise reduce when the file is done sooner reduced than raw: raw, it goes once the
-    // uplink has sent the other Q − size bytes waiting; reduced, once the core is done and the
-    // smaller copy is sent, not before the uplink gets to it.
-    //   max(reduceMs, (Q − size)/B) + (size − saved)/B < Q/B  ⟺  reduceMs < (Q − size + saved)/B
+    // uplink has sent what is in flight and the other Q − size bytes waiting; reduced, once the
+    // core is done and the smaller copy is sent, not before the uplink gets to it. With F the
+    // bytes in flight still to send:
+    //   max(reduceMs, (F + Q − size)/B) + (size − saved)/B < (F + Q)/B  ⟺  reduceMs < (F + Q − size + saved)/B
     const size = context.sizeOf(seq);
     const reduceMs = cpuMsPerByte * size;
     const savedBytes = estimate === undefined ? 0 : Math.min(size, (estimate * reduceMs) / 1000);
-    const doneRawMs = ((context.queuedBytes - size + savedBytes) / bandwidth) * 1000;
+    const doneRawMs = ((context.inFlightBytes + context.queuedBytes - size + savedBytes) / bandwidth) * 1000;
     return reduceMs < doneRawMs ? seq : undefined;
   }
 }

@@ -85,9 +85,10 @@ describe('adaptive policy', () => {
     policy.add(2, undefined);
     return policy;
   };
-  const context = (queuedBytes: number, bandwidth: number | undefined, freeUploadSlots = 0): ReduceContext => ({
+  const context = (queuedBytes: number, bandwidth: number | undefined, freeUploadSlots = 0, inFlightBytes = 0): ReduceContext => ({
     freeUploadSlots,
     queuedBytes,
+    inFlightBytes,
     bandwidth,
     cpuMsPerByte: 0.1,
     sizeOf: () => 1000,
@@ -106,6 +107,13 @@ describe('adaptive policy', () => {
     // The uplink would reach it before the core is done (200 B before it: 40 ms < 100 ms), yet
     // saving 400 B (4000 B/CPU-s) on a 5 kB/s link makes it done at 0.22 s instead of 0.24 s.
     expect(ready(4000).pickReduce(context(1200, 5000))).to.equal(2);
+  });
+
+  it('should count the bytes in flight before a raw file, as it cannot start until they are sent', () => {
+    // Nothing else waits on a 10 kB/s link: raw at 0.1 s, reduced at 0.15 s, so raw. Behind
+    // 1000 B still in flight: raw at 0.2 s, reduced at max(0.1, 0.1) + 0.05 = 0.15 s.
+    expect(ready(5000).pickReduce(context(1000, 10_000, 0, 0))).to.equal(undefined);
+    expect(ready(5000).pickReduce(context(1000, 10_000, 0, 1000))).to.equal(2);
   });
 
   it('should reduce a file whose score beats the bandwidth even when the uplink waits for nothing else', () => {
