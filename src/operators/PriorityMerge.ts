@@ -44,14 +44,13 @@ const keyOf = (item: FileItem): string => `${item.index}\u0000${item.path}`;
 export class PriorityMerge {
   private readonly items = new Map<number, FileItem>();
   private readonly inFlight = new Map<string, number>();
-  /** Uploads in flight by seq: their body's bytes and when they started. */
+  /** Uploads in flight by seq (their count is the upload slots in use): body bytes and start. */
   private readonly sending = new Map<number, { bytes: number; startedAt: number }>();
   private readonly ready = new BinaryHeap<{ seq: number; job: UploadJob }>((a, b) => a.seq < b.seq);
   private readonly meter: BandwidthMeter<number>;
   private bandwidth: number | undefined;
   private arrivals = 0;
   private reducing = 0;
-  private uploading = 0;
   private queuedBytes = 0;
   private cpuMs = 0;
   private cpuBytes = 0;
@@ -71,7 +70,7 @@ export class PriorityMerge {
     const merge = this;
     this.context = {
       get freeUploadSlots() {
-        return settings.uploadSlots - merge.uploading;
+        return settings.uploadSlots - merge.sending.size;
       },
       get queuedBytes() {
         return merge.queuedBytes;
@@ -95,7 +94,7 @@ export class PriorityMerge {
    */
   private inFlightBytes(): number {
     const now = this.settings.scheduler.now();
-    const share = this.bandwidth === undefined || this.uploading === 0 ? 0 : this.bandwidth / this.uploading;
+    const share = this.bandwidth === undefined || this.sending.size === 0 ? 0 : this.bandwidth / this.sending.size;
     let bytes = 0;
     for (const upload of this.sending.values()) bytes += Math.max(0, upload.bytes - (share * (now - upload.startedAt)) / 1000);
     return bytes;
@@ -177,7 +176,6 @@ export class PriorityMerge {
   }
 
   private uploaded(seq: number, result: Extract<ScheduleOutcome, { type: 'upload-end' }>['result']): void {
-    this.uploading -= 1;
     this.sending.delete(seq);
     this.items.delete(seq);
     const now = this.settings.scheduler.now();
@@ -197,12 +195,12 @@ export class PriorityMerge {
   private startUpload(seq: number, job: UploadJob): void {
     const item = job.item;
     this.queuedBytes -= job.bodySize ?? item.size;
-    this.uploading += 1;
-    this.sending.set(seq, { bytes: job.bodySize ?? item.size, startedAt: this.settings.scheduler.now() });
+    const now = this.settings.scheduler.now();
+    this.sending.set(seq, { bytes: job.bodySize ?? item.size, startedAt: now });
     // The meter must know every upload in flight to give each finished one its fair share of the link.
-    this.meter.start(seq, this.settings.scheduler.now());
+    this.meter.start(seq, now);
     this.inFlight.set(`upload\u0000${keyOf(item)}`, seq);
-    this.output.decide({ type: 'upload-start', item, at: this.settings.scheduler.now(), job });
+    this.output.decide({ type: 'upload-start', item, at: now, job });
   }
 
   private dispatch(): void {
@@ -211,7 +209,7 @@ export class PriorityMerge {
       return;
     }
     if (this.halted) {
-      if (this.reducing === 0 && this.uploading === 0) this.output.complete();
+      if (this.reducing === 0 && this.sending.size === 0) this.output.complete();
       return;
     }
     this.dispatching = true;
@@ -236,7 +234,7 @@ export class PriorityMerge {
   }
 
   private offerUploadSlots(): void {
-    while (this.uploading < this.settings.uploadSlots && !this.output.closed) {
+    while (this.sending.size < this.settings.uploadSlots && !this.output.closed) {
       const next = this.ready.pop();
       if (next !== undefined) {
         this.startUpload(next.seq, next.job);

@@ -100,9 +100,8 @@ export interface PrioritizeOptions {
  *   F the bytes the uploads in flight have still to send (their sizes less their shares of B
  *   since they started) and saved = score · c · size / 1000 the bytes its reduction is expected
  *   to save (raw, it goes after F and the other Q − size bytes; reduced, after the core and the
- *   smaller copy). While B or c
- *   is unknown, it reduces only when every upload slot is busy. Otherwise the core idles until
- *   the next event.
+ *   smaller copy). While B or c is unknown, it reduces only when every upload slot is busy.
+ *   Otherwise the core idles until the next event.
  *
  * A source error is propagated at once. Completes when the files have completed and every
  * file's `upload-end` came back.
