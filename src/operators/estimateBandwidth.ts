@@ -11,7 +11,8 @@ export interface EstimateBandwidthOptions {
    * Only uploads that finished within this many milliseconds before now count, so the estimate
    * follows a link whose rate drifts. The latest upload always counts. A step of the link does
    * not wait for the window: fed schedule events, the window restarts once the latest two
-   * uploads each ran more than 1.3 × above (or below) the estimate.
+   * uploads each ran more than 1.3 × below the estimate, or above it having started on a loaded
+   * link (see below).
    * @default 5000
    */
   readonly windowMs?: number;
@@ -36,7 +37,12 @@ const isScheduleEvent = (value: UploadResult | GatewayError | ScheduleEvent): va
  * as noise at the window's edges). Each upload's own rate is then exact too, so a step of the
  * link shows in the first uploads after it: when the latest two both lie more than 1.3 × away
  * from the estimate on the same side, the window restarts at the first of them, and the
- * estimate follows the step within about two uploads' time instead of a whole window. Every `upload-start` must be followed by its `upload-end`
+ * estimate follows the step within about two uploads' time instead of a whole window. Many
+ * links let a burst through after an idle moment (a token-bucket shaper or policer spends the
+ * credit it saved while idle), so an upload that started on a rested link may run far faster
+ * than the link keeps up; an upload counts as *loaded* when the link had been busy 5 ms or more
+ * before it started. With two or more loaded uploads in the window the estimate is
+ * theirs alone, and only loaded uploads can show a step up. Every `upload-start` must be followed by its `upload-end`
  * (a file is matched by `item.index` and `item.path`), or the upload counts as in flight forever.
  * Fed bare `UploadResult`s, it cannot know what else was in flight, so it anchors the window at
  * a finish instead: unbiased on average but noisier (±20% at 1 MB/s with 3 uploads in flight

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BandwidthMeter, MAX_WINDOW_SAMPLES } from '../../src/operators/BandwidthMeter.js';
+import { BandwidthMeter, LOADED_AFTER_MS, MAX_WINDOW_SAMPLES } from '../../src/operators/BandwidthMeter.js';
 
 describe('BandwidthMeter', () => {
   it('should give each of three overlapping uploads its fair share of a constant-rate link', () => {
@@ -121,5 +121,55 @@ describe('BandwidthMeter', () => {
     }
     expect(MAX_WINDOW_SAMPLES).to.be.below(300);
     expect(rate).to.be.closeTo(1_200_000, 1);
+  });
+  /** Five 1000 B uploads back to back on a 1000 B/s link, 0-5000 ms: the last four start loaded. */
+  function backlog(meter: BandwidthMeter<string>): number | undefined {
+    let rate: number | undefined;
+    for (let i = 0; i < 5; i++) {
+      meter.start(`b${i}`, i * 1000);
+      rate = meter.finish(`b${i}`, { startedAt: i * 1000, finishedAt: (i + 1) * 1000, bytes: 1000 }, (i + 1) * 1000);
+    }
+    return rate;
+  }
+
+  it('should not take the burst a rested link lets through for a faster link', () => {
+    // A token-bucket link: 1000 B/s, but after an idle moment it lets its saved-up credit
+    // through at once, so 200 B on a rested link take 2 ms (100 kB/s). Two such in a row would
+    // restart the window at 100 kB/s; the loaded uploads say what the link keeps up.
+    const meter = new BandwidthMeter<string>(5000);
+    expect(backlog(meter)).to.equal(1000);
+    meter.start('x1', 6000);
+    expect(meter.finish('x1', { startedAt: 6000, finishedAt: 6002, bytes: 200 }, 6002)).to.equal(1000);
+    meter.start('x2', 7000);
+    expect(meter.finish('x2', { startedAt: 7000, finishedAt: 7002, bytes: 200 }, 7002)).to.equal(1000);
+  });
+
+  it('should count an upload as loaded only once the link has been busy LOADED_AFTER_MS', () => {
+    // Two uploads on a rested link, the second started 1 ms into the first: both rested (a
+    // burst carries both). A third starts back to back with the second's end, well into the
+    // stretch. Rested, they ran at 20 kB/s; loaded, the third at 1000 B/s: with one loaded
+    // upload the estimate still counts all three; a fourth loaded one leaves the rested out.
+    const meter = new BandwidthMeter<string>(5000);
+    meter.start('r1', 0);
+    meter.start('r2', 1);
+    meter.finish('r1', { startedAt: 0, finishedAt: 10, bytes: 100 }, 10);
+    meter.finish('r2', { startedAt: 1, finishedAt: 11, bytes: 100 }, 11);
+    expect(11).to.be.at.least(LOADED_AFTER_MS);
+    meter.start('l1', 11);
+    // 200 B over 11 ms of shares, and 1000 B over 1000 ms.
+    expect(meter.finish('l1', { startedAt: 11, finishedAt: 1011, bytes: 1000 }, 1011)).to.be.closeTo((1200 * 1000) / 1011, 1e-9);
+    meter.start('l2', 1011);
+    expect(meter.finish('l2', { startedAt: 1011, finishedAt: 2011, bytes: 1000 }, 2011)).to.equal(1000);
+  });
+
+  it('should still follow the link down on uploads that started rested', () => {
+    // After the backlog the link falls to 250 B/s; the uploads come one at a time, each on a
+    // rested link. Two of them both more than 1.3x below restart the window at the first.
+    const meter = new BandwidthMeter<string>(5000);
+    backlog(meter);
+    meter.start('y1', 6000);
+    expect(meter.finish('y1', { startedAt: 6000, finishedAt: 7000, bytes: 250 }, 7000)).to.equal(1000);
+    meter.start('y2', 8000);
+    expect(meter.finish('y2', { startedAt: 8000, finishedAt: 9000, bytes: 250 }, 9000)).to.equal(250);
   });
 });

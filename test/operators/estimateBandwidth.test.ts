@@ -229,8 +229,9 @@ describe('estimateBandwidth', () => {
 
   it('should restart its window when the latest two uploads show the link stepped', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      // One upload at a time: 1000 B/s for three, then 4000 B/s. After d the window still mixes
-      // (7000 B over 4 s); after e both d and e ran at 4000, so only they count.
+      // One upload at a time, back to back: 1000 B/s for three, then 4000 B/s. After d the window
+      // still mixes the loaded ones (b, c, d: 6000 B over 3 s; a started the busy stretch, on a
+      // rested link); after e both d and e ran at 4000, so only they count.
       const source = cold('a 999ms (Ab) 996ms (Bc) 996ms (Cd) 996ms (De) 996ms E', {
         a: uploadStart(0, 0),
         A: uploadEnd(0, 1000, 0, 1000),
@@ -245,7 +246,7 @@ describe('estimateBandwidth', () => {
       });
       expectObservable(source.pipe(estimateBandwidth({ scheduler: testScheduler }))).toBe('1000ms x 999ms x 999ms x 999ms y 999ms z', {
         x: 1000,
-        y: 1750,
+        y: 2000,
         z: 4000,
       });
     });
