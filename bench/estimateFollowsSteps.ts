@@ -6,20 +6,18 @@
  *
  *   npx tsx bench/estimateFollowsSteps.ts bench-results/<time>
  */
-import { readFile, readdir } from 'node:fs/promises';
 import { bandwidthEstimateSeries } from '../src/bench/bandwidthEstimateSeries.js';
-import { readRateTrace } from '../src/bench/readRateTrace.js';
+import { readBenchRuns } from '../src/bench/readBenchRuns.js';
+
 async function main() {
   const dir = process.argv[2];
   if (dir === undefined) throw new TypeError("Expected a benchmark results folder, e.g. bench-results/<time>");
-  const summary = JSON.parse(await readFile(`${dir}/summary.json`, 'utf8'));
-  const trace = await readRateTrace(summary.scenario.trace, summary.bandwidthBytesPerSec);
+  const { trace, runs } = await readBenchRuns(dir);
+  if (trace === undefined) throw new TypeError(`${dir}: the scenario's uplink followed no rate trace, so it has no steps to follow`);
   const follow: number[] = [];
   let never = 0;
-  for (const name of (await readdir(`${dir}/runs`)).filter((n) => n.endsWith('.json') && !n.startsWith('none') && !n.startsWith('offline'))) {
-    const run = JSON.parse(await readFile(`${dir}/runs/${name}`, 'utf8'));
-    const origin = Math.min(...run.files.map((f: { placedMs?: number }) => f.placedMs ?? Infinity));
-    const points = bandwidthEstimateSeries(run.files);
+  for (const { files, origin } of runs) {
+    const points = bandwidthEstimateSeries(files);
     const end = Math.max(...points.map(([t]) => t));
     for (let i = 1; i < trace.steps.length; i++) {
       const at = trace.steps[i]!.atMs + origin;

@@ -7,9 +7,8 @@
  *
  *   npx tsx bench/estimateOverLink.ts bench-results/<time>
  */
-import { readFile, readdir } from 'node:fs/promises';
 import { bandwidthEstimateSeries } from '../src/bench/bandwidthEstimateSeries.js';
-import { readRateTrace } from '../src/bench/readRateTrace.js';
+import { readBenchRuns } from '../src/bench/readBenchRuns.js';
 import { median } from '../src/bench/statistics.js';
 
 interface RunFigures {
@@ -21,30 +20,25 @@ interface RunFigures {
 async function main(): Promise<void> {
   const dir = process.argv[2];
   if (dir === undefined) throw new TypeError('Expected a benchmark results folder, e.g. bench-results/<time>');
-  const summary = JSON.parse(await readFile(`${dir}/summary.json`, 'utf8'));
-  const nominal: number = summary.bandwidthBytesPerSec;
-  const trace = summary.scenario.trace === undefined ? undefined : await readRateTrace(summary.scenario.trace, nominal);
+  const { nominalBytesPerSec: nominal, trace, runs } = await readBenchRuns(dir);
   const byStrategy = new Map<string, RunFigures[]>();
-  const names = (await readdir(`${dir}/runs`)).filter((n) => n.endsWith('.json') && !n.startsWith('none') && !n.startsWith('offline')).sort();
-  for (const name of names) {
-    const run = JSON.parse(await readFile(`${dir}/runs/${name}`, 'utf8'));
-    const files: { placedMs?: number; reduced?: boolean }[] = run.files;
-    const origin = Math.min(...files.map((f) => f.placedMs ?? Infinity));
-    const points = bandwidthEstimateSeries(run.files);
+  for (const run of runs) {
+    const { files, origin } = run;
+    const points = bandwidthEstimateSeries(files);
     const ratios = points.map(([at, rate]) => rate / (trace === undefined ? nominal : trace.rateAt(at - origin)));
     const figures: RunFigures = {
       raw: files.filter((f) => f.reduced !== true).length,
       over: ratios.filter((r) => r > 1.5).length / Math.max(1, ratios.length),
       highest: Math.max(...ratios),
     };
-    console.log(`${name.replace('.json', '')}: ${figures.raw} sent raw; estimate over 1.5 × the link at ${(figures.over * 100).toFixed(0)} % of uploads' ends, at most ${figures.highest.toFixed(1)} ×`);
+    console.log(`${run.name}: ${figures.raw} sent raw; estimate over 1.5 × the link at ${(figures.over * 100).toFixed(0)} % of uploads' ends, at most ${figures.highest.toFixed(1)} ×`);
     const list = byStrategy.get(run.strategy) ?? [];
     list.push(figures);
     byStrategy.set(run.strategy, list);
   }
-  for (const [strategy, runs] of byStrategy) {
+  for (const [strategy, list] of byStrategy) {
     console.log(
-      `${strategy} (${runs.length} runs, medians): ${median(runs.map((r) => r.raw))} sent raw; over 1.5 × at ${(median(runs.map((r) => r.over)) * 100).toFixed(0)} %; at most ${median(runs.map((r) => r.highest)).toFixed(1)} ×`,
+      `${strategy} (${list.length} runs, medians): ${median(list.map((r) => r.raw))} sent raw; over 1.5 × at ${(median(list.map((r) => r.over)) * 100).toFixed(0)} %; at most ${median(list.map((r) => r.highest)).toFixed(1)} ×`,
     );
   }
 }
